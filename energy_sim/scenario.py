@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import csv
 import importlib
-import importlib.util
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -186,11 +185,13 @@ class Scenario(_Section):
     @field_validator("regional_reserve_margin")
     @classmethod
     def _margin_range(cls, value: Any) -> Any:
-        values = value.values() if isinstance(value, dict) else [] if value is None else [value]
-        if any(not 0 <= v <= 1 for v in values):
-            raise PydanticCustomError(
-                "margin_range", "reserve margin out of range", {"allowed": "numbers 0..1"}
-            )
+        items = (
+            value.items() if isinstance(value, dict) else [] if value is None else [(None, value)]
+        )
+        for key, margin in items:
+            if not 0 <= margin <= 1:
+                ctx = {"allowed": "a number 0..1"} | ({} if key is None else {"key": key})
+                raise PydanticCustomError("margin_range", "reserve margin out of range", ctx)
         return value
 
     @field_validator("stress")
@@ -345,6 +346,11 @@ class _Origins:
     def where(self, loc: tuple[Any, ...]) -> str:
         """``file:line`` (or ``file``) where the value at ``loc`` was written."""
         parts = tuple(str(p) for p in loc)
+        below = [k for k in self.by_key if k[: len(parts)] == parts]
+        if below:  # a mapping or list given as a whole: the file of its last-set item
+            source, node = self.by_key[below[-1]]
+            line = _line_of(node, loc)
+            return f"{source}:{line}" if line else str(source)
         for n in range(len(parts), 0, -1):
             if parts[:n] in self.by_key:
                 source, node = self.by_key[parts[:n]]
@@ -436,6 +442,8 @@ _TYPE_WORDS = {
     "bool_parsing": "true or false",
     "string_type": "text",
     "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
     "list_type": "a list",
     "tuple_type": "a list [min, max]",
     "path_type": "a file or folder path",
@@ -581,9 +589,14 @@ def _check_names(scn: Scenario, origins: _Origins) -> None:
 
 def _check_stress(scn: Scenario, origins: _Origins) -> None:
     """Hand the stress list to :func:`energy_sim.stress.validate_stress` when it exists."""
-    if not scn.stress or importlib.util.find_spec("energy_sim.stress") is None:
+    if not scn.stress:
         return
-    stress = importlib.import_module("energy_sim.stress")
+    try:
+        stress = importlib.import_module("energy_sim.stress")
+    except ModuleNotFoundError as err:
+        if err.name == "energy_sim.stress":
+            return
+        raise
     if not hasattr(stress, "validate_stress"):
         return
     try:
