@@ -603,9 +603,11 @@ def _check_stress(scn: Scenario, origins: _Origins) -> None:
         scn.stress = stress.validate_stress(scn.stress)
     except InputError as err:
         if err.file is None:
+            index = re.match(r"stress[.\[](\d+)", err.field or "")
+            loc = ("stress", int(index.group(1))) if index else ("stress",)
             err = InputError(
                 err.message,
-                file=origins.where(("stress",)),
+                file=origins.where(loc),
                 field=err.field or "stress",
                 value=err.value,
                 allowed=err.allowed,
