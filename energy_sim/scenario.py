@@ -44,6 +44,9 @@ _PATH_KEYS: tuple[tuple[str, ...], ...] = (
 #: Keys that are not inherited through ``extends`` (they describe one file, not a family).
 _NOT_INHERITED = ("name", "extends")
 
+#: HiGHS options whose values are the strings "off" | "choose" | "on".
+_HIGHS_ON_OFF = frozenset({"presolve", "parallel", "ranging", "run_crossover"})
+
 _RESOLUTION = re.compile(r"^(full|([1-9][0-9]*)([hd]))$")
 _RESOLUTION_MAX = {"h": 8760, "d": 365}
 
@@ -121,6 +124,25 @@ class Solver(_Section):
     time_limit_s: Num = Field(1800.0, gt=0)
     options: dict[str, Any] = Field(default_factory=dict)
     """Passed to HiGHS as is (``{option_name: value}``)."""
+
+    @field_validator("options")
+    @classmethod
+    def _scalar_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # YAML 1.1 reads an unquoted on/off as true/false; these HiGHS options want the text.
+        value = {
+            key: ("on" if option else "off")
+            if key in _HIGHS_ON_OFF and isinstance(option, bool)
+            else option
+            for key, option in value.items()
+        }
+        for key, option in value.items():
+            if not isinstance(option, str | int | float | bool):
+                raise PydanticCustomError(
+                    "option_value",
+                    "a HiGHS option takes a single value",
+                    {"key": key, "allowed": "a number, true/false or text"},
+                )
+        return value
 
 
 class Scenario(_Section):

@@ -474,6 +474,18 @@ def test_unknown_profile_kind(write) -> None:
     assert "wind_offshore" in err.allowed
 
 
+def test_solver_option_must_be_a_single_value(write) -> None:
+    err = error_of(write("solver:\n  options:\n    threads: [1, 2]\n"))
+    assert_names(err, "scn.yaml:4", "solver.options.threads", [1, 2])
+
+
+def test_unquoted_on_off_reach_highs_as_text(write) -> None:
+    opts = load_scenario(
+        write("solver: {options: {presolve: off, run_crossover: on, threads: 1}}\n")
+    )
+    assert opts.solver.options == {"presolve": "off", "run_crossover": "on", "threads": 1}
+
+
 def test_stress_item_needs_a_test_name(write) -> None:
     err = error_of(write("stress:\n  - {test: lng_disruption}\n  - {days: 3}\n"))
     assert_names(err, "scn.yaml:4", "stress.1", "days")
