@@ -370,7 +370,7 @@ def compare(
     order += sorted(i for i in table.index if i.startswith("capacity, "))
     order += sorted(i for i in table.index if i.startswith("new capacity, "))
     order += [i for i in table.index if i not in order]
-    table = table.loc[[i for i in order if i in table.index]]
+    table = table.loc[[i for i in dict.fromkeys(order) if i in table.index]]
     table.index.name = "indicator"
     table.attrs["status"] = {
         run.name: str(run.kpis.get("status", run.results.attrs.get("status", ""))) for run in loaded
