@@ -401,7 +401,8 @@ def _validate_one(spec: Any, i: int) -> _Spec:
         return model.model_validate(spec)
     except ValidationError as err:
         first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "test"
+        parts = [str(p) for p in first["loc"] if isinstance(p, int) or str(p).isidentifier()]
+        key = ".".join(parts) or "test"
         params = [k for k in model.model_fields if k != "test"]
         if first["type"] == "extra_forbidden":
             message, allowed = f"unknown parameter of {name}", ", ".join(params)
@@ -418,7 +419,8 @@ def _describe(model: type[_Spec], key: str) -> str:
     field = model.model_fields.get(key)
     if field is None:
         return ", ".join(k for k in model.model_fields if k != "test")
-    text = str(field.annotation).replace("typing.", "")
+    text = str(field.annotation).replace("typing.", "").replace(" | None", "")
+    text = re.sub(r"Literal\[([^\]]*)\]", lambda m: "one of " + m.group(1).replace("'", ""), text)
     symbols = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
     bounds = [
         f"{symbols[attr]} {getattr(m, attr)}"
@@ -428,6 +430,10 @@ def _describe(model: type[_Spec], key: str) -> str:
     ]
     if key == "start":
         text = "YYYY-MM-DD or MM-DD"
+    elif key in ("hubs", "regions"):
+        text = "all, a name, or names joined by + (a list in YAML)"
+    elif key == "months":
+        text = "months 1..12: a list, 4-6 or 4+5+6"
     return text + (f" ({', '.join(bounds)})" if bounds else "")
 
 
