@@ -160,6 +160,13 @@ _TET_FACTOR = np.array(
 )
 
 
+#: Sharpness of the hot-season bump (von Mises concentration), the share of the day-to-day
+#: weather that is national rather than regional, and the spread of the cooling load by weather.
+_HOT_KAPPA = 2.5
+_NATIONAL_WEATHER = 0.4
+_COOL_NOISE = 0.3
+
+
 def _style(region: str, latitude: float) -> dict[str, float]:
     if region in _DEMAND_STYLE:
         return _DEMAND_STYLE[region]
@@ -186,15 +193,15 @@ def _raw_demand(region: str, latitude: float, year: int, seed: int, national: np
     hour = np.arange(24, dtype=float) + 0.5
     # hot season centred mid-June in the North, early May in the South
     centre = 120.0 + 4.0 * (latitude - 10.0)
-    hot = np.exp(1.6 * (np.cos(2 * np.pi * (doy - centre) / 365.0) - 1.0))
+    hot = np.exp(_HOT_KAPPA * (np.cos(2 * np.pi * (doy - centre) / 365.0) - 1.0))
     winter = np.exp(1.6 * (np.cos(2 * np.pi * (doy - 15.0) / 365.0) - 1.0))
     irrigation = st["irrig"] * np.exp(3.0 * (np.cos(2 * np.pi * (doy - 75.0) / 365.0) - 1.0))
 
     rng = rng_for(seed, "demand", region)
     own = ar1(rng.standard_normal(365), 0.75)
-    z = 0.55 * national + np.sqrt(1 - 0.55**2) * own  # day-to-day weather, persistent
+    z = _NATIONAL_WEATHER * national + np.sqrt(1 - _NATIONAL_WEATHER**2) * own  # persistent
     level = (1.0 - st["winter"] * winter + irrigation) * (1.0 + 0.02 * z)
-    cool_amp = st["cool"] * (0.35 + hot) * np.clip(1.0 + 0.25 * z, 0.3, None)
+    cool_amp = st["cool"] * (0.35 + hot) * np.clip(1.0 + _COOL_NOISE * z, 0.3, None)
 
     activity = _logistic((hour - 6.5) / 0.9) * _logistic((22.8 - hour) / 0.9)
     base = 0.58 + 0.24 * activity - 0.025 * np.exp(-0.5 * ((hour - 12.2) / 0.6) ** 2)
