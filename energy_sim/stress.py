@@ -111,7 +111,8 @@ class _Window(_Spec):
 
 class LngDisruption(_Window):
     """No LNG cargoes reach the chosen hubs for ``days`` from ``start`` (send-out from the
-    tanks only: the dispatch and the LP draw down the inventory, strategic reserve included)."""
+    tanks only: the dispatch and the LP draw down the inventory, strategic reserve included).
+    ``hubs``: hub names, region names (every hub of the region) or ``all``."""
 
     test: Literal["lng_disruption"] = "lng_disruption"
     days: int = Field(30, ge=1, le=366)
@@ -283,7 +284,16 @@ def _scale_availability(
 
 def lng_disruption(system: xr.Dataset, spec: LngDisruption, field: str) -> xr.Dataset:
     """``lng_availability[n, t] = 0`` for hubs ``n`` in ``spec.hubs`` and ``t`` in the window."""
-    hubs = _pick(spec.hubs, [str(h) for h in system["hub"].values], f"{field}.hubs", "LNG hub")
+    names = [str(h) for h in system["hub"].values]
+    regions = [str(r) for r in system["hub_region"].values] if "hub_region" in system.coords else []
+    chosen = spec.hubs
+    if chosen != "all":  # a region name selects the hubs in that region
+        chosen = [
+            h
+            for c in chosen
+            for h in ([n for n, r in zip(names, regions, strict=False) if r == c] or [c])
+        ]
+    hubs = _pick(chosen, names, f"{field}.hubs", "LNG hub")
     steps = _window_mask(system, spec, field)
     lng = system["lng_availability"].transpose("hub", "time")
     values = lng.values.copy()

@@ -58,7 +58,8 @@ def system() -> xr.Dataset:
             "gen_tech": ("gen", [t for _, t in GENS]),
             "month": np.arange(1, 13),
             "corridor": ["north-south"],
-            "hub": ["south"],
+            "hub": ["thi_vai"],
+            "hub_region": ("hub", ["south"]),
         },
         attrs={"year": 2030, "scenario": "toy"},
     )
@@ -85,16 +86,20 @@ def test_lng_disruption_zeroes_the_window(system):
         system, [{"test": "lng_disruption", "days": 30, "start": "2030-06-01", "hubs": ["south"]}]
     )
     window = _steps(system, "2030-06-01", 30)
-    lng = out["lng_availability"].sel(hub="south").values
+    lng = out["lng_availability"].sel(hub="thi_vai").values
     assert window.sum() == 30 * 24
     assert (lng[window] == 0).all() and (lng[~window] == 1).all()
     _unchanged_except(system, out, {"lng_availability"})
     assert (system["lng_availability"] == 1).all()  # the input is not modified
+    by_name = apply_stresses(
+        system, [{"test": "lng_disruption", "days": 30, "start": "2030-06-01", "hubs": "thi_vai"}]
+    )
+    xr.testing.assert_identical(by_name["lng_availability"], out["lng_availability"])
 
 
 def test_window_wraps_around_the_year_end(system):
     out = apply_stresses(system, [{"test": "lng_disruption", "days": 10, "start": "12-27"}])
-    lng = out["lng_availability"].sel(hub="south").values
+    lng = out["lng_availability"].sel(hub="thi_vai").values
     assert (lng[-5 * 24 :] == 0).all() and (lng[: 5 * 24] == 0).all()
     assert lng.sum() == HOURS - 10 * 24
 
@@ -254,7 +259,7 @@ def test_validation_errors_name_the_field(spec, field, allowed):
 def test_unknown_names_in_the_system(system):
     with pytest.raises(InputError, match="unknown LNG hub") as err:
         apply_stresses(system, [{"test": "lng_disruption", "hubs": "north"}])
-    assert err.value.field == "stress[0].hubs" and "south" in err.value.allowed
+    assert err.value.field == "stress[0].hubs" and "thi_vai" in err.value.allowed
     with pytest.raises(InputError, match="corridor"):
         apply_stresses(system, [{"test": "corridor_outage", "corridor": "south-north"}])
     with pytest.raises(InputError, match="scenario year"):
