@@ -524,6 +524,11 @@ def lng_inventory(results: xr.Dataset, sample: int | None = None, ax: Axes | Non
             ax.axhline(
                 float(res["tank_mwh_th"].sel(hub=hub)) / 1e3, color=cmap(i % 10), ls="--", lw=0.8
             )
+    if isinstance(x, pd.DatetimeIndex):
+        import matplotlib.dates as mdates
+
+        ax.xaxis.set_major_locator(mdates.MonthLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
     ax.set_ylabel("LNG in tanks (GWh_th)")
     ax.set_ylim(bottom=0)
     ax.set_title("LNG inventory through the year (dashed: tank size)")

@@ -72,7 +72,7 @@ def make_pair(
     time = np.arange(n)
     stamps = pd.date_range("2030-01-01", periods=n, freq=f"{resolution_h}h")
     hour = stamps.hour.to_numpy() + resolution_h / 2
-    day = stamps.dayofyear.to_numpy()
+    day = stamps.day_of_year.to_numpy()
     base = np.array([24000, 5500, 3200, 2000, 4200, 26000], dtype=float)
     shape = (
         1.0
@@ -82,8 +82,12 @@ def make_pair(
     demand = base[:, None] * shape[None, :]
     gen_region = np.array([g.split("/")[0] for g in GENS])
     gen_tech = np.array([g.split("/")[1] for g in GENS])
-    cap = capacity_scale * 1.6 * np.array(
-        [20000, 9000, 3000, 2000, 2500, 4000, 3000, 5000, 4000, 18000, 9000], dtype=float
+    cap = (
+        capacity_scale
+        * 1.6
+        * np.array(
+            [20000, 9000, 3000, 2000, 2500, 4000, 3000, 5000, 4000, 18000, 9000], dtype=float
+        )
     )
     cap0 = np.minimum(
         cap, np.array([18000, 9000, 1000, 1500, 1200, 4000, 500, 1000, 500, 9000, 3000])
@@ -299,3 +303,60 @@ def write_run(
     if assessment is not None:
         (folder / "assessment.json").write_text(json.dumps(assessment, indent=1))
     return folder
+
+
+def tiny6_system(
+    steps: int = 48, scenario: str = "tiny6", capacity_scale: float = 1.0
+) -> xr.Dataset:
+    """A six-region System of the Vietnam shape (tests/factory.py) that the LP solves in ~0.2 s.
+
+    Seven corridors with the DATA.md capacities and efficiencies, two LNG hubs, a battery,
+    and national build ranges for coal, solar and the 4-hour battery.
+    """
+    from factory import corridor, gen, hub, store, tiny_system
+
+    hod = np.arange(steps) % 24
+    solar = np.clip(np.sin((hod - 6) / 12 * np.pi), 0, None)
+    shape = 1 + 0.15 * np.sin((hod - 8) / 24 * 2 * np.pi)
+    demand = np.array([24, 5.5, 3.2, 2.0, 4.2, 26.0])[:, None] * 1000 * shape[None, :]
+    k = capacity_scale
+    gens = [
+        gen("north", "coal", cap0=15000, capmax=40000 * k, ann_capex=2e5, fom=4e4, mc=40, co2=0.9, credit=0.9),
+        gen("north", "hydro_reservoir", cap0=9000, capmax=9000, credit=0.8, cf_month=0.5),
+        gen("north_central", "wind_onshore", cap0=1000, capmax=8000 * k, ann_capex=1.2e5, credit=0.1, avail=0.3),
+        gen("central_central", "coal", cap0=1000, capmax=4000 * k, ann_capex=2e5, fom=4e4, mc=42, co2=0.9, credit=0.9),
+        gen("central_highlands", "solar_utility", cap0=1000, capmax=10000 * k, ann_capex=6e4, credit=0.0, avail=solar),
+        gen("south_central", "ccgt_lng", cap0=1000, capmax=10000 * k, ann_capex=9e4, fom=2.8e4, mc=85, co2=0.35, eff=0.59, credit=0.9, hub="son_my"),
+        gen("south", "ccgt_lng", cap0=9000, capmax=40000 * k, ann_capex=9e4, fom=2.8e4, mc=80, co2=0.35, eff=0.59, credit=0.9, hub="thi_vai"),
+        gen("south", "solar_utility", cap0=3000, capmax=20000 * k, ann_capex=6e4, credit=0.0, avail=solar),
+        gen("south", "ocgt", cap0=0, capmax=20000, ann_capex=5e4, fom=2e4, mc=150, co2=0.6, credit=0.9),
+    ]  # fmt: skip
+    sto = [store("south", "battery_4h", dur=4.0, eff_c=0.92, eff_d=0.92, pcap0=500, pcapmax=5000, capex_p=3e4, capex_e=1e4, credit=0.8)]  # fmt: skip
+    cors = [
+        corridor(a, b, fcap0=f, fcapmax=2 * f, eta=e, capex=2e4)
+        for (a, b), f, e in zip(
+            [tuple(c.split("-")) for c in CORRIDORS],
+            [5000, 3500, 6000, 400, 800, 5500, 10000],
+            ETA,
+            strict=True,
+        )
+    ]
+    hubs = [
+        hub("son_my", "south_central", regas=20000, tank0=5e5, tankmax=2e6, capex=5.0, reserve_days=3.0),
+        hub("thi_vai", "south", regas=40000, tank0=1e6, tankmax=4e6, capex=5.0, reserve_days=3.0),
+    ]  # fmt: skip
+    return tiny_system(
+        regions=REGIONS,
+        gens=gens,
+        storage=sto,
+        corridors=cors,
+        hubs=hubs,
+        demand=demand,
+        reserve_margin=0.15,
+        build_ranges={
+            "coal": (10000, 31055),
+            "solar_utility": (5000, None),
+            "battery_4h": (1000, 16300),
+        },
+        scenario=scenario,
+    )
