@@ -492,12 +492,16 @@ def solar_cf(
 # weaker; April-May and October are calm transitions. An assumption of this project.
 _WIND_MONTH: dict[str, list[float]] = {
     "north": [1.10, 1.05, 0.95, 0.90, 0.90, 1.00, 1.00, 0.90, 0.90, 1.05, 1.10, 1.10],
-    "north_central": [1.10, 1.00, 0.90, 0.85, 0.85, 1.00, 1.05, 0.95, 0.90, 1.05, 1.15, 1.10],
-    "central_central": [1.10, 1.00, 0.90, 0.85, 0.85, 1.00, 1.10, 1.05, 0.90, 1.00, 1.15, 1.15],
-    "central_highlands": [1.30, 1.25, 1.10, 0.85, 0.75, 0.90, 1.00, 0.95, 0.80, 0.85, 1.10, 1.30],
-    "south_central": [1.30, 1.25, 1.10, 0.85, 0.75, 0.95, 1.05, 1.05, 0.85, 0.80, 1.10, 1.30],
-    "south": [1.25, 1.25, 1.15, 0.95, 0.80, 0.95, 1.05, 1.05, 0.90, 0.80, 0.95, 1.15],
+    "north_central": [1.15, 1.00, 0.90, 0.85, 0.85, 1.00, 1.10, 0.95, 0.90, 1.05, 1.20, 1.15],
+    "central_central": [1.15, 1.00, 0.90, 0.85, 0.80, 1.00, 1.10, 1.05, 0.90, 1.00, 1.20, 1.20],
+    "central_highlands": [1.40, 1.35, 1.15, 0.85, 0.70, 0.90, 1.00, 0.95, 0.80, 0.80, 1.10, 1.40],
+    "south_central": [1.45, 1.40, 1.20, 0.85, 0.70, 0.95, 1.05, 1.00, 0.80, 0.75, 1.15, 1.40],
+    "south": [1.35, 1.35, 1.20, 0.95, 0.75, 0.95, 1.05, 1.05, 0.85, 0.75, 0.95, 1.20],
 }
+#: Spread of the latent wind components around the prevailing (monsoon) wind.
+_WIND_SPREAD = 0.5
+#: Hour-to-hour persistence of the latent wind components.
+_WIND_PHI = 0.95
 _WIND_DEFAULT = list(np.mean(np.array(list(_WIND_MONTH.values())), axis=0))
 
 
@@ -510,13 +514,13 @@ def power_curve(v: np.ndarray, cut_in: float = 3.0, rated: float = 12.0, cut_out
 
 def _wind_speed_unit(region: str, year: int, seed: int, offshore: bool, common) -> np.ndarray:
     """Wind speed of one region in units of its scale ``c``: a Rician speed
-    ``|(mu + z1, z2)|`` of two latent AR(1) components (0.97 per hour), each a mix of a national
+    ``|(1 + a z1, a z2)|`` of two latent AR(1) components (0.95 per hour), each a mix of a national
     synoptic part and a regional part, times monsoon month and diurnal factors."""
     kind = "wind_offshore" if offshore else "wind_onshore"
     rng = rng_for(seed, kind, region)
-    own = ar1(rng.standard_normal((2, HOURS)), 0.97)
+    own = ar1(rng.standard_normal((2, HOURS)), _WIND_PHI)
     z = np.sqrt(0.5) * common + np.sqrt(0.5) * own
-    speed = np.hypot(1.0 + 0.8 * z[0], 0.8 * z[1])
+    speed = np.hypot(1.0 + _WIND_SPREAD * z[0], _WIND_SPREAD * z[1])
     month = np.repeat(_monthly_to_daily(_WIND_MONTH.get(region, _WIND_DEFAULT), year), 24)
     if offshore:
         month = month**1.2  # the monsoon is felt more strongly at sea
@@ -540,7 +544,7 @@ def wind_cf(
     """
     _check_regions(regions, target_cf, "target_cf")
     kind = "wind_offshore" if offshore else "wind_onshore"
-    common = ar1(rng_for(seed, kind, "__national__").standard_normal((2, HOURS)), 0.97)
+    common = ar1(rng_for(seed, kind, "__national__").standard_normal((2, HOURS)), _WIND_PHI)
     rated = 13.0 if offshore else 12.0
     cols = {}
     for r in regions:
