@@ -45,6 +45,96 @@ def _main() -> None:
     """Energy-security scenario simulator for Vietnam's power system."""
 
 
+# --- validate: check a scenario and summarise its System (helper H1) ---------------------------
+
+
+@app.command("validate")
+def validate_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+) -> None:
+    """Check a scenario and its data, build the System and print a summary.
+
+    Prints the regions (annual demand and peak), the national annual demand and coincident
+    peak, existing capacity by technology with the national build ranges, the corridors and
+    the LNG hubs. Example: energy-sim validate scenarios/pdp8_2030.yaml
+    """
+    with user_errors():
+        from energy_sim.scenario import load_scenario
+        from energy_sim.system import add_peaks, build_hourly_system, system_summary
+        from energy_sim.timeseries import aggregate
+
+        sc = load_scenario(scenario)
+        hourly = build_hourly_system(sc)
+        if sc.stress:
+            from energy_sim.stress import apply_stresses
+
+            hourly = apply_stresses(hourly, sc.stress)
+        hourly = add_peaks(hourly)
+        steps = aggregate(hourly, sc.resolution).sizes["time"]
+        _print_summary(sc, system_summary(hourly), hourly, steps)
+
+
+def _print_summary(sc: Any, tables: dict[str, Any], system: Any, steps: int) -> None:
+    """Rich tables of :func:`energy_sim.system.system_summary` on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 110)
+
+    def show(title: str, frame: Any, formats: dict[str, str]) -> None:
+        table = Table(title=title, title_justify="left")
+        table.add_column(frame.index.name or "")
+        for col in frame.columns:
+            table.add_column(col, justify="right")
+        for key, row in frame.iterrows():
+            cells = []
+            for col in frame.columns:
+                v = row[col]
+                cells.append(
+                    v if isinstance(v, str) else format(float(v), formats.get(col, ",.0f"))
+                )
+            table.add_row(str(key), *cells)
+        console.print(table)
+
+    nat = tables["national"].iloc[0]
+    console.print(
+        f"[bold]{sc.name}[/bold]: year {sc.year}, demand case {sc.demand_case}, "
+        f"fleet {sc.fleet}, resolution {sc.resolution} ({steps} LP steps), seed {sc.seed}"
+    )
+    show(
+        "Regions",
+        tables["regions"],
+        {"demand_twh": ",.1f", "peak_gw": ",.2f", "existing_gw": ",.1f", "max_gw": ",.1f"},
+    )
+    console.print(
+        f"National annual demand {nat['demand_twh']:,.1f} TWh, coincident peak "
+        f"{nat['coincident_peak_gw']:,.2f} GW, load factor {nat['load_factor']:.3f}. "
+        f"Demand basis: {nat['basis']} (generation at the plants' terminals plus imports, the "
+        "basis of the revised-PDP8 energy and Pmax figures; see docs/data.md)."
+    )
+    show("Existing capacity by technology (MW) and national build range", tables["capacity"], {})
+    show(
+        "Corridors (MW each direction)",
+        tables["corridors"],
+        {"km": ",.0f", "efficiency": ".3f", "kv": ".0f"},
+    )
+    show(
+        "LNG hubs",
+        tables["hubs"],
+        {
+            "tank_gwh_th": ",.0f",
+            "tank_max_gwh_th": ",.0f",
+            "reserve_days": ".0f",
+            "contract_twh_th": ",.1f",
+        },
+    )
+    console.print(
+        f"OK: {system.sizes['region']} regions, {system.sizes['gen']} generator groups, "
+        f"{system.sizes['storage']} storage groups, {system.sizes['corridor']} corridors, "
+        f"{system.sizes['hub']} LNG hubs."
+    )
+
+
 # --- analysts' views: compare and report (helper H7) -----------------------------------------
 
 
