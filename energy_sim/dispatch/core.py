@@ -1,0 +1,211 @@
+"""The dispatch core: operate a System over its time steps for many samples at once.
+
+Per chunk of samples (arrays ``(sample, time, ...)``):
+
+1. availability ``A[s,t,g] = cap_g * avail[g,t] * draw[s,g,t]`` and demand;
+2. reservoir hydro water-filled on the system net load (:mod:`.hydro`);
+3. storage scheduled on the net load left after hydro and clipped to its state of charge
+   (:mod:`.storage`);
+4. every (sample, hour) cell dispatched over the regional merit-order stacks and the corridor
+   graph (:mod:`.merit`, :mod:`.network`);
+5. LNG burn checked against send-out, tanks, reserve and contract (:mod:`.lng`); cells where a
+   hub cannot deliver are dispatched again with the LNG plants capped at what it can;
+6. annual figures per sample, and hourly ones on request.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from energy_sim.dispatch import hydro, lng, merit, network, storage
+from energy_sim.dispatch.inputs import Static
+from energy_sim.errors import InputError
+
+#: Loss of load counts hours whose shed exceeds this, MW.
+SHED_THRESHOLD_MW = 0.1
+#: Cells per network batch (memory: ~ cells * regions * blocks * 8 bytes per array).
+CELLS_PER_BATCH = 32768
+#: Memory budget of one sample chunk's (time, gen) arrays, bytes.
+CHUNK_BYTES = 600e6
+
+
+@dataclass
+class ChunkOut:
+    """Hourly results of one chunk, arrays (sample, ..., time)."""
+
+    gen: np.ndarray
+    ch: np.ndarray
+    dis: np.ndarray
+    soc: np.ndarray
+    flow: np.ndarray
+    shed: np.ndarray
+    send: np.ndarray
+    inv: np.ndarray
+    stats: dict = field(default_factory=dict)
+
+
+def _check(name: str, arr: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    if arr is None:
+        return None
+    arr = np.asarray(arr)
+    if arr.shape != shape:
+        raise InputError(f"expected shape {shape}", field=name, value=arr.shape)
+    return arr
+
+
+def _solve_cells(
+    stack: merit.Stack, grid: network.Grid, blocks: np.ndarray, dem: np.ndarray, fcap: np.ndarray
+):
+    """Network dispatch of cells in batches: block outputs, shed, flows."""
+    n = len(dem)
+    out = np.empty((n, stack.n_col))
+    shed = np.empty_like(dem)
+    flow = np.empty((n, len(fcap)))
+    left = 0
+    for a in range(0, n, CELLS_PER_BATCH):
+        b = min(a + CELLS_PER_BATCH, n)
+        cum = merit.cumulative(stack, blocks[a:b], dem[a:b])
+        x, f, k = network.solve_cells(cum, stack.key, dem[a:b], fcap, grid)
+        out[a:b], shed[a:b] = merit.unstack(stack, blocks[a:b], cum, x)
+        flow[a:b] = f
+        left += k
+    return out, shed, flow, left
+
+
+def _blocks(stack: merit.Stack, avail: np.ndarray, window: np.ndarray, sdis: np.ndarray):
+    """Block availability (n, n_col) from generator availability (n, G), the LNG disruption
+    flag of each LNG group (n, G_l) and storage discharge per region (n, R)."""
+    n = len(avail)
+    blocks = np.zeros((n, stack.n_col))
+    blocks[:, : stack.n_gen] = avail
+    if len(stack.lng_gens):
+        a_l = avail[:, stack.lng_gens]
+        blocks[:, stack.lng_gens] = np.where(window, 0.0, a_l)
+        blocks[:, stack.n_gen : stack.sdis_col0] = np.where(window, a_l, 0.0)
+    blocks[:, stack.sdis_col0 : stack.sdis_col0 + sdis.shape[1]] = sdis
+    return blocks
+
+
+def _gens(stack: merit.Stack, out: np.ndarray) -> np.ndarray:
+    gen = out[:, : stack.n_gen].copy()
+    if len(stack.lng_gens):
+        gen[:, stack.lng_gens] += out[:, stack.n_gen : stack.sdis_col0]
+    return gen
+
+
+def run_chunk(
+    st: Static,
+    stack: merit.Stack,
+    grid: network.Grid,
+    avail_draw: np.ndarray | None,
+    demand: np.ndarray | None,
+    cf_month: np.ndarray | None,
+    lng_draw: np.ndarray | None,
+    n_s: int,
+) -> ChunkOut:
+    """Operate one chunk of ``n_s`` samples; draws are (S, G, T), (S, R, T), (S, G, 12),
+    (S, H, T) or None."""
+    n_g, n_t = st.avail.shape
+    n_r, n_h = len(st.regions), len(st.regas)
+    n_st = len(st.pcap)
+    timing: dict[str, float] = {}
+    t0 = _time.perf_counter()
+    av = st.avail.T[None, :, :] * st.cap[None, None, :]  # (1, T, G)
+    if avail_draw is not None:
+        av = av * np.clip(np.asarray(avail_draw, float), 0.0, None).transpose(0, 2, 1)
+    av = np.ascontiguousarray(np.broadcast_to(av, (n_s, n_t, n_g)), dtype=float)
+    dem = st.demand.T[None] if demand is None else np.asarray(demand, float).transpose(0, 2, 1)
+    dem = np.ascontiguousarray(np.broadcast_to(np.maximum(dem, 0.0), (n_s, n_t, n_r)))
+    # 2. reservoir hydro
+    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
+    net = dem.sum(axis=2) - av[:, :, free].sum(axis=2)  # (S, T)
+    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
+    if len(hyd):
+        cf = st.cf_month[None, hyd] if cf_month is None else np.asarray(cf_month, float)[:, hyd]
+        cf = np.where(np.isfinite(cf), cf, np.inf)
+        budget = np.broadcast_to(cf * st.hours_month * st.cap[hyd, None], (n_s, len(hyd), 12))
+        budget = np.where(np.isfinite(budget), budget, 1e30)
+        h = hydro.schedule(net, av[:, :, hyd].transpose(0, 2, 1), budget, st.month, st.wdt)
+        av[:, :, hyd] = h.transpose(0, 2, 1)
+        net = net - h.sum(axis=1)
+    timing["hydro_s"] = _time.perf_counter() - t0
+    # 3. storage
+    t0 = _time.perf_counter()
+    disp = (~free) & ~st.is_res
+    pi = storage.price_curve(
+        st.mc[disp], st.cap[disp] * (st.avail[disp].mean(axis=1) if n_t else 0.0), st.voll
+    )
+    ch_w, dis_w = storage.schedule(net, pi, st.pcap, st.dur, st.eff_c, st.eff_d, st.dt)
+    ch, dis, soc = storage.simulate(
+        ch_w, dis_w, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period
+    )
+    onehot = np.zeros((n_st, n_r))
+    onehot[np.arange(n_st), st.stor_region] = 1.0
+    ch_r = np.einsum("sjt,jr->str", ch, onehot)
+    dis_r = np.einsum("sjt,jr->str", dis, onehot)
+    timing["storage_s"] = _time.perf_counter() - t0
+    # 4. network dispatch of every cell
+    t0 = _time.perf_counter()
+    lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
+    lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, n_h, n_t))
+    hub_l = st.hub_of[stack.lng_gens]
+    window = (lng_av[:, hub_l, :] < 1.0).transpose(0, 2, 1) if len(hub_l) else None
+    n_c = n_s * n_t
+    av_c = av.reshape(n_c, n_g)
+    win_c = window.reshape(n_c, len(hub_l)) if window is not None else np.zeros((n_c, 0), bool)
+    need = (dem + ch_r).reshape(n_c, n_r)
+    blocks = _blocks(stack, av_c, win_c, dis_r.reshape(n_c, n_r))
+    out, shed, flow, left = _solve_cells(stack, grid, blocks, need, st.fcap)
+    gen = _gens(stack, out)
+    timing["network_s"] = _time.perf_counter() - t0
+    # 5. LNG
+    t0 = _time.perf_counter()
+    send = inv = np.zeros((n_s, n_h, n_t))
+    if n_h:
+        fed = st.hub_of >= 0
+        to_hub = np.zeros((n_g, n_h))
+        to_hub[np.flatnonzero(fed), st.hub_of[fed]] = 1.0 / st.eff[fed]
+        reserve = st.reserve_days * 24.0 * (to_hub * st.cap[:, None]).sum(axis=0)
+        smax = st.regas[None, :, None] * lng_av
+        floor = lng.floors(reserve, smax, lng_av, st.dt)
+        burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+        ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
+        cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
+        if cut.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(burn > 0, np.clip(ok / burn, 0.0, 1.0), 1.0)
+            cells = np.flatnonzero(cut.any(axis=1).reshape(n_c))
+            ratio_c = ratio.transpose(0, 2, 1).reshape(n_c, n_h)[cells]
+            lim = av_c[cells].copy()
+            gi = np.flatnonzero(fed)
+            # every LNG group in a re-dispatched cell keeps at most its first-pass share
+            lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
+            b2 = _blocks(stack, lim, win_c[cells], dis_r.reshape(n_c, n_r)[cells])
+            o2, s2, f2, k2 = _solve_cells(stack, grid, b2, need[cells], st.fcap)
+            gen[cells] = _gens(stack, o2)
+            out[cells], shed[cells], flow[cells] = o2, s2, f2
+            left += k2
+            burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+            ok, send, inv = lng.cyclic_inventory(
+                burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
+            )
+            timing["lng_cells_redispatched"] = len(cells)
+    timing["lng_s"] = _time.perf_counter() - t0
+    # storage discharge the network could not place
+    used = out[:, stack.sdis_col0 : stack.sdis_col0 + n_r]
+    timing["storage_curtailed_mw"] = float(np.clip(dis_r.reshape(n_c, n_r) - used, 0, None).sum())
+    timing["unconverged_cells"] = left
+    return ChunkOut(
+        gen=gen.reshape(n_s, n_t, n_g).transpose(0, 2, 1),
+        ch=ch,
+        dis=dis,
+        soc=soc,
+        flow=flow.reshape(n_s, n_t, -1).transpose(0, 2, 1),
+        shed=shed.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
+        send=send,
+        inv=inv,
+        stats=timing,
+    )

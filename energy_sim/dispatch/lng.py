@@ -1,0 +1,80 @@
+"""LNG hubs: send-out, tank inventory, strategic reserve, contract (MODEL.md constraint 6).
+
+A loop over steps, vectorised over samples and hubs, keeps the tanks as full as the send-out
+allows and lets the plants burn only what the hub can deliver:
+
+    floor_t   = reserve_n               where lng_avail == 1 (outside a disruption), else 0,
+                then floor_t = max(floor_t, floor_{t+1} - dt_{t+1}*smax_{t+1})   (backwards)
+    burn_t   <= max(0, (inv_{t-1} - floor_t)/dt_t + smax_t)
+    send_t    = min(smax_t, (tank - inv_{t-1})/dt_t + burn_t, contract left / (w*dt))
+    inv_t     = inv_{t-1} + dt_t*(send_t - burn_t)
+
+with ``smax_t = regas*lng_avail_t`` and ``reserve_n = reserve_days*24*sum cap/eff`` of the
+groups the hub feeds. The backward pass lowers the floor inside a window only as far as the
+send-out can restore it by the time the window ends, so the reserve holds again outside it (as
+in the LP). The year is cyclic: the run is repeated from the inventory the first one ended with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Tanks larger than this are treated as unbounded (MWh_th).
+BIG = 1e15
+
+
+def floors(reserve: np.ndarray, smax: np.ndarray, lng_av: np.ndarray, dt: np.ndarray):
+    """Inventory floor (S, H, T) from the reserve (H,), send-out limit and availability."""
+    req = np.where(lng_av >= 1.0, reserve[None, :, None], 0.0)
+    step = np.nan_to_num(dt[None, None, :] * np.minimum(smax, BIG), nan=0.0)
+    # floor_t = max_k>=t (req_k - sum_{j=t+1..k} step_j) = C_t + max_k>=t (req_k - C_k)
+    csum = np.cumsum(step, axis=2)
+    best = np.maximum.accumulate((req - csum)[..., ::-1], axis=2)[..., ::-1]
+    return np.maximum(req, csum + best)
+
+
+def run_inventory(
+    burn: np.ndarray,
+    smax: np.ndarray,
+    floor: np.ndarray,
+    tank: np.ndarray,
+    contract: np.ndarray,
+    dt: np.ndarray,
+    wdt: np.ndarray,
+    init: np.ndarray | None = None,
+):
+    """Allowed burn, send-out and inventory (S, H, T) for a wished burn (S, H, T), MW_th."""
+    n_s, n_h, n_t = burn.shape
+    tank = np.minimum(tank, BIG)
+    inv = np.empty_like(burn)
+    send = np.empty_like(burn)
+    ok = np.empty_like(burn)
+    prev = np.broadcast_to(tank, (n_s, n_h)).astype(float) if init is None else init.copy()
+    left = np.broadcast_to(np.where(np.isfinite(contract), contract, np.inf), (n_s, n_h)).copy()
+    for t in range(n_t):
+        cap_t = np.minimum(smax[:, :, t], left / wdt[t]) if wdt[t] > 0 else smax[:, :, t]
+        b = np.minimum(burn[:, :, t], np.maximum(0.0, (prev - floor[:, :, t]) / dt[t] + cap_t))
+        s = np.clip(np.minimum(cap_t, (tank - prev) / dt[t] + b), 0.0, None)
+        prev = np.clip(prev + dt[t] * (s - b), 0.0, tank)
+        left = left - wdt[t] * s
+        ok[:, :, t], send[:, :, t], inv[:, :, t] = b, s, prev
+    return ok, send, inv
+
+
+def cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt):
+    """Run the inventory twice, the second time from where the first ended (cyclic year)."""
+    n_s, n_h, n_t = burn.shape
+    if n_h == 0 or n_t == 0:
+        z = np.zeros_like(burn)
+        return burn.copy(), z, z
+    # fast path: the send-out covers every step's burn and the contract the year's: tanks stay full
+    fits = (burn <= smax + 1e-9).all(axis=2) & (
+        (burn * wdt).sum(axis=2) <= np.where(np.isfinite(contract), contract, np.inf)
+    )
+    fits &= np.broadcast_to(np.minimum(tank, BIG), (n_s, n_h)) >= floor.max(axis=2) - 1e-9
+    if fits.all():
+        inv = np.broadcast_to(np.minimum(tank, BIG)[None, :, None], burn.shape).copy()
+        return burn.copy(), burn.copy(), inv
+    ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt)
+    ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=inv[:, :, -1])
+    return ok, send, inv

@@ -1,0 +1,138 @@
+"""Batteries and pumped hydro: a daily arbitrage schedule, then the exact state of charge.
+
+Schedule (vectorised over samples, storage groups and days). Within each day the steps are
+ranked by the net load left after hydro, ``X_t``; the i-th lowest step is paired with the i-th
+highest. Pair i is used when the price it saves beats the price it pays after losses,
+
+    pi(X_high_i) * eff_c * eff_d > pi(X_low_i),      i < dur / (dt * eff_c)
+
+with ``pi`` the system merit-order price at net load X. The pair charges ``P`` in the low step
+and discharges ``P*eff_c*eff_d`` in the high one, so each pair is energy-neutral over the day.
+
+State of charge (a loop over steps, vectorised over samples and groups; MODEL.md constraint 4):
+
+    soc_t = soc_{t-1}*(1-loss)^dt + dt*(eff_c*ch_t - dis_t/eff_d),   0 <= soc_t <= dur*P
+
+where the schedule is clipped so that these hold exactly (``dis_t`` at most what is stored,
+``ch_t`` at most what fits). The year is cyclic: the first run starts half full, the second
+starts from where the first ended; once a trajectory touches empty or full it no longer depends
+on the start, so the second run closes the cycle exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def price_curve(mc: np.ndarray, size: np.ndarray, voll: float):
+    """System merit-order price ``pi(X)``: the cost of the block that serves net load X."""
+    order = np.argsort(mc, kind="stable")
+    cost = mc[order]
+    cum = np.cumsum(size[order])
+
+    def pi(x: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(cum, x, side="left")
+        ext = np.concatenate([cost, [voll]])
+        return np.where(x <= 0.0, 0.0, ext[np.minimum(k, len(cost))])
+
+    return pi
+
+
+def _steps_per_day(dt: np.ndarray) -> int:
+    if len(dt) and np.allclose(dt, dt[0]) and dt[0] > 0:
+        spd = 24.0 / dt[0]
+        if abs(spd - round(spd)) < 1e-9 and round(spd) >= 2:
+            return int(round(spd))
+    return max(len(dt), 1)
+
+
+def schedule(
+    signal: np.ndarray,
+    pi,
+    pcap: np.ndarray,
+    dur: np.ndarray,
+    eff_c: np.ndarray,
+    eff_d: np.ndarray,
+    dt: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wished charge and discharge (S, St, T) from the signal (S, T)."""
+    n_s, n_t = signal.shape
+    n_st = len(pcap)
+    ch = np.zeros((n_s, n_st, n_t))
+    dis = np.zeros((n_s, n_st, n_t))
+    if n_st == 0 or n_t < 2:
+        return ch, dis
+    spd = _steps_per_day(dt)
+    n_d = -(-n_t // spd)
+    pad = n_d * spd - n_t
+    sig = np.concatenate([signal, np.full((n_s, pad), np.nan)], axis=1).reshape(n_s, n_d, spd)
+    order = np.argsort(sig, axis=2, kind="stable")  # NaN (padding) last
+    n_p = spd // 2
+    low = order[:, :, :n_p]
+    high = order[:, :, spd - 1 : spd - 1 - n_p : -1]
+    s_low = np.take_along_axis(sig, low, axis=2)
+    s_high = np.take_along_axis(sig, high, axis=2)
+    p_low, p_high = pi(np.nan_to_num(s_low, nan=np.inf)), pi(np.nan_to_num(s_high, nan=-np.inf))
+    valid = np.isfinite(s_low) & np.isfinite(s_high) & (s_high > s_low)
+    rt = eff_c * eff_d  # (St,)
+    step_h = float(dt[0]) if len(dt) else 1.0
+    kmax = np.floor(dur / (step_h * np.maximum(eff_c, 1e-9)) + 1e-9)  # pairs per day
+    i = np.arange(n_p)
+    use = (
+        valid[:, None]
+        & (p_high[:, None] * rt[None, :, None, None] > p_low[:, None] + 1e-6)
+        & (i[None, None, None, :] < kmax[None, :, None, None])
+    )  # (S, St, D, P)
+    base = (np.arange(n_d) * spd)[None, None, :, None]
+    t_low = np.broadcast_to(base + low[:, None], use.shape)
+    t_high = np.broadcast_to(base + high[:, None], use.shape)
+    s_i, st_i, _, _ = np.indices(use.shape, sparse=True)
+    s_b = np.broadcast_to(s_i, use.shape)[use]
+    st_b = np.broadcast_to(st_i, use.shape)[use]
+    ch[s_b, st_b, t_low[use]] = pcap[st_b]
+    dis[s_b, st_b, t_high[use]] = (pcap * rt)[st_b]
+    return ch, dis
+
+
+def simulate(
+    ch_want: np.ndarray,
+    dis_want: np.ndarray,
+    pcap: np.ndarray,
+    dur: np.ndarray,
+    eff_c: np.ndarray,
+    eff_d: np.ndarray,
+    loss: np.ndarray,
+    dt: np.ndarray,
+    period: np.ndarray,
+):
+    """Clip a wished schedule to the storage limits; return ``ch, dis, soc`` (S, St, T)."""
+    n_s, n_st, n_t = ch_want.shape
+    ch = np.zeros_like(ch_want)
+    dis = np.zeros_like(dis_want)
+    soc = np.zeros_like(ch_want)
+    if n_st == 0 or n_t == 0:
+        return ch, dis, soc
+    cap_e = dur * pcap
+    starts = np.flatnonzero(np.r_[True, period[1:] != period[:-1]])
+    ends = np.r_[starts[1:], n_t] - 1
+    pid = np.searchsorted(starts, np.arange(n_t), side="right") - 1
+    init = np.broadcast_to(0.5 * cap_e, (n_s, len(starts), n_st)).copy()
+    decay = (1.0 - loss)[None, :] ** dt[:, None]  # (T, St)
+    for _pass in range(3):
+        for t in range(n_t):
+            if pid[t] != pid[t - 1] or t == 0:
+                prev = init[:, pid[t]]
+            else:
+                prev = soc[:, :, t - 1]
+            kept = prev * decay[t]
+            d = np.minimum(dis_want[:, :, t], kept * eff_d / dt[t])
+            room = (cap_e - kept) / (eff_c * dt[t])
+            c = np.clip(np.minimum(ch_want[:, :, t], room + d / (eff_c * eff_d)), 0.0, None)
+            c = np.minimum(c, pcap)
+            s = np.clip(kept + dt[t] * (eff_c * c - d / eff_d), 0.0, cap_e)
+            ch[:, :, t], dis[:, :, t], soc[:, :, t] = c, d, s
+        end = soc[:, :, ends].transpose(0, 2, 1)  # (S, P, St)
+        if np.allclose(end, init, rtol=0.0, atol=1e-9):
+            break
+        init = end
+    return ch, dis, soc
