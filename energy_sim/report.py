@@ -338,7 +338,9 @@ def _lng(run: Run, t: Targets) -> list[Indicator]:
                 days,
                 shown,
                 f"≥ {need:g} d",
-                _band(days, days >= need, days >= need / 2) if not math.isnan(days) else NA,
+                _band(days, days >= need * (1 - 1e-6), days >= need / 2)
+                if not math.isnan(days)
+                else NA,
             )
         )
     return out
