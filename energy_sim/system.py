@@ -365,7 +365,10 @@ def build_hourly_system(scenario: Any) -> xr.Dataset:
         }
     )
     ds = ds.assign_coords(
-        timestamp=_var(index.to_numpy(), "time", "datetime", "start of the step (local time)"),
+        # no ``units`` attr: xarray's datetime encoding owns it when writing NetCDF
+        timestamp=xr.DataArray(
+            index.to_numpy(), dims="time", attrs={"description": "start of the step (local time)"}
+        ),
         gen_region=_var(gen["region"].to_numpy(), G, "-", "region of the group"),
         gen_tech=_var(gen["tech"].to_numpy(), G, "-", "technology of the group"),
         gen_fuel=_var(fuel.to_numpy(), G, "-", "fuel of the group ('none' if no fuel)"),
