@@ -244,7 +244,9 @@ def representative_days(system: xr.Dataset, n_days: int) -> xr.Dataset:
     profiles (:func:`_daily_features`, Euclidean distance) and each medoid day stands for its
     cluster: ``weight = cluster size`` (days), ``dt_h = 1``, ``period`` = index of the
     representative day, ``month_of`` = its month, ``timestamp`` = its hours. The values are the
-    medoid day's own hours. ``attrs['day_to_period']`` maps each of the 365 days to its period.
+    medoid day's own hours, scaled per month and series so that every month's energy (demand,
+    available capacity factor, LNG availability) equals the hourly year's
+    (:func:`_match_monthly_energy`; capacity factors stay <= 1). ``attrs['day_to_period']`` maps each of the 365 days to its period.
     """
     _check_hourly(system)
     res = Resolution("representative", n_days)
@@ -273,18 +275,68 @@ def representative_days(system: xr.Dataset, n_days: int) -> xr.Dataset:
             [c for c in da.coords if "time" in da.coords[c].dims]
         )
         new[v] = new[v].astype(float) if new[v].dtype.kind in "biu" else new[v]
+    weight = np.repeat(np.array(sizes, dtype=float), 24)
+    month_rep = ts.month.to_numpy()[hours]
+    for v in new:
+        new[v] = _match_monthly_energy(system[v], new[v], ts.month.to_numpy(), month_rep, weight)
     nt = hours.size
     steps = _step_vars(
         system,
         np.ones(nt),
-        np.repeat(np.array(sizes, dtype=float), 24),
-        ts.month.to_numpy()[hours].astype(int),
+        weight,
+        month_rep.astype(int),
         np.repeat(np.arange(len(rep_days)), 24),
         ts[hours],
     )
     out = _rebuild(system, new, steps, ts[hours], res)
     out.attrs["day_to_period"] = day_to_period
     return out
+
+
+def _match_monthly_energy(
+    hourly: xr.DataArray,
+    rep: xr.DataArray,
+    month_hourly: np.ndarray,
+    month_rep: np.ndarray,
+    weight: np.ndarray,
+) -> xr.DataArray:
+    """Scale the representative hours of each month so that the month's energy is the hourly
+    year's: ``x'[t] = min(f * x[t], upper)`` per series and month, with ``f`` iterated until
+    ``sum_{t in m} w[t] x'[t] = sum_{h in m} x[h]``; what clipping at ``upper`` leaves short is
+    spread over the hours' headroom, ``x'' = x' + s (upper - x')``.
+
+    ``upper`` is 1 for a series bounded by 1 in the hourly year (capacity factors,
+    availabilities), else none. A series that is zero on every representative hour of a month
+    but not in the month (a windless medoid day) takes the month's mean instead. Variables
+    with negative values are left as they are.
+    """
+    x = np.moveaxis(hourly.to_numpy().astype(float), hourly.dims.index("time"), -1)
+    t_axis = rep.dims.index("time")
+    y = np.moveaxis(rep.to_numpy().astype(float), t_axis, -1).copy()
+    if x.size == 0 or x.min() < 0:
+        return rep
+    upper = 1.0 if x.max() <= 1.0 else np.inf
+    for m in range(1, 13):
+        sel_h, sel_r = month_hourly == m, month_rep == m
+        target = x[..., sel_h].sum(axis=-1)
+        seg = y[..., sel_r]
+        w = weight[sel_r]
+        target = np.minimum(target, upper * w.sum())  # reachable at most with every hour at 1
+        flat = ((seg * w).sum(axis=-1) <= 0) & (target > 0)  # e.g. a windless medoid day
+        seg = np.where(flat[..., None], (target / w.sum())[..., None], seg)
+        for _ in range(100):
+            got = (seg * w).sum(axis=-1)
+            if np.all(np.abs(got - target) <= 1e-12 * np.maximum(target, 1e-300)):
+                break
+            factor = np.divide(target, got, out=np.ones_like(target), where=got > 0)
+            seg = np.minimum(seg * factor[..., None], upper)
+        if np.isfinite(upper):  # what clipping left short: fill the headroom below 1 evenly
+            short = target - (seg * w).sum(axis=-1)
+            room = ((upper - seg) * w).sum(axis=-1)
+            fill = np.divide(short, room, out=np.zeros_like(short), where=(short > 0) & (room > 0))
+            seg = seg + fill[..., None] * (upper - seg)
+        y[..., sel_r] = seg
+    return rep.copy(data=np.moveaxis(y, -1, t_axis))
 
 
 def aggregate(system: xr.Dataset, resolution: str | Resolution) -> xr.Dataset:

@@ -113,15 +113,29 @@ def test_representative_days(hourly, n):
     # weight = days represented; months keep their number of days
     days = (agg["weight"] * agg["dt_h"]).groupby(agg["month_of"]).sum() / 24
     np.testing.assert_array_equal(days.to_numpy(), [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-    # energy roughly kept (within a few %)
+    # energy kept exactly per month: demand, and capacity factors (staying <= 1)
     w = agg["weight"] * agg["dt_h"]
-    ratio = (w * agg["demand_mw"]).sum("time") / hourly["demand_mw"].sum("time")
-    assert np.all(np.abs(ratio - 1) < 0.03)
+    monthly = (w * agg["demand_mw"]).groupby(agg["month_of"]).sum()
+    expected = hourly["demand_mw"].groupby(hourly["month_of"]).sum()
+    np.testing.assert_allclose(
+        monthly.transpose("region", "month_of").to_numpy(),
+        expected.transpose("region", "month_of").to_numpy(),
+        rtol=1e-12,
+    )
+    for v in ("availability", "lng_availability"):
+        got = (w * agg[v]).groupby(agg["month_of"]).sum().transpose(..., "month_of")
+        want = hourly[v].groupby(hourly["month_of"]).sum().transpose(..., "month_of")
+        np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
+    assert float(agg["availability"].max()) <= 1.0
+    assert float(agg["availability"].min()) >= 0.0
 
 
 def test_every_day_is_its_own_representative(hourly):
     agg = T.aggregate(hourly, "365d")
-    np.testing.assert_array_equal(agg["demand_mw"].to_numpy(), hourly["demand_mw"].to_numpy())
+    np.testing.assert_allclose(
+        agg["demand_mw"].to_numpy(), hourly["demand_mw"].to_numpy(), rtol=1e-12
+    )
+    np.testing.assert_array_equal(agg["availability"].to_numpy(), hourly["availability"].to_numpy())
     assert (agg["weight"] == 1).all()
 
 
@@ -158,3 +172,20 @@ def test_aggregate_needs_the_hourly_system(hourly):
     agg = T.aggregate(hourly, "3h")
     with pytest.raises(ValueError, match="8760"):
         T.aggregate(agg, "6h")
+
+
+def test_representative_days_keep_energy_of_spiky_series(hourly):
+    """A series that is zero on most days (and maybe on the medoid day) keeps its monthly energy
+    and stays within 0..1."""
+    rng = np.random.default_rng(3)
+    spiky = np.zeros(8760)
+    on = rng.choice(8760, size=300, replace=False)
+    spiky[on] = rng.uniform(0.5, 1.0, size=on.size)
+    ds = hourly.copy(deep=True)
+    ds["availability"][0] = spiky
+    agg = T.aggregate(ds, "12d")
+    w = agg["weight"] * agg["dt_h"]
+    got = (w * agg["availability"][0]).groupby(agg["month_of"]).sum().to_numpy()
+    want = ds["availability"][0].groupby(ds["month_of"]).sum().to_numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+    assert 0.0 <= float(agg["availability"].min()) and float(agg["availability"].max()) <= 1.0
