@@ -478,8 +478,7 @@ def build_hourly_system(scenario: Any) -> xr.Dataset:
             _regional_margin(scenario, regions), "region", "1", "regional margin target"
         ),
     }
-    for name, da in v.items():
-        ds[name] = da
+    ds = ds.assign(v)
     ds.attrs.update(_attrs(scenario, data, rate))
     return ds
 
