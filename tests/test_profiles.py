@@ -319,3 +319,17 @@ def test_read_profile_csv_out_of_range(tmp_path, good_table):
     path = _write(tmp_path / "neg.csv", t)
     with pytest.raises(InputError, match="out of range"):
         P.read_profile_csv(path, ["north", "south"], "demand")
+
+
+def test_solar_wind_ror_reproducible(regions, solar, wind):
+    lat, lon = regions["latitude"].to_dict(), regions["longitude"].to_dict()
+    R = list(regions.index)
+    target_s, target_w = regions["solar_utility_cf"].to_dict(), regions["wind_onshore_cf"].to_dict()
+    pd.testing.assert_frame_equal(solar, P.solar_cf(R, lat, lon, YEAR, SEED, target_s))
+    pd.testing.assert_frame_equal(wind, P.wind_cf(R, YEAR, SEED, target_w))
+    assert not np.allclose(solar, P.solar_cf(R, lat, lon, YEAR, SEED + 1, target_s))
+    assert not np.allclose(wind, P.wind_cf(R, YEAR, SEED + 1, target_w))
+    monthly = pd.DataFrame({"north": [0.4] * 12}, index=range(1, 13))
+    a, b = P.ror_profile(monthly, YEAR, 1), P.ror_profile(monthly, YEAR, 2)
+    pd.testing.assert_frame_equal(a, P.ror_profile(monthly, YEAR, 1))
+    assert not np.allclose(a, b)
