@@ -22,7 +22,6 @@ import numpy as np
 
 from energy_sim.dispatch import hydro, lng, merit, network, storage
 from energy_sim.dispatch.inputs import Static
-from energy_sim.errors import InputError
 
 #: Loss of load counts hours whose shed exceeds this, MW.
 SHED_THRESHOLD_MW = 0.1
@@ -45,15 +44,6 @@ class ChunkOut:
     send: np.ndarray
     inv: np.ndarray
     stats: dict = field(default_factory=dict)
-
-
-def _check(name: str, arr: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
-    if arr is None:
-        return None
-    arr = np.asarray(arr)
-    if arr.shape != shape:
-        raise InputError(f"expected shape {shape}", field=name, value=arr.shape)
-    return arr
 
 
 def _solve_cells(

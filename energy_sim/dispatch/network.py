@@ -79,20 +79,18 @@ class Grid:
 def _marginals(cum: np.ndarray, cost: np.ndarray, x: np.ndarray):
     """Marginal cost up/down and their rooms for every region of every cell.
 
-    ``cum`` (n, R, K): cumulative capacity of each region's stack; ``cost`` (R, K).
+    ``cum`` (K, n, R): cumulative capacity of each region's stack (block axis first so that the
+    counts below are sums of contiguous slabs); ``cost`` (R, K).
     """
-    n, n_r, n_k = cum.shape
-    xe = x[:, :, None]
-    up_i = (cum <= xe).sum(axis=2)  # first block with headroom (K: none)
-    dn_i = (cum < xe).sum(axis=2)  # block holding the last MW in use
+    n_k, n, n_r = cum.shape
+    up_i = np.count_nonzero(cum <= x, axis=0)  # first block with headroom (K: none)
+    dn_i = np.minimum(np.count_nonzero(cum < x, axis=0), n_k - 1)  # block of the last MW used
     ri = np.arange(n_r)[None, :]
-    cost_ext = np.concatenate([cost, np.full((n_r, 1), np.inf)], axis=1)
-    up_cost = cost_ext[ri, up_i]
-    cum_ext = np.concatenate([cum, cum[:, :, -1:]], axis=2)
-    up_room = np.take_along_axis(cum_ext, up_i[:, :, None], axis=2)[:, :, 0] - x
-    prev = np.concatenate([np.zeros((n, n_r, 1)), cum], axis=2)
-    dn_i = np.minimum(dn_i, n_k - 1)
-    dn_room = x - np.take_along_axis(prev, dn_i[:, :, None], axis=2)[:, :, 0]
+    up_cost = np.where(up_i < n_k, cost[ri, np.minimum(up_i, n_k - 1)], np.inf)
+    top = np.take_along_axis(cum, np.minimum(up_i, n_k - 1)[None], axis=0)[0]
+    up_room = np.where(up_i < n_k, top - x, 0.0)
+    below = np.take_along_axis(cum, np.maximum(dn_i - 1, 0)[None], axis=0)[0]
+    dn_room = x - np.where(dn_i > 0, below, 0.0)
     dn_cost = np.where(x > EPS_MW, cost[ri, dn_i], -np.inf)
     return up_cost, up_room, dn_cost, np.maximum(dn_room, 0.0)
 
@@ -144,6 +142,7 @@ def solve_cells(
     """
     n, n_r, _ = cum.shape
     n_l = len(grid.frm)
+    cum = np.ascontiguousarray(cum.transpose(2, 0, 1))
     x = demand.astype(float, copy=True)
     flow = np.zeros((n, n_l))
     if n_l == 0 or n == 0:
@@ -168,14 +167,18 @@ def solve_cells(
         for _r in range(n_r - 1):
             cand = np.where(ok, rho * val[:, grid.mv_dst], -np.inf)
             cand = np.concatenate([cand, np.full((m, 1), -np.inf)], axis=1)
-            per = cand[:, grid.out_moves]  # (m, R, deg)
-            j = per.argmax(axis=2)
-            best = np.take_along_axis(per, j[:, :, None], axis=2)[:, :, 0]
+            best = np.full((m, n_r), -np.inf)
+            arg = np.full((m, n_r), -1, np.int64)
+            for j in range(grid.out_moves.shape[1]):  # degree <= 4: unrolled max
+                cj = cand[:, grid.out_moves[:, j]]
+                up = cj > best
+                best = np.where(up, cj, best)
+                arg = np.where(up, grid.out_moves[:, j][None, :], arg)
             better = best > val * (1.0 + 1e-12) + 1e-12
             if not better.any():
                 break
             val = np.where(better, best, val)
-            nxt = np.where(better, grid.out_moves[np.arange(n_r)[None, :], j], nxt)
+            nxt = np.where(better, arg, nxt)
         gain = val - up_c
         src = gain.argmax(axis=1)
         g = gain[rows, src]
@@ -228,15 +231,18 @@ def solve_cells(
             delta = np.where(forward, delta, -delta)
             c_f[rows, cor] = np.where(use, f_now + delta, f_now)
         done = ~go
-        if done.any():
+        n_done = int(done.sum())
+        if n_done and (n_done * 4 >= m or n_done == m):  # compact once a quarter is done
             idx = act[done]
             x[idx] = c_x[done]
             flow[idx] = c_f[done]
             keep = ~done
             act = act[keep]
-            c_cum, c_x, c_f, c_cap = c_cum[keep], c_x[keep], c_f[keep], c_cap[keep]
+            c_cum, c_x, c_f, c_cap = c_cum[:, keep], c_x[keep], c_f[keep], c_cap[keep]
+        elif n_done == 0 and not go.any():
+            break
     else:
-        left = len(act)
+        left = int(go.sum()) if len(act) else 0
     if len(act):
         x[act] = c_x
         flow[act] = c_f
