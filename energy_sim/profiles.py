@@ -414,7 +414,8 @@ def _sky(region: str, lat: float, lon: float, year: int, seed: int) -> dict[str,
     times the Kasten-Czeplak cloud factor ``GHI = GHI_clear (1 - 0.75 C^3.4)`` of a seeded cloud
     cover ``C[t] = logistic(logit(C_month) + 1.1 z_day + 0.7 z_hour + convection)``, with
     ``z_day`` a daily AR(1) (0.6), ``z_hour`` an hourly AR(1) (0.8) and wet-season afternoon
-    convection; Erbs decomposition into direct and diffuse.
+    convection, times a day-to-day haze factor in (0.90, 1) (daily AR(1) 0.7); Erbs
+    decomposition into direct and diffuse.
     """
     import pvlib
 
@@ -434,7 +435,8 @@ def _sky(region: str, lat: float, lon: float, year: int, seed: int) -> dict[str,
     wet = np.clip((cbar - 0.4) / 0.3, 0.0, 1.0)
     convection = 0.8 * wet * np.exp(-0.5 * ((hour - 15.0) / 2.0) ** 2)
     cover = _logistic(np.log(cbar / (1 - cbar)) + 1.1 * daily + 0.7 * hourly + convection)
-    ghi = cs["ghi"].to_numpy() * (1.0 - 0.75 * cover**3.4)
+    haze = 1.0 - 0.10 * _logistic(1.5 * np.repeat(ar1(rng.standard_normal(365), 0.7), 24))
+    ghi = cs["ghi"].to_numpy() * (1.0 - 0.75 * cover**3.4) * haze
     zen = sp["apparent_zenith"].to_numpy()
     doy = times.day_of_year.to_numpy()
     parts = pvlib.irradiance.erbs(ghi, zen, doy)
@@ -538,6 +540,35 @@ def power_curve(v: np.ndarray, cut_in: float = 3.0, rated: float = 12.0, cut_out
     return np.where(v >= cut_out, 0.0, np.clip(p, 0.0, 1.0))
 
 
+#: Wind farm losses (wakes, electrical, unavailability): a regional fleet never quite reaches
+#: its rating. An assumption.
+_WIND_LOSSES = 0.90
+_SPREAD_Z = np.array([-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5])
+
+
+@functools.lru_cache(maxsize=4)
+def _fleet_curve_table(rated: float) -> tuple[np.ndarray, np.ndarray]:
+    v = np.linspace(0.0, 40.0, 4001)
+    weights = np.exp(-0.5 * _SPREAD_Z**2)
+    weights /= weights.sum()
+    p = sum(
+        w * power_curve(v * np.exp(0.15 * z), rated=rated)
+        for z, w in zip(_SPREAD_Z, weights, strict=True)
+    )
+    p = _WIND_LOSSES * p
+    v.flags.writeable = False
+    p.flags.writeable = False
+    return v, p
+
+
+def fleet_power_curve(v: np.ndarray, rated: float = 12.0) -> np.ndarray:
+    """Power curve of a region's wind fleet, per unit of its capacity:
+    ``P_fleet(v) = losses * E[P(v * exp(0.15 Z))]`` for a standard normal ``Z`` (the spread of
+    local speeds across the region's sites), tabulated and interpolated; ``losses`` = 0.90."""
+    grid, p = _fleet_curve_table(float(rated))
+    return np.interp(v, grid, p)
+
+
 def _wind_speed_unit(region: str, year: int, seed: int, offshore: bool, common) -> np.ndarray:
     """Wind speed of one region in units of its scale ``c``: a Rician speed
     ``|(1 + a z1, a z2)|`` of two latent AR(1) components (0.95 per hour), each a mix of a national
@@ -565,7 +596,7 @@ def wind_cf(
     """Hourly wind capacity factor per region (0..1).
 
     ``cf_r[t] = P(c_r * u_r[t])`` with ``u_r`` from :func:`_wind_speed_unit`, ``P`` the
-    :func:`power_curve` and the speed scale ``c_r`` (m/s) found by bisection so that
+    :func:`fleet_power_curve` and the speed scale ``c_r`` (m/s) found by bisection so that
     ``mean_t cf_r = target_cf[r]``.
     """
     _check_regions(regions, target_cf, "target_cf")
@@ -577,7 +608,7 @@ def wind_cf(
         u = _wind_speed_unit(r, year, seed, offshore, common)
         target = float(target_cf[r])
         grid = np.geomspace(0.3, 30.0, 24)
-        cf_grid = np.array([power_curve(c * u, rated=rated).mean() for c in grid])
+        cf_grid = np.array([fleet_power_curve(c * u, rated).mean() for c in grid])
         best = int(np.argmax(cf_grid))
         if not (0.0 < target < cf_grid[best]):
             raise InputError(
@@ -590,11 +621,11 @@ def wind_cf(
         hi = grid[best]
         for _ in range(40):
             mid = 0.5 * (lo + hi)
-            if power_curve(mid * u, rated=rated).mean() < target:
+            if fleet_power_curve(mid * u, rated).mean() < target:
                 lo = mid
             else:
                 hi = mid
-        cols[r] = power_curve(0.5 * (lo + hi) * u, rated=rated)
+        cols[r] = fleet_power_curve(0.5 * (lo + hi) * u, rated)
     return pd.DataFrame(cols, index=year_index(year), columns=list(regions))
 
 
