@@ -113,6 +113,7 @@ def _check_regions(regions: Sequence[str], table: Mapping[str, float], what: str
         )
 
 
+@functools.lru_cache(maxsize=64)
 def tet_date(year: int) -> date:
     """First day of the Vietnamese Lunar New Year (Tết Nguyên Đán) in ``year``.
 
@@ -127,12 +128,13 @@ def tet_date(year: int) -> date:
     raise InputError("no Lunar New Year date known", field="year", value=year)  # pragma: no cover
 
 
-def _public_holidays(year: int) -> set[date]:
+@functools.lru_cache(maxsize=64)
+def _public_holidays(year: int) -> frozenset[date]:
     """Vietnamese public holidays of ``year`` other than the Tet days (treated like Sundays)."""
     import holidays
 
     vn = holidays.country_holidays("VN", years=int(year), language="en_US")
-    return {d for d, name in vn.items() if "Lunar New Year" not in name}
+    return frozenset(d for d, name in vn.items() if "Lunar New Year" not in name)
 
 
 # ----------------------------------------------------------------------------------------------
