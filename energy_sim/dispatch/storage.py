@@ -94,6 +94,24 @@ def schedule(
     return ch, dis
 
 
+#: Runs of the year at most to close the cycle (secant on the start state of charge).
+MAX_PASSES = 6
+
+
+def _run(ch_want, dis_want, ch, dis, soc, init, pid, decay, pcap, cap_e, eff_c, eff_d, dt):
+    """One run of the year from ``init`` (S, periods, St), clipping the wished schedule."""
+    n_t = ch_want.shape[2]
+    for t in range(n_t):
+        prev = init[:, pid[t]] if t == 0 or pid[t] != pid[t - 1] else soc[:, :, t - 1]
+        kept = prev * decay[t]
+        d = np.minimum(dis_want[:, :, t], kept * eff_d / dt[t])
+        room = (cap_e - kept) / (eff_c * dt[t]) + d / (eff_c * eff_d)
+        c = np.clip(np.minimum(ch_want[:, :, t], room), 0.0, pcap)
+        ch[:, :, t] = c
+        dis[:, :, t] = d
+        soc[:, :, t] = np.clip(kept + dt[t] * (eff_c * c - d / eff_d), 0.0, cap_e)
+
+
 def simulate(
     ch_want: np.ndarray,
     dis_want: np.ndarray,
@@ -118,21 +136,20 @@ def simulate(
     pid = np.searchsorted(starts, np.arange(n_t), side="right") - 1
     init = np.broadcast_to(0.5 * cap_e, (n_s, len(starts), n_st)).copy()
     decay = (1.0 - loss)[None, :] ** dt[:, None]  # (T, St)
-    for _pass in range(3):
-        for t in range(n_t):
-            if pid[t] != pid[t - 1] or t == 0:
-                prev = init[:, pid[t]]
-            else:
-                prev = soc[:, :, t - 1]
-            kept = prev * decay[t]
-            d = np.minimum(dis_want[:, :, t], kept * eff_d / dt[t])
-            room = (cap_e - kept) / (eff_c * dt[t])
-            c = np.clip(np.minimum(ch_want[:, :, t], room + d / (eff_c * eff_d)), 0.0, None)
-            c = np.minimum(c, pcap)
-            s = np.clip(kept + dt[t] * (eff_c * c - d / eff_d), 0.0, cap_e)
-            ch[:, :, t], dis[:, :, t], soc[:, :, t] = c, d, s
-        end = soc[:, :, ends].transpose(0, 2, 1)  # (S, P, St)
-        if np.allclose(end, init, rtol=0.0, atol=1e-9):
+    tol = 1e-10 * max(1.0, float(cap_e.max(initial=0.0)))
+    hist: list[tuple[np.ndarray, np.ndarray]] = []
+    for _pass in range(MAX_PASSES):
+        _run(ch_want, dis_want, ch, dis, soc, init, pid, decay, pcap, cap_e, eff_c, eff_d, dt)
+        gap = soc[:, :, ends].transpose(0, 2, 1) - init  # g(init) = end(init) - init
+        if np.abs(gap).max(initial=0.0) <= tol:
             break
-        init = end
+        hist.append((init.copy(), gap))
+        if len(hist) == 1:
+            init = np.clip(init + gap, 0.0, cap_e)
+        else:  # secant on the piecewise-linear, non-increasing g
+            (i0, g0), (i1, g1) = hist[-2], hist[-1]
+            den = g1 - g0
+            ok = np.abs(den) > 1e-12
+            step = np.where(ok, -g1 * (i1 - i0) / np.where(ok, den, 1.0), g1)
+            init = np.clip(i1 + step, 0.0, cap_e)
     return ch, dis, soc
