@@ -237,14 +237,23 @@ def adequacy_table(assessments: Mapping[str, Any], by: str = "stress") -> pd.Dat
     if not items:
         return pd.DataFrame(columns=["lole_h", "eue_mwh"])
 
+    preferred = {
+        ("lole", False): ("lole_h", "lole", "lole_h_per_yr"),
+        ("lole", True): ("lole_h_se", "lole_se_h", "lole_se"),
+        ("eue", False): ("eue_mwh", "eue"),
+        ("eue", True): ("eue_mwh_se", "eue_se_mwh", "eue_se"),
+    }
+
     def pick(summary: Mapping[str, Any], stem: str, se: bool = False) -> Any:
-        for key, value in summary.items():
-            k = key.lower()
-            if not k.startswith(stem):
+        lower = {str(key).lower(): value for key, value in summary.items()}
+        for key in preferred[(stem, se)]:
+            if key in lower:
+                return lower[key]
+        for k, value in lower.items():
+            if not k.startswith(stem) or "region" in k or "ppm" in k:
                 continue
-            is_se = "se" in k.replace(stem, "").split("_") or k.endswith("_se") or "stderr" in k
-            is_region = "region" in k
-            if is_se == se and not is_region:
+            is_se = "se" in k.replace(stem, "").split("_") or "stderr" in k
+            if is_se == se and not isinstance(value, Mapping):
                 return value
         return None
 

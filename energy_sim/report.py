@@ -70,8 +70,8 @@ class Targets:
     reserve_margin: float | None = None  # None: the run's own target (attrs), else 0.15
     margin_warning: float = 0.03
     unserved_share: float = 2e-5
-    lole_h: float = 3.0
-    eue_share: float = 2e-5
+    lole_h: float | None = None  # None: the assessment's lole_standard_h, else 3 h/yr
+    eue_share: float | None = None  # None: the assessment's eue_standard_ppm, else 2e-5
     clean_share: float = 0.30
     clean_warning: float = 0.05
     loss_rate: float = 0.02
@@ -207,40 +207,15 @@ def indicators(run: Run, targets: Targets | None = None) -> list[Indicator]:
                     label,
                     float("nan"),
                     "—",
-                    f"≤ {t.lole_h:g} h/yr" if key == "lole" else f"≤ {t.eue_share:.3%} of demand",
+                    f"≤ {t.lole_h or 3.0:g} h/yr"
+                    if key == "lole"
+                    else f"≤ {t.eue_share or 2e-5:.3%} of demand",
                     NA,
                     "no assessment in the run folder (energy-sim assess)",
                 )
             )
     for name, summary in run.assessments.items():
-        row = adequacy_table({name: summary}).iloc[0]
-        lole, eue = float(row["lole_h"]), float(row["eue_mwh"])
-        eue_share = eue / demand if demand > 0 else float("nan")
-        se = (
-            f" ± {row['lole_se_h']:.2f}"
-            if "lole_se_h" in row and np.isfinite(row["lole_se_h"])
-            else ""
-        )
-        out.append(
-            Indicator(
-                f"lole_{name}",
-                f"LOLE, {name}",
-                lole,
-                f"{lole:.2f}{se} h/yr",
-                f"≤ {t.lole_h:g} h/yr",
-                _band(lole, lole <= t.lole_h, lole <= 2 * t.lole_h),
-            )
-        )
-        out.append(
-            Indicator(
-                f"eue_{name}",
-                f"EUE, {name}",
-                eue,
-                f"{eue:,.0f} MWh/yr ({_pct(eue_share, 4)})",
-                f"≤ {t.eue_share:.3%} of demand",
-                _band(eue_share, eue_share <= t.eue_share, eue_share <= 2 * t.eue_share),
-            )
-        )
+        out += _adequacy(name, summary, demand, t)
     policy = _attr(run, "clean_share_min")
     clean_target = policy if np.isfinite(policy) else t.clean_share
     clean = _number(k.get("clean_share"))
@@ -308,6 +283,43 @@ def indicators(run: Run, targets: Targets | None = None) -> list[Indicator]:
     )
     out += _capacity(run, t)
     return out
+
+
+def _adequacy(name: str, summary: dict[str, Any], demand: float, t: Targets) -> list[Indicator]:
+    """LOLE and EUE of one assessment against the standards (Targets, else the assessment's)."""
+    options = summary.get("options") if isinstance(summary.get("options"), dict) else {}
+    lole_std = t.lole_h or _number(options.get("lole_standard_h")) or 3.0
+    if not np.isfinite(lole_std):
+        lole_std = 3.0
+    eue_std = t.eue_share or _number(options.get("eue_standard_ppm")) / 1e6
+    if not np.isfinite(eue_std) or eue_std <= 0:
+        eue_std = 2e-5
+    row = adequacy_table({name: summary}).iloc[0]
+    lole, eue = float(row["lole_h"]), float(row["eue_mwh"])
+    ppm = _number(summary.get("eue_ppm"))
+    eue_share = ppm / 1e6 if np.isfinite(ppm) else eue / demand if demand > 0 else float("nan")
+    se = f" ± {row['lole_se_h']:.2f}" if np.isfinite(row.get("lole_se_h", np.nan)) else ""
+    samples = summary.get("n_samples")
+    note = f"{samples} sample years" if samples else ""
+    return [
+        Indicator(
+            f"lole_{name}",
+            f"LOLE, {name}",
+            lole,
+            f"{lole:.2f}{se} h/yr",
+            f"≤ {lole_std:g} h/yr",
+            _band(lole, lole <= lole_std, lole <= 2 * lole_std),
+            note,
+        ),
+        Indicator(
+            f"eue_{name}",
+            f"EUE, {name}",
+            eue,
+            f"{eue:,.0f} MWh/yr ({_pct(eue_share, 4)})",
+            f"≤ {eue_std:.3%} of demand",
+            _band(eue_share, eue_share <= eue_std, eue_share <= 2 * eue_std),
+        ),
+    ]
 
 
 def _lng(run: Run, t: Targets) -> list[Indicator]:
