@@ -49,8 +49,8 @@ def contract_names() -> tuple[list[str], list[str]]:
         if line.startswith("| `"):
             first_cell = line.split("|")[1]
             names += re.findall(r"`([a-z_0-9]+)`", first_cell)
-    attrs_text = section.split("Scalar attrs:", 1)[1]
-    attrs = re.findall(r"`([a-z_0-9]+)`", attrs_text)
+    attrs_text = section.split("Scalar attrs:", 1)[1].split("`timestamp` carries", 1)[0]
+    attrs = [a for a in re.findall(r"`([a-z_0-9]+)`", attrs_text) if a != "build_system"]
     return names, attrs
 
 
