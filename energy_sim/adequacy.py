@@ -91,7 +91,7 @@ class AdequacyOptions:
     dry_probability: float = 0.2
     dry_factor: float = 0.75
     demand_sigma: float = 0.03
-    gaussian_threshold: float = 10.0
+    gaussian_threshold: float = 3.0
     lole_standard_h: float = 3.0
     eue_standard_ppm: float = 20.0
 
@@ -138,7 +138,8 @@ def _units_out_exact(
     q = p_fail / (p_fail + p_repair)
     down0 = rng.random(units) < q
     cycle = 1.0 / p_fail + 1.0 / p_repair
-    k = 2 * math.ceil(1.3 * steps / cycle) + 4
+    expected = steps / cycle  # mean number of up-down cycles in the year
+    k = 2 * math.ceil(expected + 6 * math.sqrt(expected) + 2)
     spells = np.empty((units, 0), dtype=np.int64)
     while True:
         j = np.arange(spells.shape[1], spells.shape[1] + k)
@@ -158,7 +159,7 @@ def _units_out_exact(
     idx = np.concatenate([row * width + first, row * width + last])
     wts = np.concatenate([np.ones(first.size), -np.ones(last.size)])
     diff = np.bincount(idx, weights=wts, minlength=samples * width).reshape(samples, width)
-    return np.cumsum(diff, axis=1)[:, :steps].round().astype(np.int64)
+    return np.cumsum(diff, axis=1, out=diff)[:, :steps]  # whole numbers, exact in float64
 
 
 def _share_out_gaussian(
@@ -178,16 +179,17 @@ def _share_out_gaussian(
     q = p_fail / (p_fail + p_repair)
     rho = 1.0 - p_fail - p_repair
     var = q * (1.0 - q) / n
-    noise = rng.standard_normal((samples, len(n), steps)).astype(np.float32)
-    noise *= np.sqrt(var * (1.0 - rho**2)).astype(np.float32)[None, :, None]
-    out = np.empty_like(noise)
-    x = (q + np.sqrt(var) * rng.standard_normal((samples, len(n)))).astype(np.float32)
-    q32, rho32 = q.astype(np.float32), rho.astype(np.float32)
-    base = q32 * (1 - rho32)
-    for t in range(steps):
-        out[:, :, t] = x
-        x = base + rho32 * x + noise[:, :, t]
-    return np.clip(out, 0.0, 1.0)
+    from scipy.signal import lfilter
+
+    out = np.empty((samples, len(n), steps), dtype=np.float32)
+    for i in range(len(n)):  # a few large groups; each filter runs over (sample, time) in C
+        u = rng.standard_normal((samples, steps), dtype=np.float32)
+        u *= np.float32(np.sqrt(var[i] * (1.0 - rho[i] ** 2)))
+        u += np.float32(q[i] * (1.0 - rho[i]))
+        u[:, 0] = q[i] + np.sqrt(var[i]) * rng.standard_normal(samples)  # x[0], stationary
+        # x[t] = u[t] + rho*x[t-1]
+        out[:, i, :] = lfilter(np.float32([1.0]), np.float32([1.0, -rho[i]]), u, axis=1)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def sample_outages(
@@ -199,7 +201,7 @@ def sample_outages(
     steps: int,
     rng: np.random.Generator,
     dt_h: float = 1.0,
-    gaussian_threshold: float = 10.0,
+    gaussian_threshold: float = 3.0,
 ) -> np.ndarray:
     """Available share of each group's capacity, ``1 - k[s, g, t] / n[g]``.
 
@@ -229,7 +231,9 @@ def sample_outages(
     big = active & (n * q * (1 - q) > gaussian_threshold)
     for g in np.flatnonzero(active & ~big):
         out = _units_out_exact(int(n[g]), p_fail[g], p_repair[g], samples, steps, rng)
-        avail[:, g, :] = 1.0 - out / n[g]
+        out *= -1.0 / n[g]
+        out += 1.0
+        avail[:, g, :] = out
     if big.any():
         share = _share_out_gaussian(n[big], p_fail[big], p_repair[big], samples, steps, rng)
         avail[:, big, :] = 1.0 - share
@@ -270,13 +274,13 @@ def _weather_multiplier(
     sigma = options.weather_sigma
     z = np.exp(sigma * rng.standard_normal((samples, gens.size, days)) - sigma**2 / 2)
     z = np.repeat(z.astype(np.float32), per_day, axis=2)[:, :, :steps]
-    t = np.arange(steps)
-    src = (t[None, :] - shift[:, None] * per_day) % steps  # (sample, time)
-    shifted = base[:, src].transpose(1, 0, 2)  # (sample, gen_w, time)
-    effective = np.minimum(1.0, shifted * z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mult = np.where(base[None] > 1e-6, effective / base[None], 0.0).astype(np.float32)
-    return gens, mult, shift
+    inverse = np.where(base > 1e-6, 1.0 / np.maximum(base, 1e-6), 0.0).astype(np.float32)
+    for d in np.unique(shift):  # z becomes the multiplier, one shift value at a time
+        rows = shift == d
+        z[rows] *= np.roll(base, int(d) * per_day, axis=1)[None]
+    np.minimum(z, 1.0, out=z)
+    z *= inverse[None]
+    return gens, z, shift
 
 
 def sample_chunk(

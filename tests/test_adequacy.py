@@ -51,6 +51,8 @@ def one_region_system(groups=GROUPS, peak: float = 300.0) -> xr.Dataset:
             "capacity_credit": ("gen", np.full(len(groups), 0.9)),
             "efficiency": ("gen", np.full(len(groups), 0.4)),
             "marginal_cost_usd_per_mwh": ("gen", np.arange(len(groups)) * 10.0 + 30),
+            "co2_t_per_mwh": ("gen", np.full(len(groups), 0.8)),
+            "is_clean": ("gen", np.zeros(len(groups), bool)),
             "is_lng": ("gen", np.zeros(len(groups), bool)),
             "is_reservoir_hydro": ("gen", np.zeros(len(groups), bool)),
             "availability": (("gen", "time"), np.ones((len(groups), HOURS))),
@@ -277,9 +279,12 @@ def test_lole_eue_match_enumeration_with_dispatch_core():
 
 
 def _empty_network_parts():
-    """Empty storage, corridor and hub dims for the dispatch core."""
+    """Empty storage, corridor and hub dims, and no regional margin, for the dispatch core."""
     return [
         ("pcap0_mw", "storage", np.zeros(0)),
+        ("storage_capacity_credit", "storage", np.zeros(0)),
         ("fcap0_mw", "corridor", np.zeros(0)),
+        ("import_credit", "corridor", np.zeros(0)),
         ("regas_mw_th", "hub", np.zeros(0)),
+        ("reserve_margin_region", "region", np.array([np.nan])),
     ]
