@@ -1,0 +1,137 @@
+"""Vectorised building blocks of the LP: flat-indexed variables and blocks of linear rows.
+
+The model never loops over a Cartesian product. Each family computes, with numpy, the active
+tuples it needs (``(gen, time)`` pairs with availability > 0, reservoir months that have steps,
+...), creates one flat-indexed :class:`~pyomo.environ.Var` over them, and states its rows as
+*terms*: three aligned arrays ``(row, var, coef)`` meaning ``sum_k coef[k]*var[k]`` in row
+``row[k]``. :func:`add_rows` groups the terms by row once (one argsort) and creates one
+:class:`~pyomo.core.expr.numeric_expr.LinearExpression` per row from plain Python floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+
+@dataclass
+class Terms:
+    """Linear terms ``coef[k] * var[k]`` that belong to row ``row[k]`` of some block."""
+
+    row: np.ndarray
+    var: np.ndarray
+    coef: np.ndarray
+
+    @classmethod
+    def of(cls, row: object, var: np.ndarray, coef: object) -> Terms:
+        """Broadcast ``row`` and ``coef`` (scalars or arrays) to the length of ``var``."""
+        n = len(var)
+        r = np.broadcast_to(np.asarray(row, dtype=np.int64), (n,))
+        c = np.broadcast_to(np.asarray(coef, dtype=float), (n,))
+        return cls(r, var, c)
+
+
+def add_var(
+    block: pyo.Block,
+    name: str,
+    n: int,
+    lb: float | np.ndarray = 0.0,
+    ub: float | np.ndarray | None = None,
+    doc: str = "",
+) -> np.ndarray:
+    """Add a flat-indexed variable ``block.<name>[0..n-1]`` and return its data objects.
+
+    ``lb``/``ub`` are scalars or length-``n`` arrays; ``inf``/``nan`` upper bounds mean none.
+    """
+    lbs = np.broadcast_to(np.asarray(lb, dtype=float), (n,))
+    ubs = np.broadcast_to(np.asarray(np.inf if ub is None else ub, dtype=float), (n,))
+    lb_list = [None if not np.isfinite(x) else float(x) for x in lbs.tolist()]
+    ub_list = [None if not np.isfinite(x) else float(x) for x in ubs.tolist()]
+    var = pyo.Var(range(n), bounds=lambda _m, i: (lb_list[i], ub_list[i]), doc=doc)
+    block.add_component(name, var)
+    out = np.empty(n, dtype=object)
+    out[:] = list(var.values())
+    return out
+
+
+def fix(var: np.ndarray, values: np.ndarray) -> None:
+    """Fix variable data objects to values (the standard-form compiler moves them to the rhs)."""
+    for v, x in zip(var.tolist(), np.asarray(values, float).tolist(), strict=True):
+        v.fix(x)
+
+
+def add_rows(
+    block: pyo.Block,
+    name: str,
+    terms: Sequence[Terms],
+    n: int,
+    lb: float | np.ndarray | None = None,
+    ub: float | np.ndarray | None = None,
+    doc: str = "",
+) -> tuple[pyo.Constraint | None, np.ndarray]:
+    """Add the rows ``lb[i] <= sum_{k: row[k]=i} coef[k]*var[k] <= ub[i]`` for ``i`` in ``0..n-1``.
+
+    Only rows that have at least one term are created (``lb``/``ub`` of ``None`` or ``nan``/
+    ``inf`` mean no bound). Returns the constraint and the sorted array of created row ids; the
+    constraint is indexed by those ids.
+    """
+    if not terms:
+        return None, np.zeros(0, dtype=np.int64)
+    row = np.concatenate([t.row for t in terms])
+    var = np.concatenate([t.var for t in terms])
+    coef = np.concatenate([t.coef for t in terms])
+    order = np.argsort(row, kind="stable")
+    row = row[order]
+    ids, start = np.unique(row, return_index=True)
+    stop = np.append(start[1:], len(row)).tolist()
+    start = start.tolist()
+    var_l = var[order].tolist()
+    coef_l = coef[order].tolist()
+
+    def bound(b: float | np.ndarray | None) -> list[float | None]:
+        if b is None:
+            return [None] * len(ids)
+        arr = np.broadcast_to(np.asarray(b, dtype=float), (n,))[ids]
+        return [float(x) if np.isfinite(x) else None for x in arr.tolist()]
+
+    lbl, ubl = bound(lb), bound(ub)
+    id_l = ids.tolist()
+    data = {}
+    for j, i in enumerate(id_l):
+        a, b = start[j], stop[j]
+        data[i] = (
+            lbl[j],
+            LinearExpression(constant=0.0, linear_coefs=coef_l[a:b], linear_vars=var_l[a:b]),
+            ubl[j],
+        )
+    con = pyo.Constraint(id_l, rule=lambda _m, i: data[i], doc=doc)
+    block.add_component(name, con)
+    return con, ids
+
+
+def linear_sum(var: np.ndarray, coef: np.ndarray) -> LinearExpression:
+    """``sum_k coef[k]*var[k]`` as one LinearExpression (zero coefficients dropped)."""
+    keep = np.asarray(coef) != 0
+    return LinearExpression(
+        constant=0.0,
+        linear_coefs=np.asarray(coef, float)[keep].tolist(),
+        linear_vars=var[keep].tolist(),
+    )
+
+
+def prev_step(period: np.ndarray) -> np.ndarray:
+    """Index of the previous step within the same cyclic period.
+
+    The first step of each period wraps to the last step of that period, so that storage and
+    LNG inventories are cyclic per period: ``x[t] = f(x[prev[t]])``.
+    """
+    period = np.asarray(period)
+    prev = np.arange(len(period)) - 1
+    for p in np.unique(period):
+        idx = np.flatnonzero(period == p)
+        prev[idx] = np.roll(idx, 1)
+    return prev

@@ -1,0 +1,46 @@
+"""Generation capacity and investment: ``cap[g]`` in ``[cap0, capmax]``.
+
+Objective terms (MODEL.md, Objective)::
+
+    ann(capex_g)*(cap[g] - cap0[g]) + fom_g*cap[g]
+
+Firm capacity registered into the reserve margin: ``credit_g*cap[g]`` (system and region of g).
+``cap`` is fixed at ``cap0`` where ``capmax <= cap0`` (nothing can be built), and at the given
+value when the model is built with ``fixed_capacities``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from energy_sim.model import LPData
+from energy_sim.model._linear import Terms, add_var, fix
+
+
+def add_capacity(m: pyo.ConcreteModel, d: LPData) -> None:
+    """Add ``cap[g]`` with its cost and firm-capacity terms."""
+    cap0 = d.arr("cap0_mw")
+    capmax = np.maximum(np.nan_to_num(d.arr("capmax_mw"), nan=np.inf), cap0)
+    cap = add_var(m, "cap", len(cap0), lb=cap0, ub=capmax, doc="installed capacity, MW")
+    fixed_val = d.fixed_values("capacity_mw", "gen")
+    if fixed_val is None:
+        is_fixed = capmax <= cap0
+        fixed_val = cap0
+    else:
+        is_fixed = np.ones(len(cap0), dtype=bool)
+        for v in cap.tolist():
+            v.setlb(None)
+            v.setub(None)
+    fix(cap[is_fixed], fixed_val[is_fixed])
+    d.vars["cap"] = cap
+    d.index["cap_fixed"] = (is_fixed, np.where(is_fixed, fixed_val, np.nan))
+
+    ann = d.arr("ann_capex_usd_per_mw")
+    fom = d.arr("fom_usd_per_mw")
+    d.add_cost("generation_capex", Terms.of(0, cap, ann), constant=-float(ann @ cap0))
+    d.add_cost("generation_fom", Terms.of(0, cap, fom))
+
+    credit = d.arr("capacity_credit")
+    d.firm_system.append(Terms.of(0, cap, credit))
+    d.firm_region.append(Terms.of(d.regions_of("gen_region"), cap, credit))

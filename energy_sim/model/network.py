@@ -1,0 +1,81 @@
+"""Inter-regional corridors (MODEL.md constraint 5): limits, losses and expansion.
+
+::
+
+    fwd[l,t], rev[l,t] <= fcap[l];   fcap[l] in [fcap0, fcapmax]
+
+Flows are MW sent; the receiving end gets ``eta_l`` of it. Balance registrations: region
+``b(l)`` gets ``eta_l*fwd - rev``, region ``a(l)`` gets ``eta_l*rev - fwd``. Regional reserve
+margin: both ends credit ``import_credit_l*fcap[l]``. Cost ``ann(capex_l)*(fcap - fcap0)``.
+With ``allow_new_corridors`` false, ``fcap`` is fixed at ``fcap0``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from energy_sim.model import LPData
+from energy_sim.model._linear import Terms, add_rows, add_var, fix
+
+
+def add_network(m: pyo.ConcreteModel, d: LPData) -> None:
+    """Add ``fcap``, ``fwd``, ``rev`` and the corridor limits."""
+    L, T = d.system.sizes["corridor"], d.T
+    fcap0 = d.arr("fcap0_mw")
+    fcapmax = np.maximum(np.nan_to_num(d.arr("fcapmax_mw"), nan=np.inf), fcap0)
+    if not bool(d.system.attrs.get("allow_new_corridors", True)):
+        fcapmax = fcap0.copy()
+    fcap = add_var(m, "fcap", L, lb=fcap0, ub=fcapmax, doc="corridor capacity, MW")
+    fixed_val = d.fixed_values("corridor_capacity_mw", "corridor")
+    if fixed_val is None:
+        is_fixed = fcapmax <= fcap0
+        fixed_val = fcap0
+    else:
+        is_fixed = np.ones(L, dtype=bool)
+        for v in fcap.tolist():
+            v.setlb(None)
+            v.setub(None)
+    fix(fcap[is_fixed], fixed_val[is_fixed])
+    d.vars["fcap"] = fcap
+    ann = d.arr("corridor_ann_capex_usd_per_mw")
+    d.add_cost("corridor_capex", Terms.of(0, fcap, ann), constant=-float(ann @ fcap0))
+    a, b = d.regions_of("corridor_from"), d.regions_of("corridor_to")
+    credit = d.arr("import_credit")
+    d.firm_region.append(Terms.of(a, fcap, credit))
+    d.firm_region.append(Terms.of(b, fcap, credit))
+
+    can_run = np.where(is_fixed, fixed_val > 0, fcapmax > 0)
+    act = np.flatnonzero(can_run)
+    if len(act) == 0:
+        return
+    l_ = np.repeat(act, T)
+    t = np.tile(np.arange(T), len(act))
+    n = len(l_)
+    ub = np.where(is_fixed[l_], fixed_val[l_], np.inf)
+    fwd = add_var(m, "fwd", n, ub=ub, doc="flow a->b, MW sent")
+    rev = add_var(m, "rev", n, ub=ub, doc="flow b->a, MW sent")
+    d.vars.update(fwd=fwd, rev=rev)
+    d.index["corridor"] = (l_, t)
+
+    free = np.flatnonzero(~is_fixed[l_])
+    if len(free):
+        r = np.arange(len(free))
+        for name, var in (("flow_fwd_limit", fwd), ("flow_rev_limit", rev)):
+            con, ids = add_rows(
+                m,
+                name,
+                [Terms.of(r, var[free], 1.0), Terms.of(r, fcap[l_[free]], -1.0)],
+                len(free),
+                ub=0.0,
+                doc=f"{name}: flow[l,t] - fcap[l] <= 0",
+            )
+            d.constraints[name] = (con, free[ids])
+
+    eta = d.arr("corridor_efficiency")[l_]
+    d.injection += [
+        Terms.of(b[l_] * T + t, fwd, eta),
+        Terms.of(b[l_] * T + t, rev, -1.0),
+        Terms.of(a[l_] * T + t, rev, eta),
+        Terms.of(a[l_] * T + t, fwd, -1.0),
+    ]

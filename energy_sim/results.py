@@ -1,0 +1,678 @@
+"""LP solution -> Results dataset, KPIs, invariant checks and atomic NetCDF/JSON output.
+
+:func:`from_solution` turns a solved model into the Results dataset of docs/architecture.md.
+:func:`kpis` and :func:`check_invariants` work on any Results, the LP's or the dispatch core's
+(which adds a ``sample`` dim; KPIs average over it, invariants are checked for every sample).
+Besides the contract variables, a Results dataset carries copies of the System inputs it needs
+to be read on its own: ``demand_mw``, ``dt_h``, ``weight``, ``is_clean``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyomo.environ as pyo
+
+    from energy_sim.solve import Solution
+
+
+def _attrs(units: str, desc: str) -> dict[str, str]:
+    return {"units": units, "description": desc}
+
+
+def _scatter(shape: tuple[int, int], idx: tuple[np.ndarray, np.ndarray], val: np.ndarray):
+    out = np.zeros(shape)
+    if len(val):
+        out[idx] = val
+    return out
+
+
+def from_solution(
+    system: xr.Dataset, m: pyo.ConcreteModel, sol: Solution, *, build_s: float = float("nan")
+) -> xr.Dataset:
+    """Build the Results dataset of a solved planning model.
+
+    Prices are the balance duals divided by ``w*dt``; costs by component evaluate the terms
+    each family registered in the objective, so ``cost_usd.sum() == objective_usd``.
+    """
+    from energy_sim.model.generation import lng_hub_of_gen
+    from energy_sim.model.reserve import reserve_targets
+
+    d = m.es
+    T, R = d.T, d.R
+    G, S = system.sizes["gen"], system.sizes["storage"]
+    L, H = system.sizes["corridor"], system.sizes["hub"]
+    val = sol.values
+    cap = val(d.vars["cap"])
+    pcap = val(d.vars["pcap"])
+    fcap = val(d.vars["fcap"])
+    tank = val(d.vars["tank"]) if "tank" in d.vars else np.zeros(H)
+    gen = _scatter((G, T), d.index["p"], val(d.vars["p"]))
+    if "storage" in d.index:
+        ch, dis, soc = (
+            _scatter((S, T), d.index["storage"], val(d.vars[k])) for k in ("ch", "dis", "soc")
+        )
+    else:
+        ch = dis = soc = np.zeros((S, T))
+    if "corridor" in d.index:
+        fwd, rev = (_scatter((L, T), d.index["corridor"], val(d.vars[k])) for k in ("fwd", "rev"))
+    else:
+        fwd = rev = np.zeros((L, T))
+    if "hub" in d.index:
+        send, inv = (_scatter((H, T), d.index["hub"], val(d.vars[k])) for k in ("send", "inv"))
+    else:
+        send = inv = np.zeros((H, T))
+    shed = val(d.vars["shed"]).reshape(R, T)
+    con, ids = d.constraints["balance"]
+    dual = np.full(R * T, np.nan)
+    dual[ids] = sol.duals(con, ids)
+    price = dual.reshape(R, T) / d.wdt[None, :]
+
+    wdt = d.wdt
+    cap0, pcap0 = d.arr("cap0_mw"), d.arr("pcap0_mw")
+    fcap0 = d.arr("fcap0_mw")
+    tank0 = d.arr("tank0_mwh_th")
+    eta = d.arr("corridor_efficiency")
+    co2 = d.arr("co2_t_per_mwh")
+    cost = {}
+    for comp in _components():
+        terms = d.cost.get(comp, [])
+        total = d.cost_constant.get(comp, 0.0)
+        for t in terms:
+            total += float(np.asarray(t.coef) @ val(t.var))
+        cost[comp] = total
+    need_sys, need_reg = reserve_targets(d)
+    short = float(val(d.vars["short"])[0]) if "short" in d.vars else 0.0
+    short_reg = np.zeros(R)
+    if "short_region" in d.vars:
+        short_reg[d.index["short_region"][0]] = val(d.vars["short_region"])
+    demand = d.arr("demand_mw")
+    firm, firm_reg = _firm(system, cap, pcap, fcap)
+    peak = float(demand.sum(axis=0).max()) if demand.size else 0.0
+    peak_r = demand.max(axis=1) if demand.size else np.zeros(R)
+    hub_of = lng_hub_of_gen(d)
+    burn_day = np.array(
+        [
+            24.0 * float((cap[hub_of == n] / d.arr("efficiency")[hub_of == n]).sum())
+            for n in range(H)
+        ]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(burn_day > 0, inv.min(axis=1, initial=np.inf) / burn_day, np.nan)
+        rm_reg = np.where(peak_r > 0, firm_reg / peak_r - 1.0, np.nan)
+
+    sysv = system
+    ds = xr.Dataset(
+        {
+            "capacity_existing_mw": ("gen", cap0, _attrs("MW", "existing capacity")),
+            "capacity_new_mw": ("gen", np.maximum(cap - cap0, 0.0), _attrs("MW", "new capacity")),
+            "capacity_mw": ("gen", cap, _attrs("MW", "total installed capacity")),
+            "storage_power_existing_mw": ("storage", pcap0, _attrs("MW", "existing storage power")),
+            "storage_power_new_mw": (
+                "storage",
+                np.maximum(pcap - pcap0, 0.0),
+                _attrs("MW", "new storage power"),
+            ),
+            "storage_power_mw": ("storage", pcap, _attrs("MW", "storage power")),
+            "storage_energy_mwh": (
+                "storage",
+                d.arr("duration_h") * pcap,
+                _attrs("MWh", "storage energy"),
+            ),
+            "corridor_capacity_existing_mw": (
+                "corridor",
+                fcap0,
+                _attrs("MW", "existing transfer capacity"),
+            ),
+            "corridor_capacity_new_mw": (
+                "corridor",
+                np.maximum(fcap - fcap0, 0.0),
+                _attrs("MW", "new transfer capacity"),
+            ),
+            "corridor_capacity_mw": (
+                "corridor",
+                fcap,
+                _attrs("MW", "transfer capacity (each direction)"),
+            ),
+            "tank_existing_mwh_th": ("hub", tank0, _attrs("MWh_th", "existing LNG tank")),
+            "tank_new_mwh_th": (
+                "hub",
+                np.maximum(tank - tank0, 0.0),
+                _attrs("MWh_th", "new LNG tank"),
+            ),
+            "tank_mwh_th": ("hub", tank, _attrs("MWh_th", "LNG tank")),
+            "generation_mw": (("gen", "time"), gen, _attrs("MW", "generation")),
+            "charge_mw": (("storage", "time"), ch, _attrs("MW", "storage charge")),
+            "discharge_mw": (("storage", "time"), dis, _attrs("MW", "storage discharge")),
+            "soc_mwh": (("storage", "time"), soc, _attrs("MWh", "state of charge, end of step")),
+            "flow_fwd_mw": (("corridor", "time"), fwd, _attrs("MW", "flow a->b, sent")),
+            "flow_rev_mw": (("corridor", "time"), rev, _attrs("MW", "flow b->a, sent")),
+            "shed_mw": (("region", "time"), shed, _attrs("MW", "unserved demand")),
+            "lng_send_out_mw_th": (
+                ("hub", "time"),
+                send,
+                _attrs("MW_th", "LNG regasification send-out"),
+            ),
+            "lng_inventory_mwh_th": (
+                ("hub", "time"),
+                inv,
+                _attrs("MWh_th", "LNG in tanks, end of step"),
+            ),
+            "price_usd_per_mwh": (
+                ("region", "time"),
+                price,
+                _attrs("USD/MWh", "regional marginal price (balance dual / (w*dt))"),
+            ),
+            "generation_mwh": ("gen", gen @ wdt, _attrs("MWh/yr", "annual generation")),
+            "unserved_energy_mwh": (
+                "region",
+                shed @ wdt,
+                _attrs("MWh/yr", "annual unserved energy"),
+            ),
+            "corridor_loss_mwh": (
+                "corridor",
+                (1.0 - eta) * ((fwd + rev) @ wdt),
+                _attrs("MWh/yr", "annual corridor losses"),
+            ),
+            "co2_t": ("gen", co2 * (gen @ wdt), _attrs("tCO2/yr", "annual emissions")),
+            "cost_usd": (
+                "cost_component",
+                np.array(list(cost.values())),
+                _attrs("USD/yr", "annual cost by component"),
+            ),
+            "reserve_margin_achieved": (
+                (),
+                firm / peak - 1.0 if peak > 0 else np.nan,
+                _attrs("1", "firm capacity / coincident peak - 1"),
+            ),
+            "reserve_margin_by_region": (
+                "region",
+                rm_reg,
+                _attrs("1", "(firm capacity + corridor import credit) / regional peak - 1"),
+            ),
+            "reserve_shortfall_mw": ((), short, _attrs("MW", "system reserve shortfall")),
+            "reserve_shortfall_region_mw": (
+                "region",
+                short_reg,
+                _attrs("MW", "regional reserve shortfall"),
+            ),
+            "reserve_requirement_mw": ((), need_sys, _attrs("MW", "(1+margin)*coincident peak")),
+            "reserve_requirement_region_mw": (
+                "region",
+                need_reg,
+                _attrs("MW", "(1+margin_r)*regional peak (NaN: no target)"),
+            ),
+            "lng_days_of_cover": (
+                "hub",
+                cover,
+                _attrs("d", "min over the year of inventory / daily burn at full LNG capacity"),
+            ),
+            "demand_mw": (
+                ("region", "time"),
+                demand,
+                _attrs("MW", "demand (copied from the System)"),
+            ),
+            "dt_h": ("time", d.dt, _attrs("h", "step duration")),
+            "weight": ("time", d.w, _attrs("1", "weight of the step")),
+            "is_clean": (
+                "gen",
+                np.asarray(sysv["is_clean"].values, bool),
+                _attrs("1", "clean generation"),
+            ),
+        },  # fmt: skip
+        coords={
+            "region": sysv["region"].values,
+            "gen": sysv["gen"].values,
+            "gen_region": ("gen", sysv["gen_region"].values),
+            "gen_tech": ("gen", sysv["gen_tech"].values),
+            "storage": sysv["storage"].values,
+            "storage_region": ("storage", sysv["storage_region"].values),
+            "storage_tech": ("storage", sysv["storage_tech"].values),
+            "corridor": sysv["corridor"].values,
+            "corridor_from": ("corridor", sysv["corridor_from"].values),
+            "corridor_to": ("corridor", sysv["corridor_to"].values),
+            "hub": sysv["hub"].values,
+            "time": sysv["time"].values,
+            "cost_component": list(cost),
+        },
+    )
+    if "timestamp" in sysv.coords:
+        ds = ds.assign_coords(timestamp=("time", sysv["timestamp"].values))
+    if "hub_region" in sysv.coords:
+        ds = ds.assign_coords(hub_region=("hub", sysv["hub_region"].values))
+    ds.attrs.update(
+        scenario=str(sysv.attrs.get("scenario", "")),
+        status=sol.status,
+        objective_usd=float(sol.objective),
+        build_s=float(build_s),
+        handoff_s=float(sol.handoff_s),
+        solve_s=float(sol.solve_s),
+        solver=sol.solver,
+        resolution=str(sysv.attrs.get("resolution", "")),
+        kind="plan",
+        n_variables=int(sol.n_cols),
+        n_constraints=int(sol.n_rows),
+        n_nonzeros=int(sol.n_nz),
+        notes="; ".join(d.notes),
+    )
+    return ds
+
+
+def _components() -> tuple[str, ...]:
+    from energy_sim.model import COST_COMPONENTS
+
+    return COST_COMPONENTS
+
+
+def _firm(system: xr.Dataset, cap, pcap, fcap) -> tuple[float, np.ndarray]:
+    """Firm capacity, system and by region (the latter with corridor import credit)."""
+    regions = [str(r) for r in system["region"].values]
+    ri = {r: i for i, r in enumerate(regions)}
+    credit = np.asarray(system["capacity_credit"].values, float)
+    scredit = np.asarray(system["storage_capacity_credit"].values, float)
+    icredit = np.asarray(system["import_credit"].values, float)
+    g_r = np.array([ri[str(r)] for r in system["gen_region"].values], dtype=np.int64)
+    s_r = np.array([ri[str(r)] for r in system["storage_region"].values], dtype=np.int64)
+    a = np.array([ri[str(r)] for r in system["corridor_from"].values], dtype=np.int64)
+    b = np.array([ri[str(r)] for r in system["corridor_to"].values], dtype=np.int64)
+    R = len(regions)
+    firm = float(credit @ cap + scredit @ pcap)
+    reg = np.bincount(g_r, credit * cap, R) + np.bincount(s_r, scredit * pcap, R)
+    reg += np.bincount(a, icredit * fcap, R) + np.bincount(b, icredit * fcap, R)
+    return firm, reg
+
+
+# ---------------------------------------------------------------------------------------- KPIs
+
+
+def _mean(da: xr.DataArray) -> xr.DataArray:
+    return da.mean("sample") if "sample" in da.dims else da
+
+
+def _by_tech(results: xr.Dataset, gen_var: str, sto_var: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if gen_var in results:
+        da = _mean(results[gen_var])
+        for tech, v in zip(results["gen_tech"].values, da.values, strict=True):
+            out[str(tech)] = out.get(str(tech), 0.0) + float(v)
+    if sto_var in results:
+        da = _mean(results[sto_var])
+        for tech, v in zip(results["storage_tech"].values, da.values, strict=True):
+            out[str(tech)] = out.get(str(tech), 0.0) + float(v)
+    return out
+
+
+def _f(x: Any) -> float:
+    x = float(x)
+    return x if np.isfinite(x) else float("nan")
+
+
+def kpis(results: xr.Dataset) -> dict[str, Any]:
+    """Key indicators of a Results dataset (plan or dispatch; a ``sample`` dim is averaged).
+
+    Returns a JSON-ready dict with: ``total_cost_usd``, ``cost_per_mwh_usd`` (total cost /
+    annual demand), ``reserve_margin``, ``reserve_margin_by_region``, ``unserved_energy_mwh``,
+    ``reserve_shortfall_mw`` (system + regional), ``clean_share`` (clean generation / demand),
+    ``co2_t``, ``loss_rate`` (corridor losses / annual demand), ``lng_days_of_cover`` (minimum
+    over hubs) and ``lng_days_of_cover_by_hub``, ``new_capacity_mw`` and ``total_capacity_mw``
+    by technology, ``annual_demand_mwh``, ``peak_demand_mw`` (coincident), ``status``,
+    ``build_s``, ``handoff_s``, ``solve_s``.
+    """
+    r = results
+    wdt = (r["weight"] * r["dt_h"]) if "weight" in r and "dt_h" in r else None
+
+    def annual(name: str) -> float:
+        if name not in r or wdt is None:
+            return float("nan")
+        return float(_mean((r[name] * wdt).sum()))
+
+    demand_mwh = annual("demand_mw")
+    peak = float(_mean(r["demand_mw"].sum("region")).max()) if "demand_mw" in r else float("nan")
+    if "cost_usd" in r:
+        total_cost = float(_mean(r["cost_usd"]).sum())
+    else:
+        total_cost = float(r.attrs.get("objective_usd", float("nan")))
+    if "unserved_energy_mwh" in r:
+        ue = float(_mean(r["unserved_energy_mwh"]).sum())
+    else:
+        ue = annual("shed_mw")
+    if "generation_mwh" in r:
+        gen_mwh = _mean(r["generation_mwh"])
+    elif "generation_mw" in r and wdt is not None:
+        gen_mwh = _mean((r["generation_mw"] * wdt).sum("time"))
+    else:
+        gen_mwh = None
+    clean = (
+        float(gen_mwh.where(r["is_clean"].astype(bool), 0.0).sum()) / demand_mwh
+        if gen_mwh is not None and "is_clean" in r and demand_mwh > 0
+        else float("nan")
+    )
+    if "co2_t" in r:
+        co2 = float(_mean(r["co2_t"]).sum())
+    else:
+        co2 = float("nan")
+    loss = float(_mean(r["corridor_loss_mwh"]).sum()) if "corridor_loss_mwh" in r else float("nan")
+    short = 0.0
+    for name in ("reserve_shortfall_mw", "reserve_shortfall_region_mw"):
+        if name in r:
+            short += float(_mean(r[name]).sum())
+    cover = {}
+    if "lng_days_of_cover" in r:
+        for h, v in zip(r["hub"].values, _mean(r["lng_days_of_cover"]).values, strict=True):
+            cover[str(h)] = _f(v)
+    finite = [v for v in cover.values() if np.isfinite(v)]
+    rm_reg = {}
+    if "reserve_margin_by_region" in r:
+        for reg, v in zip(
+            r["region"].values, _mean(r["reserve_margin_by_region"]).values, strict=True
+        ):
+            rm_reg[str(reg)] = _f(v)
+    return {
+        "scenario": str(r.attrs.get("scenario", "")),
+        "kind": str(r.attrs.get("kind", "")),
+        "status": str(r.attrs.get("status", "unknown")),
+        "total_cost_usd": total_cost,
+        "cost_per_mwh_usd": total_cost / demand_mwh if demand_mwh > 0 else float("nan"),
+        "reserve_margin": _f(_mean(r["reserve_margin_achieved"])) if "reserve_margin_achieved" in r else float("nan"),
+        "reserve_margin_by_region": rm_reg,
+        "unserved_energy_mwh": ue,
+        "reserve_shortfall_mw": short,
+        "clean_share": clean,
+        "co2_t": co2,
+        "loss_rate": loss / demand_mwh if demand_mwh > 0 else float("nan"),
+        "lng_days_of_cover": min(finite) if finite else float("nan"),
+        "lng_days_of_cover_by_hub": cover,
+        "new_capacity_mw": _by_tech(r, "capacity_new_mw", "storage_power_new_mw"),
+        "total_capacity_mw": _by_tech(r, "capacity_mw", "storage_power_mw"),
+        "annual_demand_mwh": demand_mwh,
+        "peak_demand_mw": peak,
+        "build_s": float(r.attrs.get("build_s", float("nan"))),
+        "handoff_s": float(r.attrs.get("handoff_s", float("nan"))),
+        "solve_s": float(r.attrs.get("solve_s", float("nan"))),
+    }  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+def _json_safe(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, float | np.floating):
+        return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def write_results(
+    results: xr.Dataset, out_dir: str | Path, kpis: dict[str, Any] | None = None
+) -> tuple[Path, Path]:
+    """Write ``out_dir/results.nc`` and ``out_dir/kpis.json`` atomically.
+
+    Each file is written to a temporary name in ``out_dir`` and renamed with ``os.replace``, so
+    a reader never sees a half-written file. Non-finite KPI values are written as ``null``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    k = kpis if kpis is not None else globals()["kpis"](results)
+    nc_path, js_path = out / "results.nc", out / "kpis.json"
+    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".nc.tmp", dir=out)
+    os.close(fd)
+    try:
+        ds = results.copy()
+        ds.attrs = {
+            key: (v if isinstance(v, str | int | float) else json.dumps(_json_safe(v)))
+            for key, v in ds.attrs.items()
+        }
+        for name in ("is_clean",):
+            if name in ds:
+                ds[name] = ds[name].astype("int8")
+        ds.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, nc_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    fd, tmp = tempfile.mkstemp(prefix=".kpis.", suffix=".json.tmp", dir=out)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(_json_safe(k), fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, js_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return nc_path, js_path
+
+
+# --------------------------------------------------------------------------------- invariants
+
+
+def _arr(results: xr.Dataset, name: str, *dims: str) -> np.ndarray | None:
+    """``results[name]`` as ``(sample, *dims)`` (sample of size 1 when absent), or None."""
+    if name not in results:
+        return None
+    da = results[name]
+    if "sample" in da.dims:
+        return np.asarray(da.transpose("sample", *dims).values, dtype=float)
+    return np.asarray(da.transpose(*dims).values, dtype=float)[None, ...]
+
+
+def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6) -> list[str]:
+    """Physical invariants of a solution; returns one message per violated family (empty = ok).
+
+    Tolerances are relative: ``tol * max(1, scale)`` with the scale of the quantity checked
+    (peak demand for MW balances, the largest bound for limits). Checked, for every sample:
+
+    - balance: ``sum p + dis - ch + eta*in - out + shed == demand`` for every (r, t);
+    - availability: ``0 <= p <= avail*cap``; shed in ``[0, demand]``;
+    - storage: soc recursion (cyclic per period), ``0 <= soc <= dur*pcap``, ``ch, dis <= pcap``;
+    - corridors: ``0 <= fwd, rev <= fcap``;
+    - LNG: inventory recursion, ``0 <= inv <= tank``, ``send <= regas*avail``, strategic
+      reserve outside disruption windows, annual contract;
+    - reserve margin: firm capacity + reported shortfall >= target (system and regional).
+    """
+    from energy_sim.model._linear import prev_step
+
+    errs: list[str] = []
+    sy = system
+    T = sy.sizes["time"]
+    dt = np.asarray(sy["dt_h"].values, float)
+    wdt = dt * np.asarray(sy["weight"].values, float)
+    prev = prev_step(sy["period"].values)
+    demand = np.asarray(sy["demand_mw"].values, float)
+    scale = max(1.0, float(np.abs(demand).max(initial=0.0)))
+    atol = tol * scale
+    regions = [str(r) for r in sy["region"].values]
+    ri = {r: i for i, r in enumerate(regions)}
+    R = len(regions)
+
+    def worst(x: np.ndarray) -> float:
+        return float(np.max(x, initial=0.0))
+
+    gen = _arr(results, "generation_mw", "gen", "time")
+    cap = _arr(results, "capacity_mw", "gen")
+    if gen is None:
+        return ["results have no generation_mw"]
+    ns = gen.shape[0]
+    z = lambda *shape: np.zeros((ns, *shape))  # noqa: E731
+    ch = _arr(results, "charge_mw", "storage", "time")
+    dis = _arr(results, "discharge_mw", "storage", "time")
+    soc = _arr(results, "soc_mwh", "storage", "time")
+    fwd = _arr(results, "flow_fwd_mw", "corridor", "time")
+    rev = _arr(results, "flow_rev_mw", "corridor", "time")
+    shed = _arr(results, "shed_mw", "region", "time")
+    S, L = sy.sizes["storage"], sy.sizes["corridor"]
+    ch = z(S, T) if ch is None else ch
+    dis = z(S, T) if dis is None else dis
+    fwd = z(L, T) if fwd is None else fwd
+    rev = z(L, T) if rev is None else rev
+    shed = z(R, T) if shed is None else shed
+
+    g_r = np.array([ri[str(r)] for r in sy["gen_region"].values], dtype=np.int64)
+    s_r = np.array([ri[str(r)] for r in sy["storage_region"].values], dtype=np.int64)
+    a = np.array([ri[str(r)] for r in sy["corridor_from"].values], dtype=np.int64)
+    b = np.array([ri[str(r)] for r in sy["corridor_to"].values], dtype=np.int64)
+    eta = np.asarray(sy["corridor_efficiency"].values, float)[None, :, None]
+    inj = np.zeros((ns, R, T))
+    np.add.at(inj, (slice(None), g_r), gen)
+    np.add.at(inj, (slice(None), s_r), dis - ch)
+    np.add.at(inj, (slice(None), b), eta * fwd - rev)
+    np.add.at(inj, (slice(None), a), eta * rev - fwd)
+    res = np.abs(inj + shed - demand[None])
+    if worst(res) > atol:
+        i = np.unravel_index(np.argmax(res), res.shape)
+        errs.append(f"balance residual {worst(res):.3g} MW in {regions[i[1]]} at step {i[2]}")
+    if worst(-shed) > atol or worst(shed - np.maximum(demand, 0)[None]) > atol:
+        errs.append("shed outside [0, demand]")
+
+    avail = np.nan_to_num(np.asarray(sy["availability"].values, float), nan=0.0)
+    if cap is not None:
+        over = gen - avail[None] * cap[:, :, None]
+        if worst(over) > tol * max(1.0, float(cap.max(initial=0.0))):
+            i = np.unravel_index(np.argmax(over), over.shape)
+            errs.append(
+                f"availability exceeded by {worst(over):.3g} MW for {sy['gen'].values[i[1]]} at step {i[2]}"
+            )
+    if worst(-gen) > atol:
+        errs.append(f"negative generation {worst(-gen):.3g} MW")
+
+    # reservoir hydro monthly budget
+    is_res = np.asarray(sy["is_reservoir_hydro"].values, bool)
+    if cap is not None and is_res.any():
+        month = np.asarray(sy["month_of"].values, np.int64)
+        hours_m = np.bincount(month, weights=wdt, minlength=13)
+        cf = np.asarray(sy["hydro_cf_month"].values, float)
+        for g in np.flatnonzero(is_res):
+            e = np.stack(
+                [np.bincount(month, weights=wdt * gen[k, g], minlength=13) for k in range(ns)]
+            )
+            lim = np.nan_to_num(cf[g], nan=np.inf)[None, :] * hours_m[None, 1:] * cap[:, g, None]
+            if worst(e[:, 1:] - lim) > tol * max(
+                1.0, float(np.nanmax(np.where(np.isfinite(lim), lim, 0), initial=0))
+            ):
+                errs.append(f"hydro monthly energy exceeded for {sy['gen'].values[g]}")
+
+    # storage
+    pcap = _arr(results, "storage_power_mw", "storage")
+    if S and soc is not None:
+        loss = np.asarray(sy["loss_per_h"].values, float)[:, None]
+        ec = np.asarray(sy["eff_charge"].values, float)[:, None]
+        ed = np.asarray(sy["eff_discharge"].values, float)[:, None]
+        pred = soc[:, :, prev] * (1 - loss) ** dt + dt * (ec * ch - dis / ed)
+        if worst(np.abs(soc - pred)) > atol:
+            errs.append(f"storage soc recursion residual {worst(np.abs(soc - pred)):.3g} MWh")
+        if pcap is not None:
+            dur = np.asarray(sy["duration_h"].values, float)
+            pt = tol * max(1.0, float(pcap.max(initial=0.0) * max(1.0, dur.max(initial=1.0))))
+            if worst(soc - dur[None, :, None] * pcap[:, :, None]) > pt or worst(-soc) > pt:
+                errs.append("storage soc outside [0, dur*pcap]")
+            if (
+                worst(np.maximum(ch, dis) - pcap[:, :, None]) > pt
+                or worst(-np.minimum(ch, dis)) > pt
+            ):
+                errs.append("storage charge/discharge outside [0, pcap]")
+
+    fcap = _arr(results, "corridor_capacity_mw", "corridor")
+    if L and fcap is not None:
+        ft = tol * max(1.0, float(fcap.max(initial=0.0)))
+        if worst(np.maximum(fwd, rev) - fcap[:, :, None]) > ft or worst(-np.minimum(fwd, rev)) > ft:
+            errs.append("corridor flow outside [0, fcap]")
+
+    errs += _check_lng(sy, results, gen, cap, dt, wdt, prev, tol)
+    errs += _check_reserve(sy, results, tol)
+    return errs
+
+
+def _check_lng(sy, results, gen, cap, dt, wdt, prev, tol) -> list[str]:
+    H = sy.sizes["hub"]
+    send = _arr(results, "lng_send_out_mw_th", "hub", "time")
+    inv = _arr(results, "lng_inventory_mwh_th", "hub", "time")
+    if H == 0 or send is None or inv is None:
+        return []
+    errs = []
+    from types import SimpleNamespace
+
+    from energy_sim.model.generation import lng_hub_of_gen
+
+    hub_of = lng_hub_of_gen(SimpleNamespace(system=sy))
+    eff = np.asarray(sy["efficiency"].values, float)
+    ns = gen.shape[0]
+    burn = np.zeros((ns, H, gen.shape[2]))
+    fed = hub_of >= 0
+    np.add.at(burn, (slice(None), hub_of[fed]), gen[:, fed] / eff[fed][None, :, None])
+    scale = max(1.0, float(inv.max(initial=0.0)))
+    res = np.abs(inv - inv[:, :, prev] - dt * (send - burn))
+    if float(res.max(initial=0)) > tol * scale:
+        errs.append(f"LNG inventory recursion residual {float(res.max()):.3g} MWh_th")
+    tank = _arr(results, "tank_mwh_th", "hub")
+    if tank is not None and (
+        float((inv - tank[:, :, None]).max(initial=0)) > tol * scale
+        or float((-inv).max(initial=0)) > tol * scale
+    ):
+        errs.append("LNG inventory outside [0, tank]")
+    regas = np.nan_to_num(np.asarray(sy["regas_mw_th"].values, float), nan=np.inf)
+    av = np.asarray(sy["lng_availability"].values, float)
+    lim = regas[:, None] * av
+    if float((send - lim[None]).max(initial=0)) > tol * max(1.0, float(send.max(initial=0))):
+        errs.append("LNG send-out above regas*availability")
+    if cap is not None:
+        days = np.nan_to_num(np.asarray(sy["reserve_days"].values, float), nan=0.0)
+        need = np.zeros((ns, H))
+        np.add.at(need, (slice(None), hub_of[fed]), cap[:, fed] / eff[fed][None, :])
+        need *= 24.0 * days[None, :]
+        gap = np.where(av[None] >= 1.0, need[:, :, None] - inv, 0.0)
+        if float(gap.max(initial=0)) > tol * scale:
+            errs.append(
+                f"LNG strategic reserve violated by {float(gap.max()):.3g} MWh_th outside a disruption"
+            )
+    contract = np.nan_to_num(np.asarray(sy["contract_mwh_th"].values, float), nan=np.inf)
+    used = send @ wdt
+    if float((used - contract[None]).max(initial=0)) > tol * max(1.0, float(used.max(initial=0))):
+        errs.append("LNG annual contract exceeded")
+    return errs
+
+
+def _check_reserve(sy, results, tol) -> list[str]:
+    cap = _arr(results, "capacity_mw", "gen")
+    pcap = _arr(results, "storage_power_mw", "storage")
+    fcap = _arr(results, "corridor_capacity_mw", "corridor")
+    if cap is None or pcap is None or fcap is None:
+        return []
+    demand = np.asarray(sy["demand_mw"].values, float)
+    margin = float(sy.attrs.get("reserve_margin", np.nan))
+    short = _arr(results, "reserve_shortfall_mw")
+    short_r = _arr(results, "reserve_shortfall_region_mw", "region")
+    errs = []
+    for k in range(cap.shape[0]):
+        firm, reg = _firm(sy, cap[k], pcap[k], fcap[k])
+        if np.isfinite(margin):
+            need = (1 + margin) * float(demand.sum(axis=0).max())
+            got = firm + (
+                float(short.reshape(-1)[min(k, short.size - 1)]) if short is not None else 0.0
+            )
+            if got < need - tol * max(1.0, need):
+                errs.append(
+                    f"system reserve margin: firm {firm:.1f} MW + shortfall below target {need:.1f} MW"
+                )
+        mr = np.asarray(sy["reserve_margin_region"].values, float)
+        need_r = (1 + mr) * demand.max(axis=1)
+        sr = short_r[min(k, short_r.shape[0] - 1)] if short_r is not None else 0.0
+        bad = np.isfinite(need_r) & (
+            reg + sr < need_r - tol * np.maximum(1.0, np.nan_to_num(need_r))
+        )
+        if bad.any():
+            errs.append(
+                f"regional reserve margin below target in {', '.join(map(str, sy['region'].values[bad]))}"
+            )
+    return sorted(set(errs))

@@ -1,0 +1,291 @@
+"""Pyomo -> HiGHS hand-off, solver options, status and timings; :func:`plan` is the public API.
+
+Hand-off (measured, see docs/model.md): Pyomo's ``LinearStandardFormCompiler`` in mixed form
+turns the model into sparse column-wise arrays, which go to ``highspy.Highs.passModel`` in
+memory. No file is written unless the user asks for one (``export_lp``). Build, hand-off and
+solve are timed separately and stored in the Results attrs (``build_s``, ``handoff_s``,
+``solve_s``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import xarray as xr
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from energy_sim.errors import InputError
+
+#: HiGHS ``solver`` option per scenario ``solver.method``; ``auto`` is the measured default.
+METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "hipo": "hipo"}
+DEFAULT_METHOD = "ipm"
+
+STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible_or_unbounded",
+    highspy.HighsModelStatus.kUnbounded: "unbounded",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
+    highspy.HighsModelStatus.kIterationLimit: "iteration_limit",
+    highspy.HighsModelStatus.kInterrupt: "interrupted",
+    highspy.HighsModelStatus.kMemoryLimit: "memory_limit",
+}
+
+
+@dataclass
+class Solution:
+    """What the solver returns, mapped back to the model's variables and rows."""
+
+    status: str
+    objective: float
+    col_value: np.ndarray
+    row_dual: np.ndarray
+    col_of: dict[int, int]
+    row_of: dict[int, int]
+    handoff_s: float
+    solve_s: float
+    n_cols: int
+    n_rows: int
+    n_nz: int
+    solver: str
+
+    def values(self, var: np.ndarray) -> np.ndarray:
+        """Solution values of an array of Pyomo variable data (fixed ones: their value)."""
+        out = np.empty(len(var))
+        get = self.col_of.get
+        for i, v in enumerate(var.tolist()):
+            j = get(id(v))
+            if j is None:
+                out[i] = v.value if v.value is not None else 0.0
+            else:
+                out[i] = self.col_value[j]
+        return out
+
+    def duals(self, con: pyo.Constraint | None, ids: np.ndarray) -> np.ndarray:
+        """Row duals ``d(objective)/d(rhs)`` of a constraint block, in the order of ``ids``."""
+        out = np.full(len(ids), np.nan)
+        if con is None:
+            return out
+        get = self.row_of.get
+        for i, k in enumerate(ids.tolist()):
+            j = get(id(con[k]))
+            if j is not None:
+                out[i] = self.row_dual[j]
+        return out
+
+
+def solver_settings(system: xr.Dataset) -> tuple[str, float | None, dict[str, Any]]:
+    """Method, time limit and raw HiGHS options from the System attr ``lp_solver_options``.
+
+    The attr is the scenario's ``solver`` section as JSON: ``{"method": ..., "time_limit_s":
+    ..., "options": {...}}`` (a flat dict is read as HiGHS options).
+    """
+    raw = system.attrs.get("lp_solver_options", "{}") or "{}"
+    cfg = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    if not {"method", "time_limit_s", "options"} & set(cfg):
+        cfg = {"options": cfg}
+    method = str(cfg.get("method") or "auto")
+    if method == "auto":
+        method = DEFAULT_METHOD
+    if method not in METHODS:
+        raise InputError(
+            "unknown solver method",
+            field="solver.method",
+            value=method,
+            allowed="auto, " + ", ".join(METHODS),
+        )
+    limit = cfg.get("time_limit_s")
+    return method, (float(limit) if limit is not None else None), dict(cfg.get("options") or {})
+
+
+def to_highs(m: pyo.ConcreteModel, h: highspy.Highs) -> tuple[dict[int, int], dict[int, int], Any]:
+    """Compile ``m`` to mixed standard form and pass it to ``h`` (no file).
+
+    Rows keep their sense (``==``, ``<=``, ``>=``); fixed variables move to the right-hand side.
+    Returns the maps ``id(VarData) -> column`` and ``id(ConstraintData) -> row`` and the
+    compiled form.
+    """
+    info = LinearStandardFormCompiler().write(m, mixed_form=True)
+    A = info.A.tocsc()
+    ncol, nrow = A.shape[1], A.shape[0]
+    cols = info.columns
+    lb = np.array([-np.inf if v.lb is None else v.lb for v in cols], dtype=float)
+    ub = np.array([np.inf if v.ub is None else v.ub for v in cols], dtype=float)
+    rhs = np.asarray(info.rhs, dtype=float)
+    sense = np.array([s for _, s in info.rows], dtype=np.int8)
+    row_lo = np.where(sense == 1, -np.inf, rhs)  # 1: <=, -1: >=, 0: ==
+    row_up = np.where(sense == -1, np.inf, rhs)
+    c = np.asarray(info.c.toarray()).ravel() if ncol else np.zeros(0)
+    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    status = h.passModel(
+        int(ncol),
+        int(nrow),
+        int(A.nnz),
+        1,  # column-wise
+        1,  # minimise
+        offset,
+        c,
+        lb,
+        ub,
+        row_lo,
+        row_up,
+        A.indptr[:-1].astype(np.int32),
+        A.indices.astype(np.int32),
+        A.data.astype(float),
+        np.zeros(ncol, dtype=np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
+    col_of = {id(v): j for j, v in enumerate(cols)}
+    row_of = {id(con): i for i, (con, _s) in enumerate(info.rows)}
+    return col_of, row_of, info
+
+
+def solve_model(
+    m: pyo.ConcreteModel,
+    *,
+    method: str = DEFAULT_METHOD,
+    time_limit_s: float | None = None,
+    options: dict[str, Any] | None = None,
+    export_lp: Path | None = None,
+    progress: bool = False,
+) -> Solution:
+    """Hand ``m`` to HiGHS in memory, solve it and map the solution back.
+
+    Parameters
+    ----------
+    method
+        ``simplex``, ``ipm`` (IPX, with crossover), ``pdlp`` or ``hipo``.
+    time_limit_s
+        Wall-clock limit; reaching it gives status ``time_limit``.
+    options
+        Raw HiGHS options, applied last.
+    export_lp
+        Also write the model (``.lp`` or ``.mps`` by extension) through HiGHS.
+    progress
+        Show HiGHS's log.
+    """
+    t0 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(progress))
+    col_of, row_of, info = to_highs(m, h)
+    handoff_s = time.perf_counter() - t0
+    if export_lp is not None:
+        _export(h, info, Path(export_lp))
+    if h.setOptionValue("solver", METHODS[method]) != highspy.HighsStatus.kOk:
+        raise InputError(
+            f"this HiGHS build cannot use solver method {method!r}"
+            " (HiPO needs the highspy-extras package)",
+            field="solver.method",
+            value=method,
+            allowed="simplex, ipm, pdlp",
+        )
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(time_limit_s))
+    for key, val in (options or {}).items():
+        if h.setOptionValue(str(key), val) != highspy.HighsStatus.kOk:
+            raise InputError(
+                "HiGHS does not accept this option", field=f"solver.options.{key}", value=val
+            )
+    t1 = time.perf_counter()
+    h.run()
+    solve_s = time.perf_counter() - t1
+    model_status = h.getModelStatus()
+    status = STATUS.get(model_status, h.modelStatusToString(model_status).lower().replace(" ", "_"))
+    sol = h.getSolution()
+    ncol = len(col_of)
+    x = np.asarray(sol.col_value, dtype=float) if sol.value_valid else np.full(ncol, np.nan)
+    y = np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else np.full(len(row_of), np.nan)
+    obj = float(h.getInfo().objective_function_value) if sol.value_valid else float("nan")
+    return Solution(
+        status=status,
+        objective=obj,
+        col_value=x,
+        row_dual=y,
+        col_of=col_of,
+        row_of=row_of,
+        handoff_s=handoff_s,
+        solve_s=solve_s,
+        n_cols=ncol,
+        n_rows=len(row_of),
+        n_nz=int(info.A.nnz),
+        solver=f"highs-{method}",
+    )
+
+
+def _export(h: highspy.Highs, info: Any, path: Path) -> None:
+    """Write the model with readable names through HiGHS (``.lp`` or ``.mps``)."""
+    if path.suffix.lower() not in (".lp", ".mps"):
+        raise InputError(
+            "the model export must end in .lp or .mps", field="--export-lp", value=str(path)
+        )
+    names = [v.name.replace("[", "(").replace("]", ")") for v in info.columns]
+    for j, name in enumerate(names):
+        h.passColName(j, name)
+    for i, (con, s) in enumerate(info.rows):
+        h.passRowName(
+            i, con.name.replace("[", "(").replace("]", ")") + ("" if s == 0 else f"_{s:+d}")
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    h.writeModel(str(tmp))
+    tmp.replace(path)
+
+
+def plan(
+    system: xr.Dataset,
+    *,
+    fixed_capacities: xr.Dataset | None = None,
+    export_lp: Path | None = None,
+    progress: bool = False,
+) -> xr.Dataset:
+    """Plan a System: build the LP, solve it with HiGHS and return the Results dataset.
+
+    Parameters
+    ----------
+    system
+        The System dataset (docs/architecture.md).
+    fixed_capacities
+        A Results dataset whose ``capacity_mw``, ``storage_power_mw``, ``corridor_capacity_mw``
+        and ``tank_mwh_th`` fix every capacity (a pure dispatch LP).
+    export_lp
+        Also write the LP (``.lp`` / ``.mps``) to this path.
+    progress
+        Show the solver log.
+
+    Returns
+    -------
+    xarray.Dataset
+        Results with ``attrs['status']`` (``optimal`` or why not), ``build_s``, ``handoff_s``,
+        ``solve_s``. A non-optimal status is never silently used: check ``attrs['status']``.
+    """
+    from energy_sim.model import build_model
+    from energy_sim.results import from_solution
+
+    method, limit, options = solver_settings(system)
+    t0 = time.perf_counter()
+    m = build_model(system, fixed_capacities=fixed_capacities)
+    build_s = time.perf_counter() - t0
+    sol = solve_model(
+        m, method=method, time_limit_s=limit, options=options, export_lp=export_lp,
+        progress=progress,
+    )  # fmt: skip
+    return from_solution(system, m, sol, build_s=build_s)
+
+
+__all__ = [
+    "DEFAULT_METHOD",
+    "METHODS",
+    "Solution",
+    "plan",
+    "solve_model",
+    "solver_settings",
+    "to_highs",
+]
