@@ -165,3 +165,13 @@ def test_negative_capacity_in_fleet_table(workdir: Path) -> None:
     )
     assert ">= 0" in line, line
     assert files_under(workdir) == before
+
+
+@pytest.mark.parametrize("case", ["unknown_key", "circular_extends"])
+def test_dispatch_with_out_folder_writes_nothing(workdir: Path, case: str) -> None:
+    """A command that writes results stops before writing anything into --out."""
+    path, names = make_cases(workdir)[case]
+    out = workdir / "out" / "results"
+    result = CliRunner().invoke(app, ["dispatch", str(path), "--out", str(out), "--quiet"])
+    check_one_line_error(result.exit_code, result.stdout, result.stderr, *names)
+    assert not out.exists() or not any(out.iterdir())
