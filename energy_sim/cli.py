@@ -352,5 +352,310 @@ def dispatch_cmd(
         typer.echo(f"wrote {path}")
 
 
+# --- assess, stress, sweep: Monte Carlo adequacy and Resolution 70 stress tests (helper H6) ----
+
+
+def _adequacy_run(
+    scenario: Path,
+    plan: Path | None,
+    tests: list[str],
+    samples: int,
+    seed: int | None,
+    max_samples: int | None,
+    rel_tol: float,
+    chunk_size: int,
+    lole_standard: float,
+    quiet: bool,
+) -> Any:
+    """Load, stress, build the hourly System, assess the plan; returns the assessment."""
+    from energy_sim.adequacy import assess, load_plan
+    from energy_sim.scenario import load_scenario
+    from energy_sim.stress import parse_stress_option, validate_stress
+    from energy_sim.system import build_system
+
+    extra = [parse_stress_option(t) for t in tests]
+    sc = load_scenario(scenario)
+    base = len(sc.stress)
+    the_plan = load_plan(plan) if plan is not None else None
+    try:
+        sc.stress = validate_stress([*sc.stress, *extra])
+        system = build_system(sc, resolution="full")
+    except InputError as err:  # a --test's mistake names the option, not stress[i]
+        field = err.field or ""
+        if field.startswith("stress[") and int(field[7 : field.index("]")]) >= base:
+            i = int(field[7 : field.index("]")]) - base
+            field = f"--test {extra[i]['test']}" + field[field.index("]") + 1 :]
+            raise InputError(
+                err.message, field=field, value=err.value, allowed=err.allowed
+            ) from None
+        raise
+    return assess(
+        system,
+        the_plan,
+        samples=samples,
+        seed=sc.seed if seed is None else seed,
+        chunk_size=chunk_size,
+        rel_tol=rel_tol,
+        max_samples=max_samples,
+        progress=show_progress(quiet),
+        lole_standard_h=lole_standard,
+    )
+
+
+def _print_assessment(ds: Any, paths: list[Path]) -> None:
+    """Adequacy by region and the Resolution 70 verdicts as rich tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from energy_sim.adequacy import assessment_summary
+
+    console = Console(width=None if sys.stdout.isatty() else 110)
+    summary = assessment_summary(ds)
+    conv = summary["convergence"]
+    console.print(
+        f"[bold]{summary['scenario']}[/bold] ({summary['name']}): {summary['n_samples']} sample "
+        f"years, seed {summary['seed']}, relative SE of EUE "
+        f"{conv['eue_relative_se'] if conv['eue_relative_se'] is not None else float('nan'):.3f}"
+        f" ({'converged' if conv['converged'] else 'not converged'} at {conv['rel_tol']})"
+    )
+    table = Table(title="Adequacy", title_justify="left")
+    for col in ("region", "LOLE h/yr", "± se", "EUE MWh/yr", "± se", "EUE ppm"):
+        table.add_column(col, justify="left" if col == "region" else "right")
+    rows = [("system", summary)] + list(summary["by_region"].items())
+    for name, row in rows:
+        table.add_row(
+            name,
+            f"{row['lole_h']:.2f}",
+            f"{(row.get('lole_h_se') or 0):.2f}",
+            f"{row['eue_mwh']:,.0f}",
+            f"{(row.get('eue_mwh_se') or 0):,.0f}",
+            f"{row['eue_ppm']:.1f}",
+        )
+    console.print(table)
+    verdicts = Table(title="Resolution 70 indicators", title_justify="left")
+    for col in ("indicator", "value", "standard", "verdict"):
+        verdicts.add_column(col)
+    v = summary["verdict"]
+    mark = {True: "[green]PASS[/green]", False: "[red]FAIL[/red]"}
+    verdicts.add_row(
+        "reserve margin",
+        f"{v['reserve_margin']['value']:.1%}",
+        f">= {v['reserve_margin']['target']:.0%}",
+        mark[v["reserve_margin"]["pass"]],
+    )
+    verdicts.add_row(
+        "LOLE",
+        f"{v['lole']['value_h']:.2f} h/yr",
+        f"<= {v['lole']['standard_h']:g} h/yr (assumed)",
+        mark[v["lole"]["pass"]],
+    )
+    verdicts.add_row(
+        "EUE",
+        f"{v['eue_ppm']['value']:.1f} ppm",
+        f"<= {v['eue_ppm']['standard']:g} ppm (assumed)",
+        mark[v["eue_ppm"]["pass"]],
+    )
+    for hub, h in v.get("lng_days_of_cover", {}).get("hubs", {}).items():
+        verdicts.add_row(
+            f"LNG cover {hub}", f"{h['days']:.1f} d", f">= {h['reserve_days']:g} d", mark[h["pass"]]
+        )
+    console.print(verdicts)
+    if summary["regions_shedding"]:
+        month = max(summary["when"]["lole_by_month_h"].items(), key=lambda kv: kv[1])
+        hour = max(summary["when"]["lole_by_hour_h"].items(), key=lambda kv: kv[1])
+        console.print(
+            f"Load is lost in: {', '.join(summary['regions_shedding'])}; most in month "
+            f"{month[0]} and at hour {hour[0]}:00."
+        )
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+_SAMPLES = typer.Option("--samples", min=1, help="Sample years (at least; see --max-samples).")
+_SEED = typer.Option("--seed", help="Seed (default: the scenario's seed).")
+_MAX = typer.Option("--max-samples", min=1, help="Go on until the EUE converges, up to this.")
+_TOL = typer.Option("--rel-tol", min=0.0, help="Convergence: relative standard error of EUE.")
+_CHUNK = typer.Option("--chunk-size", min=1, help="Samples per dispatch call.")
+_LOLE = typer.Option("--lole-standard", min=0.0, help="LOLE standard in h/yr (an assumption).")
+_QUIET = typer.Option("--quiet", "-q", help="No progress display.")
+
+
+@app.command("assess")
+def assess_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="results.nc of a plan (default: the existing fleet)."),
+    ] = None,
+    samples: Annotated[int, _SAMPLES] = 1000,
+    seed: Annotated[int | None, _SEED] = None,
+    max_samples: Annotated[int | None, _MAX] = None,
+    rel_tol: Annotated[float, _TOL] = 0.05,
+    chunk_size: Annotated[int, _CHUNK] = 100,
+    lole_standard: Annotated[float, _LOLE] = 3.0,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write to (default: the plan's).")
+    ] = None,
+    quiet: Annotated[bool, _QUIET] = False,
+) -> None:
+    """Monte Carlo adequacy of a plan: LOLE, EUE, LOLP and the Resolution 70 verdicts.
+
+    Samples forced outages, weather, hydro and demand years, operates each year with the
+    dispatch core, and writes DIR/assessment.nc and DIR/assessment.json.
+    Example: energy-sim assess scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc --samples 1000
+    """
+    with user_errors():
+        from energy_sim.adequacy import write_assessment
+
+        ds = _adequacy_run(
+            scenario, plan, [], samples, seed, max_samples, rel_tol, chunk_size, lole_standard,
+            quiet,
+        )  # fmt: skip
+        target = out or (plan.parent if plan is not None else Path("."))
+        _print_assessment(ds, write_assessment(ds, target, "assessment"))
+
+
+@app.command("stress")
+def stress_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="results.nc of a plan (default: the existing fleet)."),
+    ] = None,
+    test: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--test",
+            help="NAME:key=value,... e.g. lng_disruption:days=30,start=2030-06-01,hubs=south "
+            "(repeatable; added after the scenario's own stress list; see docs/stress.md).",
+        ),
+    ] = None,
+    samples: Annotated[int, _SAMPLES] = 200,
+    seed: Annotated[int | None, _SEED] = None,
+    max_samples: Annotated[int | None, _MAX] = None,
+    rel_tol: Annotated[float, _TOL] = 0.05,
+    chunk_size: Annotated[int, _CHUNK] = 100,
+    lole_standard: Annotated[float, _LOLE] = 3.0,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write to (default: the plan's).")
+    ] = None,
+    quiet: Annotated[bool, _QUIET] = False,
+) -> None:
+    """Assess a plan under stress tests (LNG cut-off, drought, heatwave, N-1, import cut, coal).
+
+    Tests: lng_disruption, drought, heatwave, corridor_outage, import_cut, coal_shortfall.
+    Writes DIR/stress_<tests>.nc and .json.
+    Example: energy-sim stress scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc
+    --test lng_disruption:days=30,start=2030-06-01,hubs=south --test drought:preset=2023_north
+    """
+    with user_errors():
+        import re
+
+        from energy_sim.adequacy import write_assessment
+
+        ds = _adequacy_run(
+            scenario, plan, test or [], samples, seed, max_samples, rel_tol, chunk_size,
+            lole_standard, quiet,
+        )  # fmt: skip
+        import json as _json
+
+        tests = [s["test"] for s in _json.loads(ds.attrs.get("stress", "[]"))]
+        if not tests:
+            raise InputError(
+                "no stress test: the scenario has none and no --test was given",
+                field="--test",
+                allowed="e.g. --test heatwave:increase=0.1 (see docs/stress.md)",
+            )
+        stem = re.sub(r"[^A-Za-z0-9_+]", "_", "stress_" + "+".join(tests))
+        target = out or (plan.parent if plan is not None else Path("."))
+        _print_assessment(ds, write_assessment(ds, target, stem))
+
+
+@app.command("sweep")
+def sweep_cmd(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            help="results.nc to assess under every scenario, or 'existing' (the existing "
+            "fleet); default: plan each scenario with the LP first.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local Dask worker processes.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Address of a running Dask scheduler.")
+    ] = None,
+    serial: Annotated[bool, typer.Option("--serial", help="Run in this process, no Dask.")] = False,
+    samples: Annotated[int, typer.Option("--samples", min=1, help="Sample years each.")] = 200,
+    seed: Annotated[int | None, _SEED] = None,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Samples per task.")] = 50,
+    out: Annotated[Path, typer.Option("--out", help="Folder for sweep.nc and sweep.json.")] = Path(
+        "."
+    ),
+    quiet: Annotated[bool, _QUIET] = False,
+) -> None:
+    """Run many scenarios in parallel on Dask (a local cluster, or --scheduler) and tabulate.
+
+    Each scenario: plan (LP) or the given plan, then Monte Carlo adequacy. A failed scenario is
+    reported with its error and the others complete (exit status 1 if any failed).
+    Example: energy-sim sweep scenarios/stress_*.yaml --plan runs/pdp8_2030/results.nc --workers 2
+    """
+    with user_errors():
+        import json as _json
+
+        from rich.console import Console
+        from rich.table import Table
+
+        from energy_sim.adequacy import _atomic_write
+        from energy_sim.sweep import sweep, sweep_table
+
+        the_plan: Any = plan
+        if plan is not None and plan != "existing":
+            the_plan = Path(plan)
+            if not the_plan.is_file():
+                raise InputError(
+                    "plan file not found",
+                    field="--plan",
+                    value=plan,
+                    allowed="a results.nc file or 'existing'",
+                )
+        ds = sweep(
+            scenarios, plan=the_plan, workers=workers, scheduler=scheduler, serial=serial,
+            samples=samples, seed=seed, chunk_size=chunk_size, progress=show_progress(quiet),
+        )  # fmt: skip
+        rows = sweep_table(ds)
+        out.mkdir(parents=True, exist_ok=True)
+        nc, js = out / "sweep.nc", out / "sweep.json"
+        disk = ds.copy()
+        for var in ("status", "error"):
+            disk[var] = disk[var].astype(str)
+        _atomic_write(nc, lambda p: disk.to_netcdf(p, engine="h5netcdf"))
+        payload = {"rows": rows, "summaries": _json.loads(ds.attrs["summaries"])}
+        text = _json.dumps(payload, indent=2, default=float)
+        _atomic_write(js, lambda p: p.write_text(text + "\n"))
+        console = Console(width=None if sys.stdout.isatty() else 120)
+        table = Table(title=f"Sweep ({ds.attrs['mode']}, {samples} sample years each)")
+        for col in ("scenario", "status", "LOLE h/yr", "± se", "EUE MWh/yr", "EUE ppm", "margin"):
+            table.add_column(col, justify="left" if col in ("scenario", "status") else "right")
+        for r in rows:
+            if r["status"] == "ok":
+                table.add_row(
+                    r["scenario"], "ok", f"{r['lole_h']:.2f}", f"{r['lole_h_se']:.2f}",
+                    f"{r['eue_mwh']:,.0f}", f"{r['eue_ppm']:.1f}", f"{r['reserve_margin']:.1%}",
+                )  # fmt: skip
+            else:
+                table.add_row(r["scenario"], "[red]failed[/red]", "", "", "", "", "")
+        console.print(table)
+        failed = [r for r in rows if r["status"] != "ok"]
+        for r in failed:
+            typer.echo(f"failed: {r['scenario']}: {r['error']}", err=True)
+        console.print(f"wrote {nc}\nwrote {js}")
+        if failed:
+            raise typer.Exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
