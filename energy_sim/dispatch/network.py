@@ -100,8 +100,8 @@ def _moves(flow: np.ndarray, fcap: np.ndarray, eta: np.ndarray):
     n, n_l = flow.shape
     rho = np.empty((n, 2 * n_l))
     lim = np.empty((n, 2 * n_l))
-    fwd = flow >= 0.0
-    rev = flow <= 0.0
+    fwd = flow > -EPS_MW  # a flow within EPS of zero may turn either way
+    rev = flow < EPS_MW
     rho[:, 0::2] = np.where(fwd, eta, 1.0 / eta)
     lim[:, 0::2] = np.where(fwd, fcap - flow, -flow * eta)
     rho[:, 1::2] = np.where(rev, eta, 1.0 / eta)
@@ -153,6 +153,7 @@ def solve_cells(
     c_cum, c_x, c_f, c_cap = cum, x.copy(), flow.copy(), np.ascontiguousarray(fcap)
     left = 0
     dummy = 2 * n_l
+    blocked = np.zeros((n, n_r), bool)
     for _ in range(max_iter):
         m = len(act)
         if m == 0:
@@ -179,7 +180,7 @@ def solve_cells(
                 break
             val = np.where(better, best, val)
             nxt = np.where(better, arg, nxt)
-        gain = val - up_c
+        gain = np.where(blocked, -np.inf, val - up_c)
         src = gain.argmax(axis=1)
         g = gain[rows, src]
         go = g > TOL_GAIN
@@ -210,7 +211,13 @@ def solve_cells(
             alive = step
         amount = np.minimum(amount, dn_r[rows, node] / mult)
         realised = mult * dn_c[rows, node] - up_c[rows, src]
-        go &= (amount > EPS_MW) & (realised > TOL_GAIN) & (node != src)
+        pushed = go & (amount > EPS_MW) & (realised > TOL_GAIN) & (node != src)
+        # a source whose best path cannot be pushed is set aside until something moves
+        failed = go & ~pushed
+        blocked[rows[failed], src[failed]] = True
+        blocked[pushed] = False
+        live = pushed | failed
+        go = pushed
         amount = np.where(go, amount, 0.0)
         # apply
         c_x[rows, src] += amount
@@ -226,11 +233,11 @@ def solve_cells(
             f_now = c_f[rows, cor]
             e = grid.eta[cor]
             forward = (mvs % 2) == 0
-            inc = np.where(forward, f_now >= 0.0, f_now <= 0.0)
+            inc = np.where(forward, f_now > -EPS_MW, f_now < EPS_MW)
             delta = np.where(inc, amt, amt / e)
             delta = np.where(forward, delta, -delta)
             c_f[rows, cor] = np.where(use, f_now + delta, f_now)
-        done = ~go
+        done = ~live
         n_done = int(done.sum())
         if n_done and (n_done * 4 >= m or n_done == m):  # compact once a quarter is done
             idx = act[done]
@@ -239,10 +246,11 @@ def solve_cells(
             keep = ~done
             act = act[keep]
             c_cum, c_x, c_f, c_cap = c_cum[:, keep], c_x[keep], c_f[keep], c_cap[keep]
-        elif n_done == 0 and not go.any():
+            blocked = blocked[keep]
+        elif not live.any():
             break
     else:
-        left = int(go.sum()) if len(act) else 0
+        left = int(live.sum()) if len(act) else 0
     if len(act):
         x[act] = c_x
         flow[act] = c_f
