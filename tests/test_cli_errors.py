@@ -175,3 +175,15 @@ def test_dispatch_with_out_folder_writes_nothing(workdir: Path, case: str) -> No
     result = CliRunner().invoke(app, ["dispatch", str(path), "--out", str(out), "--quiet"])
     check_one_line_error(result.exit_code, result.stdout, result.stderr, *names)
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_profile_with_wrong_length(workdir: Path) -> None:
+    """A solar profile CSV with 8000 rows instead of 8760 is refused, naming the count."""
+    regions = [line.split(",")[0] for line in (DATA / "regions.csv").read_text().splitlines()[1:]]
+    csv = workdir / "scn" / "solar_short.csv"
+    csv.write_text(",".join(regions) + "\n" + "\n".join([",".join(["0.2"] * len(regions))] * 8000))
+    path = scenario(workdir, "short_profile.yaml", "profiles:\n  solar: solar_short.csv\n")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    check_one_line_error(
+        result.exit_code, result.stdout, result.stderr, "solar_short.csv", "8000", "8760"
+    )
