@@ -166,6 +166,8 @@ _TET_FACTOR = np.array(
 #: Sharpness of the hot-season bump (von Mises concentration), the share of the day-to-day
 #: weather that is national rather than regional, and the spread of the cooling load by weather.
 _HOT_KAPPA = 2.5
+#: Day of year at the middle of the hot season: ``a + b (latitude - 10)``.
+_HOT_CENTRE = (120.0, 4.0)
 _NATIONAL_WEATHER = 0.4
 _COOL_NOISE = 0.3
 
@@ -195,7 +197,7 @@ def _raw_demand(region: str, latitude: float, year: int, seed: int, national: np
     doy = np.arange(365, dtype=float)
     hour = np.arange(24, dtype=float) + 0.5
     # hot season centred mid-June in the North, early May in the South
-    centre = 120.0 + 4.0 * (latitude - 10.0)
+    centre = _HOT_CENTRE[0] + _HOT_CENTRE[1] * (latitude - 10.0)
     hot = np.exp(_HOT_KAPPA * (np.cos(2 * np.pi * (doy - centre) / 365.0) - 1.0))
     winter = np.exp(1.6 * (np.cos(2 * np.pi * (doy - 15.0) / 365.0) - 1.0))
     irrigation = st["irrig"] * np.exp(3.0 * (np.cos(2 * np.pi * (doy - 75.0) / 365.0) - 1.0))
