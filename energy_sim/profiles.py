@@ -163,11 +163,13 @@ _TET_FACTOR = np.array(
 )
 
 
+#: Day of year at the middle of the hot season: ``a + b (latitude - 10)`` (mid-June in the
+#: North, early May in the South).
+_HOT_CENTRE = (120.0, 4.0)
 #: Sharpness of the hot-season bump (von Mises concentration), the share of the day-to-day
 #: weather that is national rather than regional, and the spread of the cooling load by weather.
+#: data/vietnam/demand.csv's regional peaks are calibrated to the shapes these values give.
 _HOT_KAPPA = 2.5
-#: Day of year at the middle of the hot season: ``a + b (latitude - 10)``.
-_HOT_CENTRE = (120.0, 4.0)
 _NATIONAL_WEATHER = 0.4
 _COOL_NOISE = 0.3
 
@@ -191,12 +193,12 @@ def _raw_demand(region: str, latitude: float, year: int, seed: int, national: np
 
     ``d[day, h] = level(day) * tet(day) * [base(h) + c(day) cool(h) + e eve(h)] * week(day, h)
     * (1 + hourly noise)`` with ``level = 1 - a_w W(day) + irrigation`` and the cooling
-    amplitude ``c(day) = cool * (0.35 + H(day)) * (1 + 0.25 z(day))``.
+    amplitude ``c(day) = cool * (0.35 + H(day)) * (1 + 0.3 z(day))``, ``z`` = 40 % national and
+    60 % regional daily weather (AR(1) 0.75).
     """
     st = _style(region, latitude)
     doy = np.arange(365, dtype=float)
     hour = np.arange(24, dtype=float) + 0.5
-    # hot season centred mid-June in the North, early May in the South
     centre = _HOT_CENTRE[0] + _HOT_CENTRE[1] * (latitude - 10.0)
     hot = np.exp(_HOT_KAPPA * (np.cos(2 * np.pi * (doy - centre) / 365.0) - 1.0))
     winter = np.exp(1.6 * (np.cos(2 * np.pi * (doy - 15.0) / 365.0) - 1.0))
@@ -344,6 +346,16 @@ def scale_regional_demand(
     regions = list(shape.columns)
     _check_regions(regions, energy_mwh, "energy_mwh")
     s = shape.to_numpy(dtype=float)
+    if s.size == 0 or not np.all(np.isfinite(s)) or s.min() < 0 or np.any(s.max(axis=0) <= 0):
+        raise InputError(
+            "demand shape must be finite, >= 0 and not all zero in any region",
+            field="demand",
+            allowed="numbers >= 0",
+        )
+    if not np.isfinite(coincident_peak_mw) or coincident_peak_mw <= 0:
+        raise InputError(
+            "must be a positive number", field="demand.peak_mw", value=coincident_peak_mw
+        )
     s = s / s.max(axis=0)
     e = np.array([float(energy_mwh[r]) for r in regions])
     if np.any(~np.isfinite(e)) or np.any(e < 0) or e.sum() <= 0:

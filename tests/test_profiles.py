@@ -333,3 +333,13 @@ def test_solar_wind_ror_reproducible(regions, solar, wind):
     a, b = P.ror_profile(monthly, YEAR, 1), P.ror_profile(monthly, YEAR, 2)
     pd.testing.assert_frame_equal(a, P.ror_profile(monthly, YEAR, 1))
     assert not np.allclose(a, b)
+
+
+def test_scale_regional_demand_errors(demand):
+    energy = {r: P.ENERGY_SHARE[r] * 560.4e6 for r in demand.columns}
+    with pytest.raises(InputError, match="load factor"):
+        P.scale_regional_demand(demand, energy, 60_000.0)  # load factor above 1
+    with pytest.raises(InputError, match="positive"):
+        P.scale_regional_demand(demand, energy, 0.0)
+    with pytest.raises(InputError, match="energy_mwh"):
+        P.scale_regional_demand(demand, {"north": 1.0}, 89_655.0)
