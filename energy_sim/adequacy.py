@@ -853,7 +853,18 @@ def assessment_summary(ds: xr.Dataset) -> dict[str, Any]:
             str(h): float(d)
             for h, d in zip(ds["hub"].values, ds["lng_tank_days_of_cover"].values, strict=True)
         }
-    return summary
+    return _json_safe(summary)
+
+
+def _json_safe(x: Any) -> Any:
+    """NaN and infinity -> None (strict JSON), recursively."""
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, float | np.floating) and not math.isfinite(float(x)):
+        return None
+    return x
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -861,6 +872,9 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

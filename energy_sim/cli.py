@@ -412,24 +412,29 @@ def _print_assessment(ds: Any, paths: list[Path]) -> None:
     console = Console(width=None if sys.stdout.isatty() else 110)
     summary = assessment_summary(ds)
     conv = summary["convergence"]
+    rel = conv["eue_relative_se"]
     console.print(
         f"[bold]{summary['scenario']}[/bold] ({summary['name']}): {summary['n_samples']} sample "
         f"years, seed {summary['seed']}, relative SE of EUE "
-        f"{conv['eue_relative_se'] if conv['eue_relative_se'] is not None else float('nan'):.3f}"
+        f"{'n/a (no unserved energy)' if rel is None else f'{rel:.3f}'}"
         f" ({'converged' if conv['converged'] else 'not converged'} at {conv['rel_tol']})"
     )
     table = Table(title="Adequacy", title_justify="left")
     for col in ("region", "LOLE h/yr", "± se", "EUE MWh/yr", "± se", "EUE ppm"):
         table.add_column(col, justify="left" if col == "region" else "right")
     rows = [("system", summary)] + list(summary["by_region"].items())
+
+    def cell(x: Any, fmt: str) -> str:
+        return "—" if x is None else format(x, fmt)
+
     for name, row in rows:
         table.add_row(
             name,
-            f"{row['lole_h']:.2f}",
-            f"{(row.get('lole_h_se') or 0):.2f}",
-            f"{row['eue_mwh']:,.0f}",
-            f"{(row.get('eue_mwh_se') or 0):,.0f}",
-            f"{row['eue_ppm']:.1f}",
+            cell(row["lole_h"], ".2f"),
+            cell(row.get("lole_h_se"), ".2f"),
+            cell(row["eue_mwh"], ",.0f"),
+            cell(row.get("eue_mwh_se"), ",.0f"),
+            cell(row["eue_ppm"], ".1f"),
         )
     console.print(table)
     verdicts = Table(title="Resolution 70 indicators", title_justify="left")
@@ -456,9 +461,8 @@ def _print_assessment(ds: Any, paths: list[Path]) -> None:
         mark[v["eue_ppm"]["pass"]],
     )
     for hub, h in v.get("lng_days_of_cover", {}).get("hubs", {}).items():
-        verdicts.add_row(
-            f"LNG cover {hub}", f"{h['days']:.1f} d", f">= {h['reserve_days']:g} d", mark[h["pass"]]
-        )
+        days = f"{h['days']:.1f} d" if h["days"] is not None else "no LNG plant"
+        verdicts.add_row(f"LNG cover {hub}", days, f">= {h['reserve_days']:g} d", mark[h["pass"]])
     console.print(verdicts)
     if summary["regions_shedding"]:
         month = max(summary["when"]["lole_by_month_h"].items(), key=lambda kv: kv[1])

@@ -264,3 +264,36 @@ def test_unknown_names_in_the_system(system):
         apply_stresses(system, [{"test": "corridor_outage", "corridor": "south-north"}])
     with pytest.raises(InputError, match="scenario year"):
         apply_stresses(system, [{"test": "heatwave", "start": "2031-06-01"}])
+
+
+# ---------------------------------------------------------------------------------- CLI
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from energy_sim.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.mark.parametrize(
+    ("test", "expected"),
+    [
+        ("heatwave:warmth=1", "--test heatwave.warmth: unknown parameter of heatwave"),
+        ("blackout:days=3", "--test: unknown stress test"),
+        ("lng_disruption:hubs=atlantis", "--test lng_disruption.hubs: unknown LNG hub"),
+    ],
+)
+def test_cli_stress_mistakes_are_one_line_exit_2(tmp_path, test, expected):
+    result = _cli("stress", "scenarios/pdp8_2030.yaml", "--test", test, "--out", str(tmp_path))
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and expected in lines[0]
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_missing_plan_is_one_line_exit_2(tmp_path):
+    plan = tmp_path / "nope.nc"
+    result = _cli("stress", "scenarios/pdp8_2030.yaml", "--plan", str(plan))
+    assert result.exit_code == 2 and "--plan: plan file not found" in result.output
