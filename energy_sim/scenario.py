@@ -44,8 +44,6 @@ DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data" / "vietnam"
 #: HiGHS options whose values are the strings "off" | "choose" | "on".
 _HIGHS_ON_OFF = frozenset({"presolve", "parallel", "ranging", "run_crossover"})
 
-_RESOLUTION = re.compile(r"^(full|([1-9][0-9]*)([hd]))$")
-_RESOLUTION_MAX = {"h": 8760, "d": 365}
 
 # Numbers: no bools, no quoted strings, no NaN/inf sneaking through YAML.
 Num = Annotated[float, Strict(), AllowInfNan(False)]
@@ -176,16 +174,24 @@ class Scenario(_Section):
     @field_validator("resolution", mode="before")
     @classmethod
     def _resolution_syntax(cls, value: Any) -> str:
-        match = _RESOLUTION.match(value) if isinstance(value, str) else None
-        if match is None or (
-            match.group(2) and int(match.group(2)) > _RESOLUTION_MAX[match.group(3)]
-        ):
-            raise PydanticCustomError(
-                "resolution",
-                "not a time resolution",
-                {"allowed": "one of: full, Nh (N = 1..8760 hours), Nd (N = 1..365 days)"},
-            )
-        return value
+        # One parser for the syntax and the ranges: the one the time aggregation uses.
+        from energy_sim.timeseries import parse_resolution
+
+        if isinstance(value, str) and re.fullmatch(r"full|[1-9][0-9]*[hd]", value):
+            try:
+                parse_resolution(value)
+            except InputError as err:
+                raise PydanticCustomError(
+                    "resolution", "not a time resolution", {"allowed": err.allowed}
+                ) from None
+            return value
+        raise PydanticCustomError(
+            "resolution",
+            "not a time resolution",
+            {
+                "allowed": "full, Nh with N in 1..168 (resample), Nd with N in 12..365 (representative days)"
+            },
+        )
 
     @field_validator("regional_reserve_margin", mode="before")
     @classmethod
