@@ -28,6 +28,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -430,8 +431,10 @@ def run_chunk(
     """
     if dispatch is None:
         from energy_sim.dispatch import dispatch
+    t0 = time.perf_counter()
     caps = plan_capacities(system, plan)
     draws = sample_chunk(system, caps["capacity_mw"], chunk, size, seed, options)
+    t1 = time.perf_counter()
     res = dispatch(
         system,
         plan,
@@ -444,6 +447,7 @@ def run_chunk(
         chunk_size=size,
         progress=False,
     )
+    t2 = time.perf_counter()
     del draws["availability"]
     hours = _annual(system)
     shed = res["shed_mw"].transpose("sample", "region", "time").values
@@ -473,7 +477,7 @@ def run_chunk(
         ds["lng_inventory_sum"] = (("hub", "time"), inv.sum(axis=0))
         ds["lng_inventory_min"] = (("sample", "hub"), inv.min(axis=2))
         ds = ds.assign_coords(hub=system["hub"].values)
-    ds.attrs["n_samples"] = size
+    ds.attrs.update(n_samples=size, sample_s=t1 - t0, dispatch_s=t2 - t1)
     return ds
 
 
@@ -485,6 +489,8 @@ def combine_chunks(chunks: list[xr.Dataset]) -> xr.Dataset:
     for var in sums:
         out[var] = sum(c[var] for c in chunks)
     out.attrs["n_samples"] = int(out.sizes["sample"])
+    for key in ("sample_s", "dispatch_s"):  # time spent, summed over chunks
+        out.attrs[key] = float(sum(c.attrs.get(key, 0.0) for c in chunks))
     return out
 
 
@@ -693,6 +699,7 @@ def assess(
     progress: bool = False,
     options: AdequacyOptions | None = None,
     dispatch: Callable[..., xr.Dataset] | None = None,
+    client: Any = None,
     **option_values: Any,
 ) -> xr.Dataset:
     """Monte Carlo adequacy assessment of a plan on a chronological System.
@@ -719,14 +726,16 @@ def assess(
         :class:`AdequacyOptions`, or its fields as keywords (``lole_standard_h=2.4``).
     dispatch
         The dispatch function (default :func:`energy_sim.dispatch.dispatch`).
+    client
+        A :class:`distributed.Client`: chunks run on its workers, a wave of one chunk per
+        worker at a time; the convergence test still goes chunk by chunk in order, so the
+        result is identical to the serial one (chunks past the stopping point are dropped).
 
     Returns
     -------
     xarray.Dataset
         See :func:`summarise`; ``attrs`` carry ``seed``, ``chunk_size``, ``elapsed_s``.
     """
-    import time
-
     from energy_sim.stress import apply_stresses_to_plan
 
     if samples < 1 or chunk_size < 1:
@@ -745,19 +754,33 @@ def assess(
     if plan is not None:
         plan = apply_stresses_to_plan(plan, system)
     cap = max(samples, max_samples or samples)
+    sizes = [min(chunk_size, cap - a) for a in range(0, cap, chunk_size)]
+    first = -(-samples // chunk_size)  # chunks that cover `samples`
     started = time.perf_counter()
     chunks: list[xr.Dataset] = []
-    done = 0
     bar = _progress_bar(progress, cap)
     with bar:
         task = bar.add_task("sample years", total=cap) if progress else None
-        while done < cap:
-            size = min(chunk_size, cap - done)
-            chunks.append(run_chunk(system, plan, len(chunks), size, seed, options, dispatch))
-            done += size
+        if client is not None:
+            batch = _dask_batch(client, system, plan, seed, options, dispatch)
+            wave = max(1, len(client.scheduler_info().get("workers", {})))
+        while len(chunks) < len(sizes):
+            k = len(chunks)
+            step = wave if client is not None else 1
+            todo = range(k, min(len(sizes), max(first, k + step)))
+            if client is None:
+                new = [run_chunk(system, plan, i, sizes[i], seed, options, dispatch) for i in todo]
+            else:
+                new = batch([(i, sizes[i]) for i in todo])
+            stop = False
+            for ds_chunk in new:  # the convergence test after each chunk, as run serially
+                chunks.append(ds_chunk)
+                if len(chunks) >= first and _relative_se(chunks) < rel_tol:
+                    stop = True
+                    break
             if task is not None:
-                bar.update(task, completed=done)
-            if done >= samples and _relative_se(chunks) < rel_tol:
+                bar.update(task, completed=sum(sizes[: len(chunks)]))
+            if stop:
                 break
     ds = summarise(system, plan, combine_chunks(chunks), options, rel_tol=rel_tol)
     ds.attrs.update(
@@ -768,6 +791,21 @@ def assess(
         }
     )
     return ds
+
+
+def _dask_batch(client: Any, system, plan, seed, options, dispatch) -> Callable:
+    """A function that runs a list of ``(chunk, size)`` on the cluster, results in order."""
+    system_f = client.scatter(system, broadcast=True)
+    plan_f = client.scatter(plan, broadcast=True) if plan is not None else None
+
+    def batch(todo: list[tuple[int, int]]) -> list[xr.Dataset]:
+        futures = [
+            client.submit(run_chunk, system_f, plan_f, i, size, seed, options, dispatch, pure=False)
+            for i, size in todo
+        ]
+        return client.gather(futures)
+
+    return batch
 
 
 class _NoBar:

@@ -57,3 +57,24 @@ def test_dask_local_cluster_equals_serial(serial_run, tmp_path):
 def test_empty_sweep_is_an_input_error():
     with pytest.raises(InputError):
         sweep([], serial=True)
+
+
+def test_assess_on_dask_equals_serial_with_early_stop():
+    from distributed import Client, LocalCluster
+    from test_adequacy import QUIET, copper_plate
+
+    from energy_sim.adequacy import assess
+
+    system = _systems()[0]
+    kwargs = dict(
+        samples=40, max_samples=400, rel_tol=0.04, chunk_size=20, seed=5, dispatch=copper_plate
+    )
+    serial = assess(system, **kwargs, **QUIET)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        with Client(cluster) as client:
+            parallel = assess(system, client=client, **kwargs, **QUIET)
+    assert 40 < serial.attrs["n_samples"] < 400  # stopped early, after the first chunks
+    assert parallel.attrs["n_samples"] == serial.attrs["n_samples"]
+    xr.testing.assert_equal(serial, parallel)
