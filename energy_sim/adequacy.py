@@ -472,6 +472,10 @@ def run_chunk(
     for var in ("unserved_energy_mwh", "loss_of_load_hours", "loss_of_load_hours_system"):
         if var in res:  # the core's own annual figures, when it reports them
             ds[var] = res[var].transpose(*ds[var].dims).assign_coords(sample=sample)
+    if "lng_days_of_cover" in res and "sample" in res["lng_days_of_cover"].dims:
+        cover = res["lng_days_of_cover"].transpose("sample", "hub").values
+        ds["lng_days_of_cover"] = (("sample", "hub"), cover)
+        ds = ds.assign_coords(hub=system["hub"].values)
     if "lng_inventory_mwh_th" in res and "sample" in res["lng_inventory_mwh_th"].dims:
         inv = res["lng_inventory_mwh_th"].transpose("sample", "hub", "time").values
         ds["lng_inventory_sum"] = (("hub", "time"), inv.sum(axis=0))
@@ -652,6 +656,20 @@ def summarise(
             str(h): {"days": float(d), "reserve_days": float(r), "pass": bool(d >= r)}
             for h, d, r in zip(system["hub"].values, days, reserve, strict=True)
         }
+        if "lng_days_of_cover" in ds:
+            cover = ds["lng_days_of_cover"].values
+            finite = np.isfinite(cover)
+            count = finite.sum(axis=0)
+            total = np.where(finite, cover, 0.0).sum(axis=0)
+            ds["lng_days_of_cover_operated"] = (
+                "hub",
+                np.where(count > 0, total / np.maximum(count, 1), np.nan),
+                {
+                    "units": "d",
+                    "description": "mean over samples of the year's lowest inventory / "
+                    "daily burn at full LNG capacity (as operated by the dispatch core)",
+                },
+            )
         if "lng_inventory_sum" in ds:
             ds["lng_inventory_mean_mwh_th"] = ds["lng_inventory_sum"] / n
             ds["lng_inventory_mean_mwh_th"].attrs = {"units": "MWh_th"}
@@ -886,6 +904,11 @@ def assessment_summary(ds: xr.Dataset) -> dict[str, Any]:
         "verdict": json.loads(ds.attrs.get("verdict", "{}")),
         "options": json.loads(ds.attrs.get("options", "{}")),
     }
+    if "lng_days_of_cover_operated" in ds:
+        summary["lng_days_of_cover_operated"] = {
+            str(h): float(d)
+            for h, d in zip(ds["hub"].values, ds["lng_days_of_cover_operated"].values, strict=True)
+        }
     if "lng_tank_days_of_cover" in ds:
         summary["lng_days_of_cover"] = {
             str(h): float(d)

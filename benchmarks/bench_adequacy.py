@@ -1,0 +1,169 @@
+"""Benchmark: Monte Carlo adequacy of the 2030 system, and the sweep speed-up on Dask.
+
+1. ``--samples`` sample years (default 1,000) of the 2030 system with forced outages, weather,
+   hydro and demand draws: serial in one process, then on a LocalCluster of ``--workers``
+   processes (default 2); time split into sampling and dispatch. Target: 1,000 sample years
+   within 10 s on 2 cores.
+2. A sweep of the six ``scenarios/stress_*.yaml`` (``--sweep-samples`` each) serially and on
+   ``--workers`` local processes: the speed-up, and a check that both give identical numbers.
+
+Prints the figures and writes ``benchmarks/results/bench_adequacy.json``.
+
+    python benchmarks/bench_adequacy.py --plan runs/pdp8_2030/results.nc
+    python benchmarks/bench_adequacy.py --samples 100 --sweep-samples 20   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from energy_sim.adequacy import assess, load_plan  # noqa: E402
+from energy_sim.scenario import load_scenario  # noqa: E402
+from energy_sim.sweep import sweep  # noqa: E402
+from energy_sim.system import build_system  # noqa: E402
+
+
+def _cluster(workers: int):
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    return cluster, Client(cluster)
+
+
+def bench_assess(system, plan, samples: int, chunk: int, workers: int) -> dict:
+    out: dict = {"samples": samples, "chunk_size": chunk}
+    t0 = time.perf_counter()
+    serial = assess(system, plan, samples=samples, seed=1, chunk_size=chunk)
+    out["serial_s"] = time.perf_counter() - t0
+    out["serial_sampling_s"] = float(serial.attrs["sample_s"])
+    out["serial_dispatch_s"] = float(serial.attrs["dispatch_s"])
+    out["serial_sample_years_per_s"] = samples / out["serial_s"]
+    out["lole_system_h"] = float(serial["lole_system_h"])
+    out["eue_system_mwh"] = float(serial["eue_system_mwh"])
+    print(
+        f"assess, serial: {samples} sample years in {out['serial_s']:.1f} s "
+        f"(sampling {out['serial_sampling_s']:.1f} s, dispatch {out['serial_dispatch_s']:.1f} s)",
+        flush=True,
+    )
+    t0 = time.perf_counter()
+    cluster, client = _cluster(workers)
+    out["cluster_start_s"] = time.perf_counter() - t0
+    try:
+        t0 = time.perf_counter()
+        parallel = assess(system, plan, samples=samples, seed=1, chunk_size=chunk, client=client)
+        out[f"dask_{workers}_workers_s"] = time.perf_counter() - t0
+    finally:
+        client.close()
+        cluster.close()
+    out["dask_identical_to_serial"] = bool(
+        np.array_equal(serial["unserved_energy_mwh"].values, parallel["unserved_energy_mwh"].values)
+    )
+    out["speedup"] = out["serial_s"] / out[f"dask_{workers}_workers_s"]
+    print(
+        f"assess, {workers} workers: {out[f'dask_{workers}_workers_s']:.1f} s "
+        f"(+{out['cluster_start_s']:.1f} s cluster start), speed-up {out['speedup']:.2f}, "
+        f"identical: {out['dask_identical_to_serial']}",
+        flush=True,
+    )
+    return out
+
+
+def bench_sweep(plan_arg, samples: int, chunk: int, workers: int) -> dict:
+    files = sorted((ROOT / "scenarios").glob("stress_*.yaml"))
+    out: dict = {"scenarios": [f.name for f in files], "samples_each": samples}
+    t0 = time.perf_counter()
+    serial = sweep(files, plan=plan_arg, serial=True, samples=samples, chunk_size=chunk, seed=7)
+    out["serial_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    parallel = sweep(
+        files, plan=plan_arg, workers=workers, samples=samples, chunk_size=chunk, seed=7
+    )
+    out[f"dask_{workers}_workers_s"] = time.perf_counter() - t0
+    out["speedup"] = out["serial_s"] / out[f"dask_{workers}_workers_s"]
+    out["status"] = dict(
+        zip(serial["scenario"].values.tolist(), serial["status"].values.tolist(), strict=True)
+    )
+    same = all(serial[v].equals(parallel[v]) for v in serial.data_vars if v not in ("error",))
+    out["dask_identical_to_serial"] = bool(same)
+    out["eue_system_mwh"] = dict(
+        zip(
+            serial["scenario"].values.tolist(),
+            serial["eue_system_mwh"].values.tolist(),
+            strict=True,
+        )
+    )
+    print(
+        f"sweep of {len(files)} scenarios x {samples}: serial {out['serial_s']:.1f} s, "
+        f"{workers} workers {out[f'dask_{workers}_workers_s']:.1f} s (incl. cluster start), "
+        f"speed-up {out['speedup']:.2f}, identical: {same}",
+        flush=True,
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", type=Path, default=None, help="results.nc of the 2030 plan")
+    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--chunk-size", type=int, default=100)
+    parser.add_argument("--sweep-samples", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/bench_adequacy.json")
+    args = parser.parse_args()
+
+    scenario = load_scenario(ROOT / "scenarios/pdp8_2030.yaml")
+    t0 = time.perf_counter()
+    system = build_system(scenario, resolution="full")
+    build_s = time.perf_counter() - t0
+    plan = load_plan(args.plan) if args.plan else None
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg_1min": os.getloadavg()[0],
+        },  # fmt: skip
+        "system": {
+            "scenario": scenario.name,
+            "plan": str(args.plan) if args.plan else "existing fleet (no plan given)",
+            "gens": system.sizes["gen"],
+            "hours": system.sizes["time"],
+            "build_s": build_s,
+        },
+        "assess": bench_assess(system, plan, args.samples, args.chunk_size, args.workers),
+    }
+    if not args.skip_sweep:
+        plan_arg = args.plan if args.plan else "existing"
+        report["sweep"] = bench_sweep(plan_arg, args.sweep_samples, 25, args.workers)
+    report["target"] = "1,000 sample years within 10 s on 2 cores"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(report, fh, indent=2, default=float)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, args.out)
+    print(json.dumps(report, indent=2, default=float))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
