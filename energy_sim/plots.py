@@ -211,12 +211,14 @@ def capacity_mix(
         if lo <= 0 and not np.isfinite(hi):
             continue
         top = hi if np.isfinite(hi) else max(lo, bottom[i]) * 1.15 + 0.5
-        ax.plot([i, i], [lo, top], color="black", lw=1.6, zorder=5)
-        ax.plot([i - 0.3, i + 0.3], [lo, lo], color="black", lw=1.6, zorder=5)
+        # the bracket runs up the right edge of the bar, its caps span the bar
+        edge = i + 0.38
+        ax.plot([edge, edge], [lo, top], color="black", lw=1.6, zorder=5)
+        ax.plot([i - 0.38, edge], [lo, lo], color="black", lw=1.6, zorder=5)
         if np.isfinite(hi):
-            ax.plot([i - 0.3, i + 0.3], [hi, hi], color="black", lw=1.6, zorder=5)
+            ax.plot([i - 0.38, edge], [hi, hi], color="black", lw=1.6, zorder=5)
         else:
-            ax.annotate("", (i, top + 0.5), (i, top), arrowprops={"arrowstyle": "->"})
+            ax.annotate("", (edge, top + 0.5), (edge, top), arrowprops={"arrowstyle": "->"})
         drew_range = True
     if drew_range:
         ax.plot([], [], color="black", lw=1.6, label="PDP8 range")
@@ -518,7 +520,8 @@ def lng_inventory(results: xr.Dataset, sample: int | None = None, ax: Axes | Non
         inv = res["lng_inventory_mwh_th"].sel(hub=hub).values / 1e3
         label = hub
         if "lng_days_of_cover" in res:
-            label += f" ({float(res['lng_days_of_cover'].sel(hub=hub)):.1f} d cover)"
+            days = float(res["lng_days_of_cover"].sel(hub=hub))
+            label += f" ({days:.1f} d cover)" if np.isfinite(days) else " (no LNG plant)"
         ax.plot(x, inv, color=cmap(i % 10), label=label, lw=1.2)
         if "tank_mwh_th" in res:
             ax.axhline(

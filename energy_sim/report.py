@@ -342,7 +342,20 @@ def _lng(run: Run, t: Targets) -> list[Indicator]:
         need = t.lng_days
         if run.system is not None and "reserve_days" in run.system:
             need = float(run.system["reserve_days"].sel(hub=hub)) or t.lng_days
-        shown = "no LNG plant" if math.isinf(days) else f"{days:.1f} d"
+        if not np.isfinite(days):
+            out.append(
+                Indicator(
+                    f"lng_days_{hub}",
+                    f"LNG days of cover, {hub}",
+                    days,
+                    "no LNG burn",
+                    f"≥ {need:g} d",
+                    INFO,
+                    "no LNG plant draws on this hub in the plan",
+                )
+            )
+            continue
+        shown = f"{days:.1f} d"
         out.append(
             Indicator(
                 f"lng_days_{hub}",

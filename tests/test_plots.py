@@ -87,7 +87,8 @@ def test_capacity_mix_bars_sum_to_capacity_by_tech_and_ranges_are_drawn(planned)
             assert tops[tech] == pytest.approx(gw, rel=1e-9)
     # the coal range 10.0..31.055 GW appears as a vertical bracket at the coal bar
     coal = labels.index("coal")
-    ys = [line.get_ydata() for line in ax.lines if list(line.get_xdata()) == [coal, coal]]
+    edge = coal + 0.38
+    ys = [line.get_ydata() for line in ax.lines if list(line.get_xdata()) == [edge, edge]]
     assert ys and ys[0][0] == pytest.approx(10.0) and ys[0][1] == pytest.approx(31.055)
 
 
