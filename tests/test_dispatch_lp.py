@@ -134,7 +134,7 @@ def test_hydro_storage_lng_system_within_contract():
         ],
         storage=[store("s", "battery_4h", pcap0=100, dur=4, eff_c=0.95, eff_d=0.95, loss=1e-4)],
         corridors=[corridor("n", "s", fcap0=300, eta=0.97)],
-        hubs=[hub("h", "s", regas=700, tank0=20000, reserve_days=0.5, avail=lng_av)],
+        hubs=[hub("h", "s", regas=2000, tank0=20000, reserve_days=0.5, avail=lng_av)],
         demand=np.vstack([0.6 * load, load]),
         weight=1.0,
     )

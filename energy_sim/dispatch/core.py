@@ -27,6 +27,8 @@ from energy_sim.dispatch.inputs import Static
 SHED_THRESHOLD_MW = 0.1
 #: Cells per network batch (memory: ~ cells * regions * blocks * 8 bytes per array).
 CELLS_PER_BATCH = 32768
+#: Passes that re-place reservoir hydro on the zones and prices of the previous pass.
+ZONE_PASSES = 4
 #: Memory budget of one sample chunk's (time, gen) arrays, bytes.
 CHUNK_BYTES = 600e6
 
@@ -86,6 +88,60 @@ def _gens(stack: merit.Stack, out: np.ndarray) -> np.ndarray:
     return gen
 
 
+def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
+    """(S, T, R, R): region i reaches region j along corridors with spare capacity."""
+    n_s, n_l, n_t = flow.shape
+    n_r = len(st.regions)
+    adj = np.zeros((n_s, n_t, n_r, n_r))
+    f = flow.transpose(0, 2, 1)
+    adj[:, :, st.frm, st.to] = (st.fcap - f) > network.EPS_MW
+    adj[:, :, st.to, st.frm] = (st.fcap + f) > network.EPS_MW
+    reach = np.broadcast_to(np.eye(n_r), adj.shape).copy()
+    for _ in range(n_r - 1):
+        reach = np.minimum(reach + np.einsum("stij,stjk->stik", reach, adj), 1.0)
+    return reach > 0
+
+
+def _zone_hydro(st: Static, av: np.ndarray, need_r: np.ndarray, prev: ChunkOut, hyd, budget):
+    """Hydro re-placed by :func:`hydro.zone_schedule` on the zones of the previous pass."""
+    n_s, n_t, n_g = av.shape
+    n_r = len(st.regions)
+    other = ~st.is_res
+    levels = np.r_[hydro.price_levels(st.mc[other]), st.voll]
+    n_k = len(levels)
+    li = np.searchsorted(levels, st.mc)
+    col = st.gen_region * n_k + li
+    sel = np.flatnonzero(other)
+    order = sel[np.argsort(col[sel], kind="stable")]
+    ucol, start = np.unique(col[order], return_index=True)
+    flat = av.reshape(n_s * n_t, n_g)[:, order]
+    per = np.zeros((n_s * n_t, n_r * n_k))
+    if len(order):
+        per[:, ucol] = np.add.reduceat(flat, start, axis=1)
+    cum = np.cumsum(per.reshape(n_s, n_t, n_r, n_k), axis=3)
+    cum[..., -1] += 1e9  # shedding: unlimited at VOLL
+    reach = _reach(st, prev.flow)  # (S, T, R, R)
+    f = prev.flow.transpose(0, 2, 1)  # (S, T, L)
+    into_b = st.eta * np.maximum(f, 0.0) - np.maximum(-f, 0.0)  # received by b (net)
+    into_a = st.eta * np.maximum(-f, 0.0) - np.maximum(f, 0.0)
+    h_prev = prev.gen[:, hyd]  # (S, Gh, T)
+    out = np.zeros_like(h_prev)
+    for j, g in enumerate(hyd):  # one water-filling per basin, vectorised over samples
+        z = reach[:, :, st.gen_region[g], :]  # (S, T, R)
+        zf = z.astype(float)
+        supply = np.einsum("str,strk->stk", zf, cum)
+        cross_b = zf[:, :, st.to] * (1.0 - zf[:, :, st.frm])
+        cross_a = zf[:, :, st.frm] * (1.0 - zf[:, :, st.to])
+        imports = (cross_b * into_b + cross_a * into_a).sum(axis=2)
+        cur = np.concatenate([out[:, :j], h_prev[:, j:]], axis=1)  # Gauss-Seidel: placed ones
+        cur[:, j] = 0.0
+        others = np.einsum("sgt,stg->st", cur, zf[:, :, st.gen_region[hyd]])
+        need = (zf * need_r).sum(axis=2) - imports - others
+        lim = av[:, :, g]
+        out[:, j] = hydro.zone_schedule(supply, need, lim, budget[:, j], st.month, st.wdt)
+    return out
+
+
 def run_chunk(
     st: Static,
     stack: merit.Stack,
@@ -97,28 +153,81 @@ def run_chunk(
     n_s: int,
 ) -> ChunkOut:
     """Operate one chunk of ``n_s`` samples; draws are (S, G, T), (S, R, T), (S, G, 12),
-    (S, H, T) or None."""
+    (S, H, T) or None.
+
+    Later passes re-place reservoir hydro in price terms over the zone each basin reaches
+    (congestion and scarcity of the previous pass included, :func:`_zone_hydro`); every
+    sample keeps the cheapest pass.
+    """
     n_g, n_t = st.avail.shape
-    n_r, n_h = len(st.regions), len(st.regas)
-    n_st = len(st.pcap)
-    timing: dict[str, float] = {}
-    t0 = _time.perf_counter()
+    n_r = len(st.regions)
     av = st.avail.T[None, :, :] * st.cap[None, None, :]  # (1, T, G)
     if avail_draw is not None:
         av = av * np.clip(np.asarray(avail_draw, float), 0.0, None).transpose(0, 2, 1)
     av = np.ascontiguousarray(np.broadcast_to(av, (n_s, n_t, n_g)), dtype=float)
     dem = st.demand.T[None] if demand is None else np.asarray(demand, float).transpose(0, 2, 1)
     dem = np.ascontiguousarray(np.broadcast_to(np.maximum(dem, 0.0), (n_s, n_t, n_r)))
+    lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
+    lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, len(st.regas), n_t))
+    best = _operate(st, stack, grid, av, dem, cf_month, lng_av, None)
+    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
+    if not len(hyd) or not len(st.fcap) or ZONE_PASSES == 0:
+        return best
+    cost = _cost(st, best)
+    budget = _budgets(st, hyd, cf_month, n_s)
+    prev = best
+    for _ in range(ZONE_PASSES):
+        onehot = np.zeros((len(st.pcap), n_r))
+        onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
+        need_r = dem + np.einsum("sjt,jr->str", prev.ch - prev.dis, onehot)
+        sched = _zone_hydro(st, av, need_r, prev, hyd, budget)
+        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched)
+        c = _cost(st, nxt)
+        better = c < cost - 1e-9 * np.abs(cost)
+        for k in ("gen", "ch", "dis", "soc", "flow", "shed", "send", "inv"):
+            getattr(best, k)[better] = getattr(nxt, k)[better]
+        cost = np.where(better, c, cost)
+        for k, v in nxt.stats.items():
+            best.stats[k] = best.stats.get(k, 0.0) + v
+        best.stats["zone_pass_improved"] = best.stats.get("zone_pass_improved", 0.0) + float(
+            better.sum()
+        )
+        prev = nxt
+    return best
+
+
+def _budgets(st: Static, hyd: np.ndarray, cf_month, n_s: int) -> np.ndarray:
+    """Monthly energy budgets (S, Gh, 12) of the reservoir groups, MWh."""
+    cf = st.cf_month[None, hyd] if cf_month is None else np.asarray(cf_month, float)[:, hyd]
+    cf = np.where(np.isfinite(cf), cf, np.inf)
+    budget = np.broadcast_to(cf * st.hours_month * st.cap[hyd, None], (n_s, len(hyd), 12))
+    return np.where(np.isfinite(budget), budget, 1e30)
+
+
+def _cost(st: Static, co: ChunkOut) -> np.ndarray:
+    """Operating plus unserved-energy cost per sample, USD."""
+    return (co.gen @ st.wdt) @ st.mc + st.voll * (co.shed @ st.wdt).sum(axis=1)
+
+
+def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched) -> ChunkOut:
+    """Steps 2-5 for one chunk; ``sched`` (S, Gh, T) is a hydro schedule to use instead of
+    water-filling on the system net load (None)."""
+    n_s, n_t, n_g = av.shape
+    n_r, n_h = len(st.regions), len(st.regas)
+    n_st = len(st.pcap)
+    timing: dict[str, float] = {}
+    t0 = _time.perf_counter()
+    av = av.copy()
     # 2. reservoir hydro
     free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
     net = dem.sum(axis=2) - av[:, :, free].sum(axis=2)  # (S, T)
     hyd = np.flatnonzero(st.is_res & (st.cap > 0))
     if len(hyd):
-        cf = st.cf_month[None, hyd] if cf_month is None else np.asarray(cf_month, float)[:, hyd]
-        cf = np.where(np.isfinite(cf), cf, np.inf)
-        budget = np.broadcast_to(cf * st.hours_month * st.cap[hyd, None], (n_s, len(hyd), 12))
-        budget = np.where(np.isfinite(budget), budget, 1e30)
-        h = hydro.schedule(net, av[:, :, hyd].transpose(0, 2, 1), budget, st.month, st.wdt)
+        if sched is None:
+            budget = _budgets(st, hyd, cf_month, n_s)
+            h = hydro.schedule(net, av[:, :, hyd].transpose(0, 2, 1), budget, st.month, st.wdt)
+        else:
+            h = sched
         av[:, :, hyd] = h.transpose(0, 2, 1)
         net = net - h.sum(axis=1)
     timing["hydro_s"] = _time.perf_counter() - t0
@@ -128,7 +237,8 @@ def run_chunk(
     pi = storage.price_curve(
         st.mc[disp], st.cap[disp] * (st.avail[disp].mean(axis=1) if n_t else 0.0), st.voll
     )
-    ch_w, dis_w = storage.schedule(net, pi, st.pcap, st.dur, st.eff_c, st.eff_d, st.dt)
+    sig = net[:, None, :]
+    ch_w, dis_w = storage.schedule(sig, pi, st.pcap, st.dur, st.eff_c, st.eff_d, st.dt)
     ch, dis, soc = storage.simulate(
         ch_w, dis_w, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period
     )
@@ -139,8 +249,6 @@ def run_chunk(
     timing["storage_s"] = _time.perf_counter() - t0
     # 4. network dispatch of every cell
     t0 = _time.perf_counter()
-    lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
-    lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, n_h, n_t))
     hub_l = st.hub_of[stack.lng_gens]
     window = (lng_av[:, hub_l, :] < 1.0).transpose(0, 2, 1) if len(hub_l) else None
     n_c = n_s * n_t

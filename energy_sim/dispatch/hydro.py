@@ -77,15 +77,71 @@ def schedule(
     budgets: np.ndarray,
     month: np.ndarray,
     wdt: np.ndarray,
+    extra: np.ndarray | None = None,
 ) -> np.ndarray:
     """Place every reservoir group: (S, T) signal, (S, Gh, T) limits, (S, Gh, 12) budgets ->
-    (S, Gh, T) outputs. Groups with the largest budgets go first (they set the level)."""
+    (S, Gh, T) outputs. Groups with the largest budgets go first (they set the level);
+    ``extra`` (S, Gh, T) is added to the signal each group sees."""
     out = np.zeros_like(limits)
     if limits.shape[1] == 0:
         return out
     order = np.argsort(-budgets.sum(axis=(0, 2)), kind="stable")
     rest = signal.copy()
     for j in order:  # one sweep over basins; each call is vectorised over samples and months
-        out[:, j] = waterfill(rest, limits[:, j], budgets[:, j], month, wdt)
+        sig = rest if extra is None else rest + extra[:, j]
+        out[:, j] = waterfill(sig, limits[:, j], budgets[:, j], month, wdt)
         rest -= out[:, j]
     return out
+
+
+def price_levels(keys: np.ndarray) -> np.ndarray:
+    """Distinct decision costs, ascending (the price grid of :func:`zone_schedule`)."""
+    return np.unique(keys[np.isfinite(keys)])
+
+
+def zone_schedule(
+    supply: np.ndarray,
+    need: np.ndarray,
+    limit: np.ndarray,
+    budget: np.ndarray,
+    month: np.ndarray,
+    wdt: np.ndarray,
+) -> np.ndarray:
+    """Water-fill one group in price terms over the zone its output reaches.
+
+    With ``Q_t(z)`` the zone's supply available up to merit position ``z`` (``supply`` (S, T, K):
+    cumulative MW up to each price level, interpolated inside a level) and ``N_t`` the net load
+    the zone must cover (``need`` (S, T)), the group produces
+
+        h_t = min(a_t, max(0, N_t - Q_t(z_m)))
+
+    with one position ``z_m`` per month such that the budget is used: the water goes where it
+    displaces the dearest output of the zone it can reach, congestion included.
+    """
+    n_s, n_t, n_k = supply.shape
+    onehot = np.zeros((n_t, 12))
+    onehot[np.arange(n_t), month] = wdt
+    budget = np.minimum(np.maximum(budget, 0.0), limit @ onehot)
+    lo = np.zeros((n_s, 12))
+    hi = np.full((n_s, 12), float(n_k - 1))
+    rows = np.arange(n_s)[:, None]
+    cols = np.arange(n_t)[None, :]
+
+    def output(z: np.ndarray) -> np.ndarray:
+        zt = z[:, month]  # (S, T)
+        k = np.minimum(np.floor(zt).astype(np.int64), n_k - 2)
+        frac = zt - k
+        q = supply[rows, cols, k] * (1.0 - frac) + supply[rows, cols, k + 1] * frac
+        return np.clip(need - q, 0.0, limit)
+
+    for _ in range(N_BISECT):
+        mid = 0.5 * (lo + hi)
+        e = output(mid) @ onehot
+        over = e > budget  # too much water: raise the position (more supply before hydro)
+        lo = np.where(over, mid, lo)
+        hi = np.where(over, hi, mid)
+    h = output(hi)
+    e = h @ onehot
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(e > budget, budget / e, 1.0)
+    return h * scale[:, month]

@@ -55,9 +55,10 @@ def schedule(
     eff_d: np.ndarray,
     dt: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Wished charge and discharge (S, St, T) from the signal (S, T)."""
-    n_s, n_t = signal.shape
+    """Wished charge and discharge (S, St, T) from the signal (S, 1 or St, T)."""
+    n_s, _, n_t = signal.shape
     n_st = len(pcap)
+    signal = np.broadcast_to(signal, (n_s, n_st, n_t))
     ch = np.zeros((n_s, n_st, n_t))
     dis = np.zeros((n_s, n_st, n_t))
     if n_st == 0 or n_t < 2:
@@ -65,13 +66,14 @@ def schedule(
     spd = _steps_per_day(dt)
     n_d = -(-n_t // spd)
     pad = n_d * spd - n_t
-    sig = np.concatenate([signal, np.full((n_s, pad), np.nan)], axis=1).reshape(n_s, n_d, spd)
-    order = np.argsort(sig, axis=2, kind="stable")  # NaN (padding) last
+    sig = np.concatenate([signal, np.full((n_s, n_st, pad), np.nan)], axis=2)
+    sig = sig.reshape(n_s, n_st, n_d, spd)
+    order = np.argsort(sig, axis=3, kind="stable")  # NaN (padding) last
     n_p = spd // 2
-    low = order[:, :, :n_p]
-    high = order[:, :, spd - 1 : spd - 1 - n_p : -1]
-    s_low = np.take_along_axis(sig, low, axis=2)
-    s_high = np.take_along_axis(sig, high, axis=2)
+    low = order[..., :n_p]
+    high = order[..., spd - 1 : spd - 1 - n_p : -1]
+    s_low = np.take_along_axis(sig, low, axis=3)
+    s_high = np.take_along_axis(sig, high, axis=3)
     p_low, p_high = pi(np.nan_to_num(s_low, nan=np.inf)), pi(np.nan_to_num(s_high, nan=-np.inf))
     valid = np.isfinite(s_low) & np.isfinite(s_high) & (s_high > s_low)
     rt = eff_c * eff_d  # (St,)
@@ -79,13 +81,13 @@ def schedule(
     kmax = np.floor(dur / (step_h * np.maximum(eff_c, 1e-9)) + 1e-9)  # pairs per day
     i = np.arange(n_p)
     use = (
-        valid[:, None]
-        & (p_high[:, None] * rt[None, :, None, None] > p_low[:, None] + 1e-6)
+        valid
+        & (p_high * rt[None, :, None, None] > p_low + 1e-6)
         & (i[None, None, None, :] < kmax[None, :, None, None])
     )  # (S, St, D, P)
     base = (np.arange(n_d) * spd)[None, None, :, None]
-    t_low = np.broadcast_to(base + low[:, None], use.shape)
-    t_high = np.broadcast_to(base + high[:, None], use.shape)
+    t_low = base + low
+    t_high = base + high
     s_i, st_i, _, _ = np.indices(use.shape, sparse=True)
     s_b = np.broadcast_to(s_i, use.shape)[use]
     st_b = np.broadcast_to(st_i, use.shape)[use]
