@@ -78,3 +78,22 @@ def test_assess_on_dask_equals_serial_with_early_stop():
     assert 40 < serial.attrs["n_samples"] < 400  # stopped early, after the first chunks
     assert parallel.attrs["n_samples"] == serial.attrs["n_samples"]
     xr.testing.assert_equal(serial, parallel)
+
+
+def test_cli_sweep_reports_failures_and_writes_files(tmp_path):
+    from typer.testing import CliRunner
+
+    from energy_sim.cli import app
+
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("year: [not, a, year]\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["sweep", str(bad), str(tmp_path / "missing.yaml"), "--serial", "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "failed: broken" in result.output and "failed: missing" in result.output
+    summary = json.loads((out / "sweep.json").read_text())
+    assert [r["status"] for r in summary["rows"]] == ["failed", "failed"]
+    with xr.open_dataset(out / "sweep.nc") as back:
+        assert list(back["status"].values) == ["failed", "failed"]
