@@ -340,8 +340,10 @@ def _lng(run: Run, t: Targets) -> list[Indicator]:
     for hub in np.asarray(res["hub"].values).astype(str):
         days = float(res["lng_days_of_cover"].sel(hub=hub))
         need = t.lng_days
-        if run.system is not None and "reserve_days" in run.system:
-            need = float(run.system["reserve_days"].sel(hub=hub)) or t.lng_days
+        for ds in (run.system, res):
+            if ds is not None and "reserve_days" in ds:
+                need = float(ds["reserve_days"].sel(hub=hub)) or t.lng_days
+                break
         if not np.isfinite(days):
             out.append(
                 Indicator(

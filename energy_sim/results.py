@@ -248,6 +248,12 @@ def from_solution(
         ds = ds.assign_coords(timestamp=("time", sysv["timestamp"].values))
     if "hub_region" in sysv.coords:
         ds = ds.assign_coords(hub_region=("hub", sysv["hub_region"].values))
+    # the targets the analysts' views check a plan against (docs/analysis.md)
+    for name in ("build_min_mw", "build_max_mw", "corridor_efficiency", "reserve_days"):
+        if name in sysv:
+            ds[name] = sysv[name]
+    targets = ("reserve_margin", "clean_share_min", "co2_cap_t")
+    ds.attrs.update({k: float(sysv.attrs[k]) for k in targets if k in sysv.attrs})
     ds.attrs.update(
         scenario=str(sysv.attrs.get("scenario", "")),
         status=sol.status,

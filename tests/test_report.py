@@ -115,6 +115,21 @@ def test_a_real_plan_meets_its_reserve_target():
     assert ind["lng_days_son_my"].status == OK
 
 
+def test_a_run_folder_of_a_real_plan_carries_its_targets(tmp_path):
+    """results.nc keeps the PDP8 ranges and LNG reserve days of the System it was planned on."""
+    from energy_sim.results import write_results
+    from energy_sim.solve import plan
+
+    write_results(plan(tiny6_system()), tmp_path)
+    ind = _by_key(load_run(tmp_path))
+    assert (
+        ind["capacity_pdp8"].status == OK
+        and ind["capacity_pdp8"].display == "3 of 3 technologies inside"
+    )
+    assert ind["capacity_battery_4h"].target == "1.0–16.3 GW"
+    assert ind["lng_days_son_my"].target == "≥ 3 d"
+
+
 def test_html_is_self_contained_and_has_every_indicator(runs):
     text = render(list(runs))
     assert text.startswith("<!DOCTYPE html>")
