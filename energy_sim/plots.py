@@ -243,7 +243,10 @@ def pdp8_ranges(results: xr.Dataset, system: xr.Dataset | None = None) -> pd.Dat
 
 
 def _week_slice(results: xr.Dataset, week: int | None, system: xr.Dataset | None) -> slice:
-    """Index range of the chosen ISO-like week (1..53) or, if None, of the week with the peak."""
+    """Index range of week ``week`` (1..53) or, if None, of the week around the peak.
+
+    Representative periods: the first 168 steps; chronological steps of a day or more: the year.
+    """
     n = results.sizes["time"]
     stamps = pd.DatetimeIndex(results["timestamp"].values) if "timestamp" in results else None
     if stamps is None and np.issubdtype(results["time"].dtype, np.datetime64):
@@ -254,6 +257,8 @@ def _week_slice(results: xr.Dataset, week: int | None, system: xr.Dataset | None
     )
     if not chronological:
         return slice(0, min(n, 168))
+    if hours[0] >= 24:  # steps of a day or more: a week is one step or less, show the year
+        return slice(0, n)
     if week is None:
         load = _demand(results, system)
         if load is None:
@@ -311,6 +316,8 @@ def dispatch_stack(
     if region is not None and region not in list(np.asarray(res["region"].values).astype(str)):
         raise ValueError(f"unknown region {region!r}")
     window = _week_slice(res, week, system)
+    n_steps = res.sizes["time"]
+    span_h = float(step_hours(res, system).isel(time=window).sum())
     res = res.isel(time=window)
     x = (
         pd.DatetimeIndex(res["timestamp"].values)
@@ -365,6 +372,8 @@ def dispatch_stack(
         ax.plot(x, demand, color="black", lw=1.2, label="demand")
     ax.set_ylabel("MW")
     where = region or "all regions"
+    if window.stop - window.start == n_steps and n_steps > 1 and span_h > 8 * 24:
+        where += ", whole year"
     ax.set_title(f"Dispatch, {where} — {res.attrs.get('scenario', '')}".rstrip(" —"))
     ax.legend(fontsize="x-small", ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.margins(x=0)

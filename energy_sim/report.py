@@ -442,6 +442,11 @@ def figure_png(fig: Any, dpi: int = 80) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _resolution(res: xr.Dataset) -> str:
+    text = str(res.attrs.get("resolution", "") or "")
+    return f"{text} steps" if text else "its time steps"
+
+
 def run_figures(run: Run) -> list[tuple[str, str]]:
     """The figures of one run as ``(caption, data URI)``; views whose data are missing are skipped."""
     from matplotlib.figure import Figure
@@ -468,10 +473,13 @@ def run_figures(run: Run) -> list[tuple[str, str]]:
             lambda ax: plots.corridor_map(res, system, ax=ax),
             (5, 6.5),
         )
-    if "generation_mw" in res and res.sizes.get("time", 0):
+    # hourly operation: the run's dispatch.nc (sample 0) when there is one, else the plan itself
+    operated = run.dispatch if run.dispatch is not None and "generation_mw" in run.dispatch else res
+    source = "hourly dispatch, sample 0" if operated is not res else f"plan, {_resolution(res)}"
+    if "generation_mw" in operated and operated.sizes.get("time", 0):
         add(
-            "Dispatch in the week of peak demand",
-            lambda ax: plots.dispatch_stack(res, system, ax=ax),
+            f"Dispatch around the peak ({source})",
+            lambda ax: plots.dispatch_stack(operated, system if operated is res else None, ax=ax),
             (10, 3.8),
         )
     if "price_usd_per_mwh" in res:
@@ -480,8 +488,12 @@ def run_figures(run: Run) -> list[tuple[str, str]]:
             lambda ax: plots.price_duration(res, system, ax=ax),
             (7, 3.6),
         )
-    if "lng_inventory_mwh_th" in res and res.sizes.get("hub", 0):
-        add("LNG inventory through the year", lambda ax: plots.lng_inventory(res, ax=ax), (9, 3.4))
+    if "lng_inventory_mwh_th" in operated and operated.sizes.get("hub", 0):
+        add(
+            f"LNG inventory through the year ({source})",
+            lambda ax: plots.lng_inventory(operated, ax=ax),
+            (9, 3.4),
+        )
     if run.assessments:
         if len(run.assessments) > 1:
             add(

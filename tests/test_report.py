@@ -145,6 +145,18 @@ def test_html_is_self_contained_and_has_every_indicator(runs):
     assert "+11" in text or "vs cheapest" in text
 
 
+def test_figures_use_the_hourly_dispatch_when_the_folder_has_one(runs):
+    from energy_sim.report import run_figures
+
+    run = load_run(runs[0])
+    plan_captions = [caption for caption, _ in run_figures(run)]
+    assert "Dispatch around the peak (plan, 3h steps)" in plan_captions
+    run.dispatch = run.results.expand_dims(sample=[0, 1])
+    captions = [caption for caption, uri in run_figures(run)]
+    assert "Dispatch around the peak (hourly dispatch, sample 0)" in captions
+    assert "LNG inventory through the year (hourly dispatch, sample 0)" in captions
+
+
 def test_write_is_atomic(runs, tmp_path):
     out = tmp_path / "dash.html"
     out.write_text("previous dashboard")
