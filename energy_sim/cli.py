@@ -266,7 +266,7 @@ def _format_table(table: Any) -> str:
             return f"{x:,.0f}"
         return f"{x:,.2f}" if abs(x) >= 1 else f"{x:.3g}"
 
-    return table.to_string(float_format=fmt)
+    return table.to_string(float_format=fmt, na_rep="—")
 
 
 @contextmanager
