@@ -468,6 +468,10 @@ def corridor_map(
         if row["from"] not in REGION_LATLON or row["to"] not in REGION_LATLON:
             continue
         (ya, xa), (yb, xb) = REGION_LATLON[row["from"]], REGION_LATLON[row["to"]]
+        # label beside the line (on its left seen from a to b), so crossing corridors stay legible
+        length = max(np.hypot(xb - xa, yb - ya), 1e-9)
+        label_x = (xa + xb) / 2 - 0.22 * (yb - ya) / length
+        label_y = (ya + yb) / 2 + 0.22 * (xb - xa) / length
         if row["net_mwh"] < 0:
             (xa, ya), (xb, yb) = (xb, yb), (xa, ya)
         width = 1.0 + 7.0 * row["capacity_mw"] / cap_max
@@ -487,8 +491,8 @@ def corridor_map(
             zorder=2,
         )
         ax.text(
-            (xa + xb) / 2,
-            (ya + yb) / 2,
+            label_x,
+            label_y,
             f"{row['capacity_mw'] / 1e3:.1f} GW\n{row['utilisation']:.0%}",
             fontsize="x-small",
             ha="center",
@@ -499,7 +503,16 @@ def corridor_map(
         )
     for region, (lat, lon) in REGION_LATLON.items():
         ax.scatter([lon], [lat], s=260, color="#444444", zorder=3)
-        ax.text(lon + 0.35, lat, region.replace("_", " "), fontsize="small", va="center", zorder=4)
+        left = region in ("central_highlands", "south")  # the crowded south: names outside
+        ax.text(
+            lon - 0.35 if left else lon + 0.35,
+            lat,
+            region.replace("_", " "),
+            fontsize="small",
+            va="center",
+            ha="right" if left else "left",
+            zorder=4,
+        )
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
     ax.figure.colorbar(sm, ax=ax, fraction=0.04, label="corridor utilisation")
     ax.set_xlim(104.5, 111.5)
