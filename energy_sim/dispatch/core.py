@@ -29,6 +29,10 @@ SHED_THRESHOLD_MW = 0.1
 CELLS_PER_BATCH = 32768
 #: Passes that re-place reservoir hydro on the zones and prices of the previous pass.
 ZONE_PASSES = 4
+#: Passes that move water into hours still shedding (:func:`_repair`).
+REPAIR_PASSES = 3
+#: Weight of the shed of earlier passes added to the need of the hours where it occurred.
+SHORT_WEIGHT = 2.0
 #: Memory budget of one sample chunk's (time, gen) arrays, bytes.
 CHUNK_BYTES = 600e6
 
@@ -49,7 +53,12 @@ class ChunkOut:
 
 
 def _solve_cells(
-    stack: merit.Stack, grid: network.Grid, blocks: np.ndarray, dem: np.ndarray, fcap: np.ndarray
+    stack: merit.Stack,
+    grid: network.Grid,
+    blocks: np.ndarray,
+    dem: np.ndarray,
+    fcap: np.ndarray,
+    flow0: np.ndarray | None = None,
 ):
     """Network dispatch of cells in batches: block outputs, shed, flows."""
     n = len(dem)
@@ -60,7 +69,8 @@ def _solve_cells(
     for a in range(0, n, CELLS_PER_BATCH):
         b = min(a + CELLS_PER_BATCH, n)
         cum = merit.cumulative(stack, blocks[a:b], dem[a:b])
-        x, f, k = network.solve_cells(cum, stack.key, dem[a:b], fcap, grid)
+        f0 = None if flow0 is None else flow0[a:b]
+        x, f, k = network.solve_cells(cum, stack.key, dem[a:b], fcap, grid, flow0=f0)
         out[a:b], shed[a:b] = merit.unstack(stack, blocks[a:b], cum, x)
         flow[a:b] = f
         left += k
@@ -102,7 +112,7 @@ def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
     return reach > 0
 
 
-def _zone_hydro(st: Static, av: np.ndarray, need_r: np.ndarray, prev: ChunkOut, hyd, budget):
+def _zone_hydro(st: Static, av, need_r, prev: ChunkOut, hyd, budget, short):
     """Hydro re-placed by :func:`hydro.zone_schedule` on the zones of the previous pass."""
     n_s, n_t, n_g = av.shape
     n_r = len(st.regions)
@@ -136,7 +146,9 @@ def _zone_hydro(st: Static, av: np.ndarray, need_r: np.ndarray, prev: ChunkOut, 
         cur = np.concatenate([out[:, :j], h_prev[:, j:]], axis=1)  # Gauss-Seidel: placed ones
         cur[:, j] = 0.0
         others = np.einsum("sgt,stg->st", cur, zf[:, :, st.gen_region[hyd]])
-        need = (zf * need_r).sum(axis=2) - imports - others
+        need = (
+            (zf * need_r).sum(axis=2) - imports - others + SHORT_WEIGHT * (zf * short).sum(axis=2)
+        )
         lim = av[:, :, g]
         out[:, j] = hydro.zone_schedule(supply, need, lim, budget[:, j], st.month, st.wdt)
     return out
@@ -176,12 +188,14 @@ def run_chunk(
     cost = _cost(st, best)
     budget = _budgets(st, hyd, cf_month, n_s)
     prev = best
+    short = np.zeros((n_s, n_t, n_r))  # shed seen so far: it counts twice where it was
     for _ in range(ZONE_PASSES):
+        short = np.maximum(short, prev.shed.transpose(0, 2, 1))
         onehot = np.zeros((len(st.pcap), n_r))
         onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
         need_r = dem + np.einsum("sjt,jr->str", prev.ch - prev.dis, onehot)
-        sched = _zone_hydro(st, av, need_r, prev, hyd, budget)
-        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched)
+        sched = _zone_hydro(st, av, need_r, prev, hyd, budget, short)
+        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=prev)
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
         for k in ("gen", "ch", "dis", "soc", "flow", "shed", "send", "inv"):
@@ -193,7 +207,62 @@ def run_chunk(
             better.sum()
         )
         prev = nxt
+    for _ in range(REPAIR_PASSES):
+        if not (best.shed > SHED_THRESHOLD_MW).any():
+            break
+        sched = _repair(st, av, dem, best, hyd)
+        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=best)
+        c = _cost(st, nxt)
+        better = c < cost - 1e-9 * np.abs(cost)
+        for k in ("gen", "ch", "dis", "soc", "flow", "shed", "send", "inv"):
+            getattr(best, k)[better] = getattr(nxt, k)[better]
+        cost = np.where(better, c, cost)
+        best.stats["repair_improved"] = best.stats.get("repair_improved", 0.0) + float(better.sum())
     return best
+
+
+def _repair(st: Static, av, dem, best: ChunkOut, hyd) -> np.ndarray:
+    """Move water into the hours that still shed.
+
+    For each basin in turn (each step vectorised over samples), the shed it can reach along
+    corridors with spare capacity gets ``add_t = min(a_t - h_t, shed_t)``; the same monthly
+    energy comes out of the basin's hours of lowest system net load (a level ``L_m`` with
+    ``cut_t = min(h_t, max(0, L_m - X_t))``), so the budget holds.
+    """
+    n_s, n_t, _ = av.shape
+    reach = _reach(st, best.flow).astype(float)  # (S, T, R, R)
+    rem = best.shed.transpose(0, 2, 1).copy()  # (S, T, R)
+    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
+    x = dem.sum(axis=2) - av[:, :, free].sum(axis=2)
+    onehot = np.zeros((n_t, 12))
+    onehot[np.arange(n_t), st.month] = st.wdt
+    sched = best.gen[:, hyd].copy()
+    for j, g in enumerate(hyd):  # basins in turn: the shed one covers, the next does not see
+        z = reach[:, :, st.gen_region[g], :]
+        can = (z * rem).sum(axis=2)
+        h = sched[:, j]
+        add = np.minimum(np.maximum(av[:, :, g] - h, 0.0), can)
+        if not (add > SHED_THRESHOLD_MW).any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(can[:, :, None] > 0, z * rem / can[:, :, None], 0.0)
+        rem = rem - share * add[:, :, None]
+        need = add @ onehot  # (S, 12) energy to take out elsewhere
+        donor = np.where(add > 0, 0.0, h)
+        lo = np.full((n_s, 12), x.min(initial=0.0) - 1.0)
+        hi = np.full((n_s, 12), x.max(initial=0.0) + 1.0)
+        for _ in range(hydro.N_BISECT):
+            mid = 0.5 * (lo + hi)
+            cut = np.minimum(donor, np.maximum(0.0, mid[:, st.month] - x))
+            enough = cut @ onehot >= need
+            hi = np.where(enough, mid, hi)
+            lo = np.where(enough, lo, mid)
+        cut = np.minimum(donor, np.maximum(0.0, hi[:, st.month] - x))
+        got = cut @ onehot
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keep = np.where(need > 0, np.minimum(1.0, got / need), 1.0)  # short of donors
+        sched[:, j] = h - cut + add * keep[:, st.month]
+    return sched
 
 
 def _budgets(st: Static, hyd: np.ndarray, cf_month, n_s: int) -> np.ndarray:
@@ -209,7 +278,7 @@ def _cost(st: Static, co: ChunkOut) -> np.ndarray:
     return (co.gen @ st.wdt) @ st.mc + st.voll * (co.shed @ st.wdt).sum(axis=1)
 
 
-def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched) -> ChunkOut:
+def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None) -> ChunkOut:
     """Steps 2-5 for one chunk; ``sched`` (S, Gh, T) is a hydro schedule to use instead of
     water-filling on the system net load (None)."""
     n_s, n_t, n_g = av.shape
@@ -250,13 +319,16 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched) -> ChunkOut:
     # 4. network dispatch of every cell
     t0 = _time.perf_counter()
     hub_l = st.hub_of[stack.lng_gens]
-    window = (lng_av[:, hub_l, :] < 1.0).transpose(0, 2, 1) if len(hub_l) else None
+    in_window = lng_av < 1.0  # (S, H, T)
     n_c = n_s * n_t
     av_c = av.reshape(n_c, n_g)
-    win_c = window.reshape(n_c, len(hub_l)) if window is not None else np.zeros((n_c, 0), bool)
+    # LNG takes its ordinary merit place; only hubs whose tanks cannot carry a disruption
+    # window through move behind every other plant (scarcity order) inside their windows
+    win_c = np.zeros((n_c, len(hub_l)), bool)
     need = (dem + ch_r).reshape(n_c, n_r)
     blocks = _blocks(stack, av_c, win_c, dis_r.reshape(n_c, n_r))
-    out, shed, flow, left = _solve_cells(stack, grid, blocks, need, st.fcap)
+    f0 = None if warm is None else warm.flow.transpose(0, 2, 1).reshape(n_c, -1)
+    out, shed, flow, left = _solve_cells(stack, grid, blocks, need, st.fcap, f0)
     gen = _gens(stack, out)
     timing["network_s"] = _time.perf_counter() - t0
     # 5. LNG
@@ -272,6 +344,22 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched) -> ChunkOut:
         burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
         ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
         cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
+        short = (cut & in_window).any(axis=2)  # (S, H): the tank runs dry inside a window
+        if short.any() and len(hub_l):
+            scarce = in_window & short[:, :, None]
+            win_c = scarce[:, hub_l, :].transpose(0, 2, 1).reshape(n_c, len(hub_l))
+            cells = np.flatnonzero(win_c.any(axis=1))
+            b1 = _blocks(stack, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells])
+            o1, s1, f1, k1 = _solve_cells(stack, grid, b1, need[cells], st.fcap, flow[cells])
+            gen[cells] = _gens(stack, o1)
+            out[cells], shed[cells], flow[cells] = o1, s1, f1
+            left += k1
+            burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+            ok, send, inv = lng.cyclic_inventory(
+                burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
+            )
+            cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
+            timing["lng_scarcity_cells"] = len(cells)
         if cut.any():
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(burn > 0, np.clip(ok / burn, 0.0, 1.0), 1.0)
@@ -282,7 +370,7 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched) -> ChunkOut:
             # every LNG group in a re-dispatched cell keeps at most its first-pass share
             lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
             b2 = _blocks(stack, lim, win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-            o2, s2, f2, k2 = _solve_cells(stack, grid, b2, need[cells], st.fcap)
+            o2, s2, f2, k2 = _solve_cells(stack, grid, b2, need[cells], st.fcap, flow[cells])
             gen[cells] = _gens(stack, o2)
             out[cells], shed[cells], flow[cells] = o2, s2, f2
             left += k2

@@ -116,6 +116,7 @@ def solve_cells(
     fcap: np.ndarray,
     grid: Grid,
     *,
+    flow0: np.ndarray | None = None,
     max_iter: int = 400,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Solve the network dispatch of n cells.
@@ -133,6 +134,9 @@ def solve_cells(
         (n, L) or (L,) corridor capacity each way, MW.
     grid
         The corridor graph.
+    flow0
+        (n, L) flows to start from (a previous solution of similar cells); cells where they
+        would need a region to run below zero or past its stack start from no flows.
 
     Returns
     -------
@@ -148,6 +152,17 @@ def solve_cells(
     if n_l == 0 or n == 0:
         return x, flow, 0
     fcap = np.broadcast_to(np.asarray(fcap, float), (n, n_l))
+    if flow0 is not None:
+        f0 = np.clip(flow0, -fcap, fcap)
+        sent = np.maximum(f0, 0.0)
+        back = np.maximum(-f0, 0.0)
+        x0 = demand.copy()
+        # x_r = D_r + sum(sent from r) - sum(received by r)
+        np.add.at(x0.T, grid.frm, (sent - grid.eta * back).T)
+        np.add.at(x0.T, grid.to, (back - grid.eta * sent).T)
+        ok = (x0 >= 0.0).all(axis=1) & (x0 <= cum[-1]).all(axis=1)
+        x[ok] = x0[ok]
+        flow[ok] = f0[ok]
     eta = grid.eta[None, :]
     act = np.arange(n)
     c_cum, c_x, c_f, c_cap = cum, x.copy(), flow.copy(), np.ascontiguousarray(fcap)
