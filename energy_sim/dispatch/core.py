@@ -29,6 +29,8 @@ SHED_THRESHOLD_MW = 0.1
 CELLS_PER_BATCH = 32768
 #: Passes that re-place reservoir hydro on the zones and prices of the previous pass.
 ZONE_PASSES = 4
+#: Zone passes stop once one gains less than this share of the cost (after the second).
+ZONE_STOP = 1e-4
 #: Passes that move water into hours still shedding (:func:`_repair`).
 REPAIR_PASSES = 3
 #: Weight of the shed of earlier passes added to the need of the hours where it occurred.
@@ -200,13 +202,16 @@ def run_chunk(
         better = c < cost - 1e-9 * np.abs(cost)
         for k in ("gen", "ch", "dis", "soc", "flow", "shed", "send", "inv"):
             getattr(best, k)[better] = getattr(nxt, k)[better]
+        gain = float((cost - np.where(better, c, cost)).sum())
         cost = np.where(better, c, cost)
         for k, v in nxt.stats.items():
             best.stats[k] = best.stats.get(k, 0.0) + v
-        best.stats["zone_pass_improved"] = best.stats.get("zone_pass_improved", 0.0) + float(
-            better.sum()
-        )
+        n_pass = best.stats.get("zone_passes", 0.0) + 1.0
+        best.stats["zone_passes"] = n_pass
+        best.stats["zone_improved"] = best.stats.get("zone_improved", 0.0) + float(better.sum())
         prev = nxt
+        if n_pass >= 2 and gain < ZONE_STOP * float(cost.sum()):
+            break
     for _ in range(REPAIR_PASSES):
         if not (best.shed > SHED_THRESHOLD_MW).any():
             break
@@ -308,8 +313,12 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None) -> Ch
     )
     sig = net[:, None, :]
     ch_w, dis_w = storage.schedule(sig, pi, st.pcap, st.dur, st.eff_c, st.eff_d, st.dt)
+    init0 = None
+    if warm is not None and n_st:
+        ends = np.r_[np.flatnonzero(st.period[1:] != st.period[:-1]), n_t - 1]
+        init0 = warm.soc[:, :, ends].transpose(0, 2, 1)
     ch, dis, soc = storage.simulate(
-        ch_w, dis_w, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period
+        ch_w, dis_w, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
     )
     onehot = np.zeros((n_st, n_r))
     onehot[np.arange(n_st), st.stor_region] = 1.0

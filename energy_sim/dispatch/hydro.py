@@ -20,6 +20,8 @@ import numpy as np
 
 #: Bisection steps for the level (range/2**n of precision).
 N_BISECT = 34
+#: Bisection steps for the merit position of :func:`zone_schedule` (levels/2**n).
+N_BISECT_ZONE = 24
 
 
 def waterfill(
@@ -134,7 +136,7 @@ def zone_schedule(
         q = supply[rows, cols, k] * (1.0 - frac) + supply[rows, cols, k + 1] * frac
         return np.clip(need - q, 0.0, limit)
 
-    for _ in range(N_BISECT):
+    for _ in range(N_BISECT_ZONE):
         mid = 0.5 * (lo + hi)
         e = output(mid) @ onehot
         over = e > budget  # too much water: raise the position (more supply before hydro)

@@ -124,8 +124,12 @@ def simulate(
     loss: np.ndarray,
     dt: np.ndarray,
     period: np.ndarray,
+    init0: np.ndarray | None = None,
 ):
-    """Clip a wished schedule to the storage limits; return ``ch, dis, soc`` (S, St, T)."""
+    """Clip a wished schedule to the storage limits; return ``ch, dis, soc`` (S, St, T).
+
+    ``init0`` (S, periods, St): a first guess of the start state of charge (e.g. where a
+    previous, similar schedule closed its cycle); half full by default."""
     n_s, n_st, n_t = ch_want.shape
     ch = np.zeros_like(ch_want)
     dis = np.zeros_like(dis_want)
@@ -137,6 +141,8 @@ def simulate(
     ends = np.r_[starts[1:], n_t] - 1
     pid = np.searchsorted(starts, np.arange(n_t), side="right") - 1
     init = np.broadcast_to(0.5 * cap_e, (n_s, len(starts), n_st)).copy()
+    if init0 is not None and init0.shape == init.shape:
+        init = np.clip(init0, 0.0, cap_e)
     decay = (1.0 - loss)[None, :] ** dt[:, None]  # (T, St)
     tol = 1e-10 * max(1.0, float(cap_e.max(initial=0.0)))
     hist: list[tuple[np.ndarray, np.ndarray]] = []
