@@ -1,16 +1,19 @@
 """Benchmark: Monte Carlo adequacy of the 2030 system, and the sweep speed-up on Dask.
 
-1. ``--samples`` sample years (default 1,000) of the 2030 system with forced outages, weather,
-   hydro and demand draws: serial in one process, then on a LocalCluster of ``--workers``
-   processes (default 2); time split into sampling and dispatch. Target: 1,000 sample years
-   within 10 s on 2 cores.
-2. A sweep of the six ``scenarios/stress_*.yaml`` (``--sweep-samples`` each) serially and on
+1. Drawing ``--samples`` sample years (default 1,000) of forced outages, weather, hydro and
+   demand for the 2030 system (the adequacy module's own work).
+2. The full assessment of ``--assess-samples`` sample years (default ``--samples``): draws plus
+   the dispatch core, serial in one process, then on a LocalCluster of ``--workers`` processes
+   (default 2); time split into sampling and dispatch. Target: 1,000 sample years within 10 s
+   on 2 cores.
+3. A sweep of the six ``scenarios/stress_*.yaml`` (``--sweep-samples`` each) serially and on
    ``--workers`` local processes: the speed-up, and a check that both give identical numbers.
 
 Prints the figures and writes ``benchmarks/results/bench_adequacy.json``.
 
     python benchmarks/bench_adequacy.py --plan runs/pdp8_2030/results.nc
-    python benchmarks/bench_adequacy.py --samples 100 --sweep-samples 20   # a quick look
+    python benchmarks/bench_adequacy.py --assess-samples 20 --assess-chunk-size 10 \\
+        --sweep-samples 4        # while the dispatch core takes seconds per sample year
 """
 
 from __future__ import annotations
@@ -47,6 +50,21 @@ def _cluster(workers: int):
         silence_logs=logging.ERROR,
     )
     return cluster, Client(cluster)
+
+
+def bench_sampling(system, plan, samples: int, chunk: int) -> dict:
+    """Only the draws (outages, weather, hydro, demand) of ``samples`` sample years."""
+    from energy_sim.adequacy import plan_capacities, sample_chunk
+
+    cap = plan_capacities(system, plan)["capacity_mw"]
+    t0 = time.perf_counter()
+    for i, a in enumerate(range(0, samples, chunk)):
+        draws = sample_chunk(system, cap, i, min(chunk, samples - a), seed=1)
+        del draws
+    elapsed = time.perf_counter() - t0
+    print(f"sampling only: {samples} sample years in {elapsed:.2f} s", flush=True)
+    return {"samples": samples, "chunk_size": chunk, "seconds": elapsed,
+            "sample_years_per_s": samples / elapsed}  # fmt: skip
 
 
 def bench_assess(system, plan, samples: int, chunk: int, workers: int) -> dict:
@@ -125,6 +143,10 @@ def main() -> None:
     parser.add_argument("--plan", type=Path, default=None, help="results.nc of the 2030 plan")
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--chunk-size", type=int, default=100)
+    parser.add_argument(
+        "--assess-samples", type=int, default=None, help="full assessment (default: --samples)"
+    )
+    parser.add_argument("--assess-chunk-size", type=int, default=100)
     parser.add_argument("--sweep-samples", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-sweep", action="store_true")
@@ -149,7 +171,10 @@ def main() -> None:
             "hours": system.sizes["time"],
             "build_s": build_s,
         },
-        "assess": bench_assess(system, plan, args.samples, args.chunk_size, args.workers),
+        "sampling": bench_sampling(system, plan, args.samples, args.chunk_size),
+        "assess": bench_assess(
+            system, plan, args.assess_samples or args.samples, args.assess_chunk_size, args.workers
+        ),
     }
     if not args.skip_sweep:
         plan_arg = args.plan if args.plan else "existing"
