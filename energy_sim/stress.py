@@ -504,28 +504,45 @@ def apply_stresses_to_plan(plan: xr.Dataset, system: xr.Dataset) -> xr.Dataset:
     ``corridor_capacity_mw[l] *= (circuits - circuits_lost) / circuits``. The other tests act
     through availability, demand, hydro budgets and LNG availability, which a plan does not fix.
 
+    A plan made on the stressed System already has the outage: it is not derated twice. That is
+    recognised by ``plan.attrs["stress"]`` listing the test, or by the plan's
+    ``corridor_capacity_existing_mw`` equalling the stressed System's ``fcap0_mw``.
+
     Parameters
     ----------
     plan
         Results with ``corridor_capacity_mw(corridor)``.
     system
-        The stressed System (its ``attrs["stress"]`` and ``circuits``).
+        The stressed System (its ``attrs["stress"]``, ``circuits`` and ``fcap0_mw``).
 
     Returns
     -------
     xarray.Dataset
         A copy of ``plan`` with derated corridors (the same object when nothing applies).
     """
-    specs = [s for s in json.loads(system.attrs.get("stress", "[]") or "[]")]
+    specs = json.loads(system.attrs.get("stress", "[]") or "[]")
     outages = [s for s in specs if s.get("test") == "corridor_outage"]
+    for done in json.loads(plan.attrs.get("stress", "[]") or "[]"):
+        if done in outages:
+            outages.remove(done)
     if not outages or "corridor_capacity_mw" not in plan:
         return plan
     out = plan.copy()
     cap = out["corridor_capacity_mw"].copy()
+    existing = plan.get("corridor_capacity_existing_mw")
     for spec in outages:
-        circuits = int(system["circuits"].sel(corridor=spec["corridor"]))
+        name = spec["corridor"]
+        circuits = int(system["circuits"].sel(corridor=name))
         keep = (circuits - spec["circuits_lost"]) / circuits
-        cap.loc[{"corridor": spec["corridor"]}] = cap.sel(corridor=spec["corridor"]) * keep
+        if (
+            existing is not None
+            and keep < 1
+            and np.isclose(
+                float(existing.sel(corridor=name)), float(system["fcap0_mw"].sel(corridor=name))
+            )
+        ):
+            continue  # planned on the stressed System: the outage is in the plan already
+        cap.loc[{"corridor": name}] = cap.sel(corridor=name) * keep
     out["corridor_capacity_mw"] = cap
     out.attrs["stress"] = system.attrs.get("stress", "[]")
     return out

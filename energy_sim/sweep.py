@@ -109,6 +109,7 @@ def prepare_scenario(item: str | Path | xr.Dataset, plan: Any, seed: int | None)
         status = str(result.attrs.get("status", ""))
         if status != "optimal":
             raise RuntimeError(f"the LP of {name} ended with status {status!r}")
+        result.attrs["stress"] = plan_system.attrs.get("stress", "[]")  # planned with them
         source = "lp"
     elif isinstance(plan, str) and plan == "existing":
         result, source = None, "existing"

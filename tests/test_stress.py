@@ -159,6 +159,11 @@ def test_corridor_outage_loses_one_circuit_in_system_and_plan(system):
     )
     assert apply_stresses_to_plan(plan, out)["corridor_capacity_mw"].item() == 2500.0
     assert apply_stresses_to_plan(plan, system) is plan
+    derated = apply_stresses_to_plan(plan, out)
+    assert apply_stresses_to_plan(derated, out)["corridor_capacity_mw"].item() == 2500.0  # once
+    # a plan made on the stressed System (its existing capacity is the derated one) is kept
+    planned = plan.assign(corridor_capacity_existing_mw=("corridor", [1500.0]))
+    assert apply_stresses_to_plan(planned, out)["corridor_capacity_mw"].item() == 5000.0
     with pytest.raises(InputError, match="circuits_lost"):
         apply_stresses(
             system, [{"test": "corridor_outage", "corridor": "north-south", "circuits_lost": 3}]
