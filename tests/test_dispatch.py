@@ -221,3 +221,34 @@ def test_synthetic_system_invariants_with_outages():
     assert (
         r["cost_usd"].sum("cost_component") >= base["cost_usd"].sum("cost_component")[0] - 1
     ).all()
+
+
+def test_cli_missing_plan_is_one_line_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from energy_sim.cli import app
+
+    res = CliRunner().invoke(
+        app, ["dispatch", "scenarios/pdp8_2030.yaml", "--plan", str(tmp_path / "nope.nc")]
+    )
+    assert res.exit_code == 2
+    assert "plan file not found" in res.output
+    assert not (tmp_path / "dispatch.nc").exists()
+
+
+@pytest.mark.slow
+def test_cli_dispatch_writes_and_summarises(tmp_path):
+    import xarray as xr
+    from typer.testing import CliRunner
+
+    from energy_sim.cli import app
+
+    res = CliRunner().invoke(
+        app, ["dispatch", "scenarios/pdp8_2030.yaml", "--out", str(tmp_path), "--quiet"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "operating cost" in res.output and "corridor" in res.output
+    with xr.open_dataset(tmp_path / "dispatch.nc") as ds:
+        assert ds.attrs["kind"] == "dispatch"
+        assert ds.sizes["time"] == 8760
+        assert float(ds["generation_mwh"].sum()) > 0
