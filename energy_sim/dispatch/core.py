@@ -187,6 +187,11 @@ def run_chunk(
     hyd = np.flatnonzero(st.is_res & (st.cap > 0))
     if not len(hyd) or not len(st.fcap) or ZONE_PASSES == 0:
         return best
+    congested = (np.abs(best.flow) >= st.fcap[None, :, None] - network.EPS_MW) & (
+        st.fcap[None, :, None] > 0
+    )
+    if not congested.any() and not (best.shed > SHED_THRESHOLD_MW).any():
+        return best  # one copper-plate zone and no shortage: the system net load is right
     cost = _cost(st, best)
     budget = _budgets(st, hyd, cf_month, n_s)
     prev = best
