@@ -157,40 +157,33 @@ def _units_out_exact(
     last = np.minimum(ends[down], steps)
     row = np.broadcast_to((np.arange(units) // n)[:, None], down.shape)[down]
     width = steps + 1
-    idx = np.concatenate([row * width + first, row * width + last])
-    wts = np.concatenate([np.ones(first.size), -np.ones(last.size)])
-    diff = np.bincount(idx, weights=wts, minlength=samples * width).reshape(samples, width)
-    return np.cumsum(diff, axis=1, out=diff)[:, :steps]  # whole numbers, exact in float64
+    size = samples * width
+    diff = np.bincount(row * width + first, minlength=size)
+    diff -= np.bincount(row * width + last, minlength=size)
+    # whole numbers below 2**24: exact in float32
+    return np.cumsum(diff.reshape(samples, width)[:, :steps], axis=1, dtype=np.float32)
 
 
 def _share_out_gaussian(
-    n: np.ndarray,
-    p_fail: np.ndarray,
-    p_repair: np.ndarray,
-    samples: int,
-    steps: int,
-    rng: np.random.Generator,
+    n: int, p_fail: float, p_repair: float, samples: int, steps: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Share of units out ``(sample, group, step)`` for large groups, Gaussian AR(1).
+    """Share of units out ``(sample, step)`` of one large group, Gaussian AR(1), float32.
 
     ``x[t] = q + rho*(x[t-1] - q) + e[t]``, ``rho = 1 - p_fail - p_repair``,
     ``e ~ N(0, q(1-q)/n * (1 - rho^2))``, ``x[0] ~ N(q, q(1-q)/n)``: the mean, variance and lag
     correlation of the exact count process divided by ``n``; clipped to ``[0, 1]``.
     """
+    from scipy.signal import lfilter
+
     q = p_fail / (p_fail + p_repair)
     rho = 1.0 - p_fail - p_repair
     var = q * (1.0 - q) / n
-    from scipy.signal import lfilter
-
-    out = np.empty((samples, len(n), steps), dtype=np.float32)
-    for i in range(len(n)):  # a few large groups; each filter runs over (sample, time) in C
-        u = rng.standard_normal((samples, steps), dtype=np.float32)
-        u *= np.float32(np.sqrt(var[i] * (1.0 - rho[i] ** 2)))
-        u += np.float32(q[i] * (1.0 - rho[i]))
-        u[:, 0] = q[i] + np.sqrt(var[i]) * rng.standard_normal(samples)  # x[0], stationary
-        # x[t] = u[t] + rho*x[t-1]
-        out[:, i, :] = lfilter(np.float32([1.0]), np.float32([1.0, -rho[i]]), u, axis=1)
-    return np.clip(out, 0.0, 1.0, out=out)
+    u = rng.standard_normal((samples, steps), dtype=np.float32)
+    u *= np.float32(np.sqrt(var * (1.0 - rho**2)))
+    u += np.float32(q * (1.0 - rho))
+    u[:, 0] = q + np.sqrt(var) * rng.standard_normal(samples)  # x[0], stationary
+    x = lfilter(np.float32([1.0]), np.float32([1.0, -rho]), u, axis=1)  # x[t] = u[t] + rho*x[t-1]
+    return np.clip(x, 0.0, 1.0, out=x)
 
 
 def sample_outages(
@@ -226,18 +219,18 @@ def sample_outages(
     """
     n = np.asarray(n_units, dtype=np.int64)
     p_fail, p_repair = transition_probabilities(forced_outage_rate, mttr_h, dt_h)
-    avail = np.ones((samples, n.size, steps), dtype=np.float32)
+    avail = np.empty((samples, n.size, steps), dtype=np.float32)
     q = np.asarray(forced_outage_rate, dtype=float)
     active = (n > 0) & (p_fail > 0)
     big = active & (n * q * (1 - q) > gaussian_threshold)
-    for g in np.flatnonzero(active & ~big):
-        out = _units_out_exact(int(n[g]), p_fail[g], p_repair[g], samples, steps, rng)
-        out *= -1.0 / n[g]
-        out += 1.0
-        avail[:, g, :] = out
-    if big.any():
-        share = _share_out_gaussian(n[big], p_fail[big], p_repair[big], samples, steps, rng)
-        avail[:, big, :] = 1.0 - share
+    avail[:, ~active, :] = 1.0
+    for g in np.flatnonzero(active):
+        if big[g]:
+            out = _share_out_gaussian(int(n[g]), p_fail[g], p_repair[g], samples, steps, rng)
+        else:
+            out = _units_out_exact(int(n[g]), p_fail[g], p_repair[g], samples, steps, rng)
+            out *= np.float32(1.0 / n[g])
+        np.subtract(np.float32(1.0), out, out=avail[:, g, :])
     return avail
 
 
@@ -320,11 +313,13 @@ def sample_chunk(
     else:
         avail = np.ones((size, system.sizes["gen"], steps), dtype=np.float32)
     gens_w, mult, shift = _weather_multiplier(system, size, dt, options, s_weather)
-    avail[:, gens_w, :] *= mult
+    for i, g in enumerate(gens_w):  # plain slices: no gather/scatter copies
+        avail[:, g, :] *= mult[:, i, :]
     dry = s_hydro.random(size) < options.dry_probability
     hydro_factor = np.where(dry, options.dry_factor, 1.0)
     ror = np.flatnonzero(system["gen_tech"].values == "hydro_ror")
-    avail[:, ror, :] *= hydro_factor[:, None, None].astype(np.float32)
+    for g in ror:
+        avail[:, g, :] *= hydro_factor[:, None].astype(np.float32)
     cf = system["hydro_cf_month"].transpose("gen", "month").values
     sigma = options.demand_sigma
     scale = np.exp(sigma * s_demand.standard_normal(size) - sigma**2 / 2)
