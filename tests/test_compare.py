@@ -161,3 +161,10 @@ def test_cli_compare_user_mistakes_are_one_line(runs, tmp_path):
 def test_cli_compare_help_has_an_example():
     result = CliRunner().invoke(app, ["compare", "--help"])
     assert result.exit_code == 0 and "Example: energy-sim compare" in result.stdout
+
+
+def test_public_api_compare_is_callable_after_the_module_is_imported(runs):
+    import energy_sim as es
+    import energy_sim.compare  # noqa: F401  (binds the module to es.compare)
+
+    assert es.compare(list(runs)).equals(compare(list(runs)))
