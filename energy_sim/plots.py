@@ -387,7 +387,8 @@ def reserve_margin(
 
     Regional margin (MODEL.md constraint 7): ``(firm_r + imports credit_r) / peak_r - 1``, read
     from ``reserve_margin_by_region``; the system bar is ``reserve_margin_achieved``. Bars below
-    the target are red, at or above it green.
+    the target are red, at or above it green. The axis stops at ``max(4 x target, 60%)``; taller
+    bars are cut and labelled with their value.
     """
     ax = _ax(ax, (8, 4))
     target = float(results.attrs.get("reserve_margin", 0.15) if target is None else target)
@@ -399,14 +400,23 @@ def reserve_margin(
     x = np.arange(len(series))
     ax.bar(x, series.to_numpy() * 100, color=colours)
     ax.axhline(target * 100, color="black", ls="--", lw=1.2, label=f"target {target:.0%}")
-    for xi, v in zip(x, series.to_numpy(), strict=True):
+    # regions that import most of their firm capacity can show margins of several hundred
+    # percent; cut the axis so the target stays readable and label the cut bars with their value
+    values = series.to_numpy() * 100
+    cap = max(4 * target * 100, 60.0)
+    top = min(float(np.nanmax(values, initial=0.0)), cap) * 1.12 + 1.0
+    for xi, v in zip(x, values, strict=True):
+        cut = v > top
         ax.annotate(
-            f"{v:.0%}",
-            (xi, v * 100),
+            f"{v:.0f}%" + (" ↑" if cut else ""),
+            (xi, min(v, top * 0.97)),
             ha="center",
-            va="bottom" if v >= 0 else "top",
+            va="top" if cut or v < 0 else "bottom",
             fontsize="small",
+            color="white" if cut else "black",
+            fontweight="bold" if cut else "normal",
         )
+    ax.set_ylim(top=top)
     ax.set_xticks(x, series.index, rotation=30, ha="right")
     ax.set_ylabel("reserve margin (%)")
     ax.set_title("Planning reserve margin vs target")
