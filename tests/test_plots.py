@@ -137,6 +137,9 @@ def test_reserve_margin_bars_and_colours(pair):
         float(results["reserve_margin_achieved"]) * 100
     ]
     np.testing.assert_allclose(heights, expected)
+    # central highlands (105%) is cut at the axis limit and labelled with its value
+    assert ax.get_ylim()[1] < 105
+    assert "105% ↑" in [t.get_text() for t in ax.texts]
     red = matplotlib.colors.to_rgba("#d62728")
     for patch, value in zip(ax.patches, expected, strict=True):
         assert (patch.get_facecolor() == red) == (value < 15)
