@@ -36,7 +36,7 @@ REPAIR_PASSES = 3
 #: Weight of the shed of earlier passes added to the need of the hours where it occurred.
 SHORT_WEIGHT = 2.0
 #: Memory budget of one sample chunk's (time, gen) arrays, bytes.
-CHUNK_BYTES = 600e6
+CHUNK_BYTES = 300e6
 
 
 @dataclass
