@@ -72,7 +72,8 @@ def _solve_cells(
         b = min(a + CELLS_PER_BATCH, n)
         cum = merit.cumulative(stack, blocks[a:b], dem[a:b])
         f0 = None if flow0 is None else flow0[a:b]
-        x, f, k = network.solve_cells(cum, stack.key, dem[a:b], fcap, grid, flow0=f0)
+        steps = np.take_along_axis(cum, stack.solver_pos[None], axis=2)
+        x, f, k = network.solve_cells(steps, stack.solver_key, dem[a:b], fcap, grid, flow0=f0)
         out[a:b], shed[a:b] = merit.unstack(stack, blocks[a:b], cum, x)
         flow[a:b] = f
         left += k

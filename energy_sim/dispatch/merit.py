@@ -36,6 +36,8 @@ class Stack:
     table: np.ndarray  # (R, K) column index
     key: np.ndarray  # (R, K+1)
     n_col: int
+    solver_pos: np.ndarray  # (R, K_s) positions in the K+1 cumulative sizes, one per key step
+    solver_key: np.ndarray  # (R, K_s)
 
     @property
     def zero_col(self) -> int:
@@ -73,7 +75,18 @@ def build_stack(st: Static) -> Stack:
             key[r, k] = kv
         key[r, len(c) : n_k] = c[-1][0] if c else 0.0
         key[r, n_k] = st.voll
-    return Stack(n_gen=n_g, lng_gens=lng, table=table, key=key, n_col=n_col)
+    # the network solver only needs the stack where its cost changes: merge equal keys
+    runs = [np.r_[np.flatnonzero(np.diff(key[r]) != 0), n_k] for r in range(n_r)]
+    n_ks = max((len(x) for x in runs), default=1)
+    pos = np.zeros((n_r, n_ks), np.int64)
+    skey = np.zeros((n_r, n_ks))
+    for r, x in enumerate(runs):
+        pos[r, : len(x)] = x
+        pos[r, len(x) :] = x[-1]
+        skey[r] = key[r, pos[r]]
+    return Stack(
+        n_gen=n_g, lng_gens=lng, table=table, key=key, n_col=n_col, solver_pos=pos, solver_key=skey
+    )
 
 
 def cumulative(stack: Stack, blocks: np.ndarray, demand: np.ndarray) -> np.ndarray:
