@@ -49,6 +49,7 @@ class ChunkOut:
     soc: np.ndarray
     flow: np.ndarray
     shed: np.ndarray
+    price: np.ndarray
     send: np.ndarray
     inv: np.ndarray
     stats: dict = field(default_factory=dict)
@@ -67,6 +68,7 @@ def _solve_cells(
     out = np.empty((n, stack.n_col))
     shed = np.empty_like(dem)
     flow = np.empty((n, len(fcap)))
+    price = np.empty_like(dem)
     left = 0
     for a in range(0, n, CELLS_PER_BATCH):
         b = min(a + CELLS_PER_BATCH, n)
@@ -76,8 +78,9 @@ def _solve_cells(
         x, f, k = network.solve_cells(steps, stack.solver_key, dem[a:b], fcap, grid, flow0=f0)
         out[a:b], shed[a:b] = merit.unstack(stack, blocks[a:b], cum, x)
         flow[a:b] = f
+        price[a:b] = network.prices(steps, stack.solver_key, x, f, fcap, grid)
         left += k
-    return out, shed, flow, left
+    return out, shed, flow, left, price
 
 
 def _blocks(stack: merit.Stack, avail: np.ndarray, window: np.ndarray, sdis: np.ndarray):
@@ -206,7 +209,7 @@ def run_chunk(
         nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=prev)
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
-        for k in ("gen", "ch", "dis", "soc", "flow", "shed", "send", "inv"):
+        for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
             getattr(best, k)[better] = getattr(nxt, k)[better]
         gain = float((cost - np.where(better, c, cost)).sum())
         cost = np.where(better, c, cost)
@@ -225,7 +228,7 @@ def run_chunk(
         nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=best)
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
-        for k in ("gen", "ch", "dis", "soc", "flow", "shed", "send", "inv"):
+        for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
             getattr(best, k)[better] = getattr(nxt, k)[better]
         cost = np.where(better, c, cost)
         best.stats["repair_improved"] = best.stats.get("repair_improved", 0.0) + float(better.sum())
@@ -343,7 +346,7 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None) -> Ch
     need = (dem + ch_r).reshape(n_c, n_r)
     blocks = _blocks(stack, av_c, win_c, dis_r.reshape(n_c, n_r))
     f0 = None if warm is None else warm.flow.transpose(0, 2, 1).reshape(n_c, -1)
-    out, shed, flow, left = _solve_cells(stack, grid, blocks, need, st.fcap, f0)
+    out, shed, flow, left, price = _solve_cells(stack, grid, blocks, need, st.fcap, f0)
     gen = _gens(stack, out)
     timing["network_s"] = _time.perf_counter() - t0
     # 5. LNG
@@ -365,9 +368,9 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None) -> Ch
             win_c = scarce[:, hub_l, :].transpose(0, 2, 1).reshape(n_c, len(hub_l))
             cells = np.flatnonzero(win_c.any(axis=1))
             b1 = _blocks(stack, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-            o1, s1, f1, k1 = _solve_cells(stack, grid, b1, need[cells], st.fcap, flow[cells])
+            o1, s1, f1, k1, p1 = _solve_cells(stack, grid, b1, need[cells], st.fcap, flow[cells])
             gen[cells] = _gens(stack, o1)
-            out[cells], shed[cells], flow[cells] = o1, s1, f1
+            out[cells], shed[cells], flow[cells], price[cells] = o1, s1, f1, p1
             left += k1
             burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
             ok, send, inv = lng.cyclic_inventory(
@@ -385,9 +388,9 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None) -> Ch
             # every LNG group in a re-dispatched cell keeps at most its first-pass share
             lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
             b2 = _blocks(stack, lim, win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-            o2, s2, f2, k2 = _solve_cells(stack, grid, b2, need[cells], st.fcap, flow[cells])
+            o2, s2, f2, k2, p2 = _solve_cells(stack, grid, b2, need[cells], st.fcap, flow[cells])
             gen[cells] = _gens(stack, o2)
-            out[cells], shed[cells], flow[cells] = o2, s2, f2
+            out[cells], shed[cells], flow[cells], price[cells] = o2, s2, f2, p2
             left += k2
             burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
             ok, send, inv = lng.cyclic_inventory(
@@ -406,6 +409,7 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None) -> Ch
         soc=soc,
         flow=flow.reshape(n_s, n_t, -1).transpose(0, 2, 1),
         shed=shed.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
+        price=price.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
         send=send,
         inv=inv,
         stats=timing,

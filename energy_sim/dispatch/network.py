@@ -109,6 +109,37 @@ def _moves(flow: np.ndarray, fcap: np.ndarray, eta: np.ndarray):
     return rho, lim
 
 
+def prices(
+    cum: np.ndarray, cost: np.ndarray, x: np.ndarray, flow: np.ndarray, fcap, grid: Grid
+) -> np.ndarray:
+    """Marginal price of each region at a solution: the cheapest way to serve one more MW,
+
+        W_r = min(up_r, min_e W_q(e) / rho_e)
+
+    over moves e from a region q into r with residual capacity (Bellman-Ford, R-1 rounds);
+    VOLL where the cheapest way is to shed. ``cum`` (n, R, K) as in :func:`solve_cells`.
+    """
+    n, n_r, _ = cum.shape
+    cumt = np.ascontiguousarray(cum.transpose(2, 0, 1))
+    up_c, _, _, _ = _marginals(cumt, cost, x)
+    if len(grid.frm) == 0:
+        return up_c
+    fcap = np.broadcast_to(np.asarray(fcap, float), flow.shape)
+    rho, lim = _moves(flow, fcap, grid.eta[None, :])
+    ok = lim > EPS_MW
+    w = up_c.copy()
+    for _ in range(n_r - 1):
+        cand = np.where(ok, w[:, grid.mv_src] / rho, np.inf)  # reach dst from src
+        new = w.copy()
+        for m in range(cand.shape[1]):
+            d = grid.mv_dst[m]
+            new[:, d] = np.minimum(new[:, d], cand[:, m])
+        if np.array_equal(new, w):
+            break
+        w = new
+    return w
+
+
 def solve_cells(
     cum: np.ndarray,
     cost: np.ndarray,

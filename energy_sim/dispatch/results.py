@@ -122,7 +122,7 @@ def dispatch(
         )
     }
     hourly: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("gen", "ch", "dis", "soc", "flow", "shed", "send", "inv")
+        k: [] for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv")
     }
     stats: dict[str, float] = {}
     t_start = _time.perf_counter()
@@ -273,6 +273,11 @@ def _dataset(system, st, ann, hourly, n_samp, seed, elapsed, stats) -> xr.Datase
             flow_fwd_mw=(S + ("corridor", "time"), np.maximum(flow, 0.0), _a("MW", "a->b sent")),
             flow_rev_mw=(S + ("corridor", "time"), np.maximum(-flow, 0.0), _a("MW", "b->a sent")),
             shed_mw=(S + ("region", "time"), h["shed"], _a("MW", "unserved demand")),
+            price_usd_per_mwh=(
+                S + ("region", "time"),
+                h["price"],
+                _a("USD/MWh", "marginal cost of serving one more MW in the region"),
+            ),
             lng_send_out_mw_th=(S + ("hub", "time"), h["send"], _a("MW_th", "LNG send-out")),
             lng_inventory_mwh_th=(
                 S + ("hub", "time"),
