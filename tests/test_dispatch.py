@@ -47,7 +47,7 @@ def test_two_regions_losses_and_limit():
     np.testing.assert_allclose(one(r, "flow_fwd_mw"), [[50, 40]])
     np.testing.assert_allclose(one(r, "generation_mw"), [[100, 100], [35, 84]])
     assert one(r, "corridor_loss_mwh")[0] == pytest.approx(0.1 * 90)
-    # one more MW in a: a's coal is full, so b sends 0.9 MW less... at b's OCGT price * eta
+    # one more MW in a (coal full): a exports 1 MW less, b's OCGT makes up the 0.9 MW: 0.9 * 80
     np.testing.assert_allclose(one(r, "price_usd_per_mwh"), [[72, 72], [80, 80]])
     assert check_invariants(s, r) == []
 
