@@ -44,7 +44,8 @@ def from_solution(
     each family registered in the objective, so ``cost_usd.sum() == objective_usd``.
     """
     from energy_sim.model.generation import lng_hub_of_gen
-    from energy_sim.model.reserve import reserve_targets
+    from energy_sim.model.lng import LNG_SCALE
+    from energy_sim.model.reserve import peaks, reserve_targets
 
     d = m.es
     T, R = d.T, d.R
@@ -54,7 +55,7 @@ def from_solution(
     cap = val(d.vars["cap"])
     pcap = val(d.vars["pcap"])
     fcap = val(d.vars["fcap"])
-    tank = val(d.vars["tank"]) if "tank" in d.vars else np.zeros(H)
+    tank = val(d.vars["tank"]) * LNG_SCALE if "tank" in d.vars else np.zeros(H)
     gen = _scatter((G, T), d.index["p"], val(d.vars["p"]))
     if "storage" in d.index:
         ch, dis, soc = (
@@ -68,6 +69,7 @@ def from_solution(
         fwd = rev = np.zeros((L, T))
     if "hub" in d.index:
         send, inv = (_scatter((H, T), d.index["hub"], val(d.vars[k])) for k in ("send", "inv"))
+        inv = inv * LNG_SCALE
     else:
         send = inv = np.zeros((H, T))
     shed = val(d.vars["shed"]).reshape(R, T)
@@ -96,8 +98,7 @@ def from_solution(
         short_reg[d.index["short_region"][0]] = val(d.vars["short_region"])
     demand = d.arr("demand_mw")
     firm, firm_reg = _firm(system, cap, pcap, fcap)
-    peak = float(demand.sum(axis=0).max()) if demand.size else 0.0
-    peak_r = demand.max(axis=1) if demand.size else np.zeros(R)
+    peak, peak_r = peaks(system)
     hub_of = lng_hub_of_gen(d)
     burn_day = np.array(
         [
@@ -341,7 +342,12 @@ def kpis(results: xr.Dataset) -> dict[str, Any]:
         return float(_mean((r[name] * wdt).sum()))
 
     demand_mwh = annual("demand_mw")
-    peak = float(_mean(r["demand_mw"].sum("region")).max()) if "demand_mw" in r else float("nan")
+    if "peak_demand_mw" in r:
+        peak = float(_mean(r["peak_demand_mw"]))
+    elif "demand_mw" in r:
+        peak = float(_mean(r["demand_mw"].sum("region")).max())
+    else:
+        peak = float("nan")
     if "cost_usd" in r:
         total_cost = float(_mean(r["cost_usd"]).sum())
     else:
@@ -563,7 +569,11 @@ def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6)
             e = np.stack(
                 [np.bincount(month, weights=wdt * gen[k, g], minlength=13) for k in range(ns)]
             )
-            lim = np.nan_to_num(cf[g], nan=np.inf)[None, :] * hours_m[None, 1:] * cap[:, g, None]
+            lim = (
+                np.nan_to_num(cf[g], nan=np.inf, posinf=np.inf)[None, :]
+                * hours_m[None, 1:]
+                * cap[:, g, None]
+            )
             if worst(e[:, 1:] - lim) > tol * max(
                 1.0, float(np.nanmax(np.where(np.isfinite(lim), lim, 0), initial=0))
             ):
@@ -627,7 +637,7 @@ def _check_lng(sy, results, gen, cap, dt, wdt, prev, tol) -> list[str]:
         or float((-inv).max(initial=0)) > tol * scale
     ):
         errs.append("LNG inventory outside [0, tank]")
-    regas = np.nan_to_num(np.asarray(sy["regas_mw_th"].values, float), nan=np.inf)
+    regas = np.nan_to_num(np.asarray(sy["regas_mw_th"].values, float), nan=np.inf, posinf=np.inf)
     av = np.asarray(sy["lng_availability"].values, float)
     lim = regas[:, None] * av
     if float((send - lim[None]).max(initial=0)) > tol * max(1.0, float(send.max(initial=0))):
@@ -642,7 +652,9 @@ def _check_lng(sy, results, gen, cap, dt, wdt, prev, tol) -> list[str]:
             errs.append(
                 f"LNG strategic reserve violated by {float(gap.max()):.3g} MWh_th outside a disruption"
             )
-    contract = np.nan_to_num(np.asarray(sy["contract_mwh_th"].values, float), nan=np.inf)
+    contract = np.nan_to_num(
+        np.asarray(sy["contract_mwh_th"].values, float), nan=np.inf, posinf=np.inf
+    )
     used = send @ wdt
     if float((used - contract[None]).max(initial=0)) > tol * max(1.0, float(used.max(initial=0))):
         errs.append("LNG annual contract exceeded")
@@ -655,7 +667,9 @@ def _check_reserve(sy, results, tol) -> list[str]:
     fcap = _arr(results, "corridor_capacity_mw", "corridor")
     if cap is None or pcap is None or fcap is None:
         return []
-    demand = np.asarray(sy["demand_mw"].values, float)
+    from energy_sim.model.reserve import peaks
+
+    peak, peak_r = peaks(sy)
     margin = float(sy.attrs.get("reserve_margin", np.nan))
     short = _arr(results, "reserve_shortfall_mw")
     short_r = _arr(results, "reserve_shortfall_region_mw", "region")
@@ -663,7 +677,7 @@ def _check_reserve(sy, results, tol) -> list[str]:
     for k in range(cap.shape[0]):
         firm, reg = _firm(sy, cap[k], pcap[k], fcap[k])
         if np.isfinite(margin):
-            need = (1 + margin) * float(demand.sum(axis=0).max())
+            need = (1 + margin) * peak
             got = firm + (
                 float(short.reshape(-1)[min(k, short.size - 1)]) if short is not None else 0.0
             )
@@ -672,7 +686,7 @@ def _check_reserve(sy, results, tol) -> list[str]:
                     f"system reserve margin: firm {firm:.1f} MW + shortfall below target {need:.1f} MW"
                 )
         mr = np.asarray(sy["reserve_margin_region"].values, float)
-        need_r = (1 + mr) * demand.max(axis=1)
+        need_r = (1 + mr) * peak_r
         sr = short_r[min(k, short_r.shape[0] - 1)] if short_r is not None else 0.0
         bad = np.isfinite(need_r) & (
             reg + sr < need_r - tol * np.maximum(1.0, np.nan_to_num(need_r))

@@ -404,3 +404,15 @@ def synthetic_system(
         reserve_margin=0.15,
         scenario="synthetic",
     )
+
+
+def solve_checked(system: xr.Dataset, **kw: Any) -> xr.Dataset:
+    """Plan ``system`` with the LP, assert an optimal status and no invariant violation."""
+    from energy_sim.results import check_invariants
+    from energy_sim.solve import plan
+
+    res = plan(system, **kw)
+    assert res.attrs["status"] == "optimal", res.attrs["status"]
+    errs = check_invariants(system, res)
+    assert errs == [], errs
+    return res

@@ -21,7 +21,7 @@ from energy_sim.model._linear import Terms, add_var, fix
 def add_capacity(m: pyo.ConcreteModel, d: LPData) -> None:
     """Add ``cap[g]`` with its cost and firm-capacity terms."""
     cap0 = d.arr("cap0_mw")
-    capmax = np.maximum(np.nan_to_num(d.arr("capmax_mw"), nan=np.inf), cap0)
+    capmax = np.maximum(np.nan_to_num(d.arr("capmax_mw"), nan=np.inf, posinf=np.inf), cap0)
     cap = add_var(m, "cap", len(cap0), lb=cap0, ub=capmax, doc="installed capacity, MW")
     fixed_val = d.fixed_values("capacity_mw", "gen")
     if fixed_val is None:

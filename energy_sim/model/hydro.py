@@ -4,6 +4,8 @@ For every reservoir group g and month m that has steps::
 
     sum_{t in m} w[t]*dt[t]*p[g,t] <= cf_month[g,m] * H_m * cap[g]
 
+(stated divided by ``H_m`` so that its coefficients are O(1): a monthly capacity factor)
+
 with ``H_m = sum_{t in m} w[t]*dt[t]`` the hours the steps of month m stand for (the calendar
 hours of the month for a chronological year; for representative days, the hours the days
 assigned to m represent, so that the budget scales with what the model sees).
@@ -33,8 +35,8 @@ def add_hydro(m: pyo.ConcreteModel, d: LPData) -> None:
     used = np.unique(rows)
     ug, um = used // 13, used % 13
     terms = [
-        Terms.of(rows, p[k], d.wdt[t[k]]),
-        Terms.of(used, d.vars["cap"][ug], -cf[ug, um - 1] * hours_m[um]),
+        Terms.of(rows, p[k], d.wdt[t[k]] / hours_m[month[t[k]]]),
+        Terms.of(used, d.vars["cap"][ug], -cf[ug, um - 1]),
     ]
     con, ids = add_rows(
         m,
@@ -42,6 +44,6 @@ def add_hydro(m: pyo.ConcreteModel, d: LPData) -> None:
         terms,
         len(is_res) * 13,
         ub=0.0,
-        doc="sum_{t in m} w*dt*p[g,t] - cf_month[g,m]*H_m*cap[g] <= 0",
+        doc="sum_{t in m} w*dt*p[g,t]/H_m - cf_month[g,m]*cap[g] <= 0",
     )
     d.constraints["hydro_energy"] = (con, ids)

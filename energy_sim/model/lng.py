@@ -11,6 +11,10 @@ annual contract and tank expansion.
 
 Cyclic within each period. Cost ``ann(capex_tank)*(tank - tank0)``. With ``allow_new_tanks``
 false, ``tank`` is fixed at ``tank0``.
+
+Scaling: inside the LP ``inv`` and ``tank`` are in GWh_th (``LNG_SCALE`` MWh_th per unit) and the
+inventory, reserve and contract rows are stated in GWh_th, so that tank sizes of ~1e7 MWh_th do
+not become 1e7 bounds next to a 1e-7 feasibility tolerance. Results are in MWh_th.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from energy_sim.model import LPData
 from energy_sim.model._linear import Terms, add_rows, add_var, fix
 from energy_sim.model.generation import lng_hub_of_gen
 
+#: MWh_th per model unit of ``inv`` and ``tank`` (GWh_th).
+LNG_SCALE = 1e3
+
 
 def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
     """Add ``tank``, ``send``, ``inv`` and the hub rows."""
@@ -29,50 +36,52 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
     if H == 0:
         return
     tank0 = d.arr("tank0_mwh_th")
-    tankmax = np.maximum(np.nan_to_num(d.arr("tankmax_mwh_th"), nan=np.inf), tank0)
+    tankmax = np.maximum(np.nan_to_num(d.arr("tankmax_mwh_th"), nan=np.inf, posinf=np.inf), tank0)
     if not bool(d.system.attrs.get("allow_new_tanks", True)):
         tankmax = tank0.copy()
-    tank = add_var(m, "tank", H, lb=tank0, ub=tankmax, doc="LNG tank, MWh_th")
+    tank0, tankmax = tank0 / LNG_SCALE, tankmax / LNG_SCALE
+    tank = add_var(m, "tank", H, lb=tank0, ub=tankmax, doc="LNG tank, GWh_th")
     fixed_val = d.fixed_values("tank_mwh_th", "hub")
     if fixed_val is None:
         is_fixed = tankmax <= tank0
         fixed_val = tank0
     else:
         is_fixed = np.ones(H, dtype=bool)
+        fixed_val = fixed_val / LNG_SCALE
         for v in tank.tolist():
             v.setlb(None)
             v.setub(None)
     fix(tank[is_fixed], fixed_val[is_fixed])
     d.vars["tank"] = tank
-    ann = d.arr("tank_ann_capex_usd_per_mwh_th")
+    ann = d.arr("tank_ann_capex_usd_per_mwh_th") * LNG_SCALE
     d.add_cost("tank_capex", Terms.of(0, tank, ann), constant=-float(ann @ tank0))
 
     n_ = np.repeat(np.arange(H), T)
     t = np.tile(np.arange(T), H)
     k = np.arange(H * T)
-    regas = np.nan_to_num(d.arr("regas_mw_th"), nan=np.inf)
+    regas = np.nan_to_num(d.arr("regas_mw_th"), nan=np.inf, posinf=np.inf)
     lng_av = np.clip(np.nan_to_num(d.arr("lng_availability"), nan=1.0), 0.0, 1.0)
     send = add_var(m, "send", H * T, ub=(regas[:, None] * lng_av).ravel(), doc="send-out, MW_th")
     inv_ub = np.where(is_fixed[n_], fixed_val[n_], np.inf)
-    inv = add_var(m, "inv", H * T, ub=inv_ub, doc="LNG inventory, MWh_th (end of step)")
+    inv = add_var(m, "inv", H * T, ub=inv_ub, doc="LNG inventory, GWh_th (end of step)")
     d.vars.update(send=send, inv=inv)
     d.index["hub"] = (n_, t)
 
     kprev = (k - t) + d.prev[t]
-    burn = [Terms.of(x.row, x.var, x.coef * d.dt[x.row % T]) for x in d.lng_burn]
+    burn = [Terms.of(x.row, x.var, x.coef * d.dt[x.row % T] / LNG_SCALE) for x in d.lng_burn]
     con, ids = add_rows(
         m,
         "lng_inventory",
         [
             Terms.of(k, inv, 1.0),
             Terms.of(k, inv[kprev], -1.0),
-            Terms.of(k, send, -d.dt[t]),
+            Terms.of(k, send, -d.dt[t] / LNG_SCALE),
             *burn,
         ],
         H * T,
         lb=0.0,
         ub=0.0,
-        doc="inv[t] - inv[prev] - dt*send + dt*sum p/eff = 0",
+        doc="inv[t] - inv[prev] - dt*send + dt*sum p/eff = 0 (GWh_th)",
     )
     d.constraints["lng_inventory"] = (con, ids)
 
@@ -104,7 +113,7 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
             gs = g_fed[hub_of[g_fed] == hn]
             rows_c.append(np.repeat(kk, len(gs)))
             vars_c.append(np.tile(d.vars["cap"][gs], len(kk)))
-            coef_c.append(np.tile(-days[hn] * 24.0 / eff[gs], len(kk)))
+            coef_c.append(np.tile(-days[hn] * 24.0 / LNG_SCALE / eff[gs], len(kk)))
         con, ids = add_rows(
             m,
             "lng_strategic_reserve",
@@ -118,16 +127,16 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
         )
         d.constraints["lng_strategic_reserve"] = (con, ids)
 
-    contract = np.nan_to_num(d.arr("contract_mwh_th"), nan=np.inf)
+    contract = np.nan_to_num(d.arr("contract_mwh_th"), nan=np.inf, posinf=np.inf)
     lim = np.flatnonzero(np.isfinite(contract))
     if len(lim):
         sel = np.isin(n_, lim)
         con, ids = add_rows(
             m,
             "lng_contract",
-            [Terms.of(n_[sel], send[sel], d.wdt[t[sel]])],
+            [Terms.of(n_[sel], send[sel], d.wdt[t[sel]] / LNG_SCALE)],
             H,
-            ub=contract,
+            ub=contract / LNG_SCALE,
             doc="sum_t w*dt*send[n,t] <= contract[n]",
         )
         d.constraints["lng_contract"] = (con, ids)

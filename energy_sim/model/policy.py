@@ -54,14 +54,14 @@ def _build_ranges(m: pyo.ConcreteModel, d: LPData) -> None:
     sysd = d.system
     techs = [str(k) for k in sysd["tech"].values]
     lo = np.nan_to_num(d.arr("build_min_mw"), nan=0.0)
-    hi = np.nan_to_num(d.arr("build_max_mw"), nan=np.inf)
+    hi = np.nan_to_num(d.arr("build_max_mw"), nan=np.inf, posinf=np.inf)
     gen_tech = np.array([str(x) for x in sysd["gen_tech"].values])
     sto_tech = np.array([str(x) for x in sysd["storage_tech"].values])
     cap0 = np.concatenate([d.arr("cap0_mw"), d.arr("pcap0_mw")])
     capmax = np.concatenate(
         [
-            np.nan_to_num(d.arr("capmax_mw"), nan=np.inf),
-            np.nan_to_num(d.arr("pcapmax_mw"), nan=np.inf),
+            np.nan_to_num(d.arr("capmax_mw"), nan=np.inf, posinf=np.inf),
+            np.nan_to_num(d.arr("pcapmax_mw"), nan=np.inf, posinf=np.inf),
         ]
     )
     capmax = np.maximum(capmax, cap0)

@@ -3,7 +3,7 @@
 System form (always)::
 
     sum_g credit_g*cap[g] + sum_s credit_s*pcap[s] + short >= (1 + margin)*peak,
-    peak = max_t sum_r demand[r,t]   (coincident)
+    peak = max_t sum_r demand[r,t]   (coincident; of the hourly year, ``peak_demand_mw``)
 
 Regional form, for each region with a target (``reserve_margin_region`` not NaN)::
 
@@ -17,19 +17,33 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
+import xarray as xr
 
 from energy_sim.model import LPData
 from energy_sim.model._linear import Terms, add_rows, add_var
 
 
+def peaks(system: xr.Dataset) -> tuple[float, np.ndarray]:
+    """Coincident and regional peak demand, MW.
+
+    The System's ``peak_demand_mw`` / ``peak_demand_region_mw`` (of the *hourly* year, before
+    aggregation) when present, else the maximum over the model's steps.
+    """
+    demand = np.nan_to_num(np.asarray(system["demand_mw"].values, float), nan=0.0)
+    if "peak_demand_mw" in system and "peak_demand_region_mw" in system:
+        return float(system["peak_demand_mw"]), np.asarray(
+            system["peak_demand_region_mw"].values, float
+        )
+    if demand.size == 0:
+        return 0.0, np.zeros(demand.shape[0])
+    return float(demand.sum(axis=0).max()), demand.max(axis=1)
+
+
 def reserve_targets(d: LPData) -> tuple[float, np.ndarray]:
     """Firm capacity required: system ``(1+margin)*peak`` and per region (NaN = no target)."""
-    demand = np.nan_to_num(d.arr("demand_mw"), nan=0.0)
     margin = float(d.system.attrs.get("reserve_margin", 0.0))
-    system = (1.0 + margin) * float(demand.sum(axis=0).max()) if demand.size else 0.0
-    mr = d.arr("reserve_margin_region")
-    regional = (1.0 + mr) * demand.max(axis=1) if demand.size else mr
-    return system, regional
+    peak, peak_r = peaks(d.system)
+    return (1.0 + margin) * peak, (1.0 + d.arr("reserve_margin_region")) * peak_r
 
 
 def add_reserve(m: pyo.ConcreteModel, d: LPData) -> None:

@@ -3,7 +3,11 @@
 ::
 
     soc[s,t] = soc[s,prev(t)]*(1-loss_s)^dt[t] + dt[t]*(eff_c*ch[s,t] - dis[s,t]/eff_d)
-    soc[s,t] <= dur_s*pcap[s];   ch[s,t], dis[s,t] <= pcap[s];   pcap[s] in [pcap0, pcapmax]
+    soc[s,t] <= dur_s*pcap[s];   ch[s,t] + dis[s,t] <= pcap[s];   pcap[s] in [pcap0, pcapmax]
+
+``ch + dis <= pcap`` is one row instead of MODEL.md's two (``ch, dis <= pcap``): it implies them,
+and charging and discharging at once only burns energy, which is never worth anything here
+(generation can always be curtailed at no cost), so the optimum is the same with fewer rows.
 
 ``prev(t)`` wraps within each ``period`` so the state of charge is cyclic over the year (over each
 representative period). Where ``pcap`` is fixed the limits are variable bounds. Registers
@@ -24,7 +28,7 @@ def add_storage(m: pyo.ConcreteModel, d: LPData) -> None:
     """Add ``pcap``, ``ch``, ``dis``, ``soc`` and their rows."""
     S, T = d.system.sizes["storage"], d.T
     pcap0 = d.arr("pcap0_mw")
-    pcapmax = np.maximum(np.nan_to_num(d.arr("pcapmax_mw"), nan=np.inf), pcap0)
+    pcapmax = np.maximum(np.nan_to_num(d.arr("pcapmax_mw"), nan=np.inf, posinf=np.inf), pcap0)
     pcap = add_var(m, "pcap", S, lb=pcap0, ub=pcapmax, doc="storage power, MW")
     fixed_val = d.fixed_values("storage_power_mw", "storage")
     if fixed_val is None:
@@ -87,16 +91,15 @@ def add_storage(m: pyo.ConcreteModel, d: LPData) -> None:
     if len(free):
         r = np.arange(len(free))
         ps = pcap[s[free]]
-        for name, var, coef in (("charge_limit", ch, 1.0), ("discharge_limit", dis, 1.0)):
-            con, ids = add_rows(
-                m,
-                name,
-                [Terms.of(r, var[free], 1.0), Terms.of(r, ps, -coef)],
-                len(free),
-                ub=0.0,
-                doc=f"{name}: x[s,t] - pcap[s] <= 0",
-            )
-            d.constraints[name] = (con, free[ids])
+        con, ids = add_rows(
+            m,
+            "power_limit",
+            [Terms.of(r, ch[free], 1.0), Terms.of(r, dis[free], 1.0), Terms.of(r, ps, -1.0)],
+            len(free),
+            ub=0.0,
+            doc="ch[s,t] + dis[s,t] - pcap[s] <= 0",
+        )
+        d.constraints["power_limit"] = (con, free[ids])
         con, ids = add_rows(
             m,
             "soc_limit",
