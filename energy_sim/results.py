@@ -696,3 +696,38 @@ def _check_reserve(sy, results, tol) -> list[str]:
                 f"regional reserve margin below target in {', '.join(map(str, sy['region'].values[bad]))}"
             )
     return sorted(set(errs))
+
+
+def shortfall_report(results: xr.Dataset, tol_mw: float = 1e-3) -> list[str]:
+    """Where, when and how much load is shed and reserve is short (one line each; [] if none).
+
+    A ``sample`` dim is averaged. Shed below ``tol_mw`` MW (solver noise) is ignored.
+    """
+    r = results
+    lines: list[str] = []
+    if "shed_mw" in r:
+        shed = _mean(r["shed_mw"]).transpose("region", "time")
+        wdt = (r["weight"] * r["dt_h"]).values if "weight" in r else np.ones(r.sizes["time"])
+        stamps = r["timestamp"].values if "timestamp" in r.coords else r["time"].values
+        for i, reg in enumerate(r["region"].values):
+            x = shed.values[i]
+            hit = np.flatnonzero(x > tol_mw)
+            if len(hit):
+                lines.append(
+                    f"unserved energy in {reg}: {float(x @ wdt):,.1f} MWh/yr over {len(hit)} steps "
+                    f"(peak {float(x.max()):,.1f} MW at {stamps[hit[np.argmax(x[hit])]]}; "
+                    f"first {stamps[hit[0]]}, last {stamps[hit[-1]]})"
+                )
+    if "reserve_shortfall_mw" in r:
+        short = float(_mean(r["reserve_shortfall_mw"]))
+        if short > tol_mw:
+            lines.append(f"system reserve margin short by {short:,.1f} MW of firm capacity")
+    if "reserve_shortfall_region_mw" in r:
+        for reg, v in zip(
+            r["region"].values, _mean(r["reserve_shortfall_region_mw"]).values, strict=True
+        ):
+            if float(v) > tol_mw:
+                lines.append(
+                    f"reserve margin in {reg} short by {float(v):,.1f} MW of firm capacity"
+                )
+    return lines

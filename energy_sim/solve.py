@@ -10,6 +10,8 @@ solve are timed separately and stored in the Results attrs (``build_s``, ``hando
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,34 @@ STATUS = {
     highspy.HighsModelStatus.kInterrupt: "interrupted",
     highspy.HighsModelStatus.kMemoryLimit: "memory_limit",
 }
+
+
+def new_highs(verbose: bool = False) -> highspy.Highs:
+    """A ``highspy.Highs`` instance; its start-up banner goes to the log only when ``verbose``.
+
+    HiGHS prints its banner from C++ straight to file descriptor 1, so it is silenced by
+    pointing that descriptor at /dev/null while the instance is created.
+    """
+    if verbose:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        try:
+            saved = os.dup(1)
+        except OSError:  # no real stdout (embedded interpreter)
+            saved = None
+        if saved is None:
+            h = highspy.Highs()
+        else:
+            try:
+                with open(os.devnull, "w") as null:
+                    os.dup2(null.fileno(), 1)
+                    h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+    h.setOptionValue("output_flag", bool(verbose))
+    return h
 
 
 @dataclass
@@ -173,8 +203,7 @@ def solve_model(
         Show HiGHS's log.
     """
     t0 = time.perf_counter()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(progress))
+    h = new_highs(progress)
     col_of, row_of, info = to_highs(m, h)
     handoff_s = time.perf_counter() - t0
     if export_lp is not None:
@@ -264,10 +293,12 @@ def plan(
     -------
     xarray.Dataset
         Results with ``attrs['status']`` (``optimal`` or why not), ``build_s``, ``handoff_s``,
-        ``solve_s``. A non-optimal status is never silently used: check ``attrs['status']``.
+        ``solve_s``. An "optimal" answer that fails :func:`energy_sim.results.check_invariants`
+        gets status ``invariant_violation`` (and ``attrs['invariant_errors']``). A non-optimal
+        status is never silently used: check ``attrs['status']``.
     """
     from energy_sim.model import build_model
-    from energy_sim.results import from_solution
+    from energy_sim.results import check_invariants, from_solution
 
     method, limit, options = solver_settings(system)
     t0 = time.perf_counter()
@@ -277,7 +308,13 @@ def plan(
         m, method=method, time_limit_s=limit, options=options, export_lp=export_lp,
         progress=progress,
     )  # fmt: skip
-    return from_solution(system, m, sol, build_s=build_s)
+    results = from_solution(system, m, sol, build_s=build_s)
+    if sol.status == "optimal":
+        errors = check_invariants(system, results)
+        if errors:
+            results.attrs["status"] = "invariant_violation"
+            results.attrs["invariant_errors"] = "; ".join(errors)
+    return results
 
 
 __all__ = [
