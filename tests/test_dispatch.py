@@ -254,3 +254,28 @@ def test_cli_dispatch_writes_and_summarises(tmp_path):
         assert ds.attrs["kind"] == "dispatch"
         assert ds.sizes["time"] == 8760
         assert float(ds["generation_mwh"].sum()) > 0
+
+
+def test_resampled_steps_keep_every_limit():
+    """Chronological 3-hour steps (dt=3): budgets, storage and LNG use w*dt and dt."""
+    steps = 8 * 14
+    t = np.arange(steps)
+    load = 800 + 300 * np.sin((t % 8) / 8 * 2 * np.pi)
+    s = tiny_system(
+        regions=["a", "b"],
+        gens=[
+            gen("a", "hydro_reservoir", cap0=300, cf_month=0.4),
+            gen("a", "coal", cap0=500, mc=35),
+            gen("b", "ccgt_lng", cap0=600, mc=80, eff=0.55, hub="h"),
+            gen("b", "oil", cap0=100, mc=180),
+        ],
+        storage=[store("b", "battery_4h", pcap0=100, dur=4, eff_c=0.95, eff_d=0.95)],
+        corridors=[corridor("a", "b", fcap0=250, eta=0.97)],
+        hubs=[hub("h", "b", regas=900, tank0=9000, reserve_days=0.2)],
+        demand=np.vstack([0.5 * load, load]),
+        dt=3.0,
+        weight=1.0,
+    )
+    r = dispatch(s)
+    assert check_invariants(s, r) == []
+    assert r["generation_mwh"].isel(sample=0).sum() > 0

@@ -196,8 +196,12 @@ def _reserve(system: xr.Dataset, st) -> dict:
         + np.bincount(st.frm, icredit * st.fcap, n_r)
         + np.bincount(st.to, icredit * st.fcap, n_r)
     )
-    peak = float(st.demand.sum(axis=0).max(initial=0.0))
-    peak_r = st.demand.max(axis=1, initial=0.0)
+    if "peak_demand_mw" in system and "peak_demand_region_mw" in system:  # the hourly peaks
+        peak = float(system["peak_demand_mw"])
+        peak_r = np.asarray(system["peak_demand_region_mw"].values, float)
+    else:
+        peak = float(st.demand.sum(axis=0).max(initial=0.0))
+        peak_r = st.demand.max(axis=1, initial=0.0)
     margin = float(system.attrs.get("reserve_margin", np.nan))
     need = (1.0 + margin) * peak if np.isfinite(margin) else np.nan
     need_r = (1.0 + np.asarray(system["reserve_margin_region"].values, float)) * peak_r
