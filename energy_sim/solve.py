@@ -258,10 +258,8 @@ def _export(h: highspy.Highs, info: Any, path: Path) -> None:
     names = [v.name.replace("[", "(").replace("]", ")") for v in info.columns]
     for j, name in enumerate(names):
         h.passColName(j, name)
-    for i, (con, s) in enumerate(info.rows):
-        h.passRowName(
-            i, con.name.replace("[", "(").replace("]", ")") + ("" if s == 0 else f"_{s:+d}")
-        )
+    for i, (con, _sense) in enumerate(info.rows):  # mixed form: one row per constraint
+        h.passRowName(i, con.name.replace("[", "(").replace("]", ")"))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
     h.writeModel(str(tmp))

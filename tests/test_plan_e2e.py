@@ -1,0 +1,57 @@
+"""The bundled 2030 scenario planned end to end through ``energy-sim run`` at a coarse
+resolution, and the run command's exits on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from energy_sim.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "pdp8_2030.yaml"
+
+
+@pytest.mark.slow
+def test_pdp8_2030_plan_end_to_end(tmp_path):
+    """12 representative days: optimal, reserve margin >= 15%, no shed, invariants hold."""
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["run", str(SCENARIO), "--resolution", "12d", "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    k = json.loads((out / "kpis.json").read_text())
+    assert k["status"] == "optimal"
+    assert k["reserve_margin"] >= 0.15 - 1e-6
+    assert k["unserved_energy_mwh"] == pytest.approx(0.0, abs=1e-3)
+    assert k["reserve_shortfall_mw"] == pytest.approx(0.0, abs=1e-3)
+    assert 0.0 < k["clean_share"] < 1.0
+    assert k["total_cost_usd"] > 0
+    res = xr.load_dataset(out / "results.nc")
+    assert res.attrs["status"] == "optimal"
+    assert float(res["shed_mw"].max()) < 1e-3
+    assert sorted(p.name for p in out.iterdir()) == ["kpis.json", "results.nc"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--resolution", "7x"], "resolution"),
+        (["--export-lp", "model.txt", "--resolution", "nonsense"], "resolution"),
+    ],
+)
+def test_run_bad_input_exits_2_and_writes_nothing(tmp_path, args, needle):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(SCENARIO), "--out", str(out), *args])
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert not out.exists()
+
+
+def test_run_missing_scenario_exits_2(tmp_path):
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
