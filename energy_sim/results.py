@@ -243,6 +243,7 @@ def from_solution(
             "hub": sysv["hub"].values,
             "time": sysv["time"].values,
             "cost_component": list(cost),
+            "tech": sysv["tech"].values,
         },
     )
     if "timestamp" in sysv.coords:
@@ -269,6 +270,9 @@ def from_solution(
         n_constraints=int(sol.n_rows),
         n_nonzeros=int(sol.n_nz),
         notes="; ".join(d.notes),
+        reserve_margin=float(sysv.attrs.get("reserve_margin", np.nan)),
+        clean_share_min=float(sysv.attrs.get("clean_share_min", np.nan)),
+        co2_cap_t=float(sysv.attrs.get("co2_cap_t", np.nan)),
     )
     return ds
 
