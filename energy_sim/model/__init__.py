@@ -16,7 +16,8 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from energy_sim.model._linear import Terms, prev_step
+from energy_sim.invariants import prev_step
+from energy_sim.model._linear import Terms
 
 COST_COMPONENTS = (
     "generation_capex",

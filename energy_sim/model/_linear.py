@@ -121,17 +121,3 @@ def linear_sum(var: np.ndarray, coef: np.ndarray) -> LinearExpression:
         linear_coefs=np.asarray(coef, float)[keep].tolist(),
         linear_vars=var[keep].tolist(),
     )
-
-
-def prev_step(period: np.ndarray) -> np.ndarray:
-    """Index of the previous step within the same cyclic period.
-
-    The first step of each period wraps to the last step of that period, so that storage and
-    LNG inventories are cyclic per period: ``x[t] = f(x[prev[t]])``.
-    """
-    period = np.asarray(period)
-    prev = np.arange(len(period)) - 1
-    for p in np.unique(period):
-        idx = np.flatnonzero(period == p)
-        prev[idx] = np.roll(idx, 1)
-    return prev

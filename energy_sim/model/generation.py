@@ -13,34 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
+from energy_sim.invariants import hub_of_gen
 from energy_sim.model import LPData
 from energy_sim.model._linear import Terms, add_rows, add_var
 
 #: Availability below this is treated as zero (dawn/dusk solar slivers): it keeps the matrix
 #: coefficients within [1e-3, 1e3] and changes annual energy by far less than 0.01%.
 AVAIL_MIN = 1e-3
-
-
-def lng_hub_of_gen(d: LPData) -> np.ndarray:
-    """Hub index feeding each generator group (-1 if none).
-
-    A group burns from the hub named in ``gen_hub``; an LNG group with no hub name burns from
-    the hub of its region, if there is one.
-    """
-    sysd = d.system
-    hubs = [str(h) for h in sysd["hub"].values]
-    hub_region = [str(r) for r in sysd["hub_region"].values] if hubs else []
-    out = np.full(sysd.sizes["gen"], -1, dtype=np.int64)
-    gen_hub = sysd["gen_hub"].values if "gen_hub" in sysd.coords else [""] * len(out)
-    is_lng = np.asarray(sysd["is_lng"].values, dtype=bool)
-    regions = [str(r) for r in sysd["gen_region"].values]
-    for i, (h, lng, r) in enumerate(zip(gen_hub, is_lng, regions, strict=True)):
-        h = "" if h is None else str(h)
-        if h and h in hubs:
-            out[i] = hubs.index(h)
-        elif lng and r in hub_region:
-            out[i] = hub_region.index(r)
-    return out
 
 
 def add_generation(m: pyo.ConcreteModel, d: LPData) -> None:
@@ -78,7 +57,7 @@ def add_generation(m: pyo.ConcreteModel, d: LPData) -> None:
     mc = d.arr("marginal_cost_usd_per_mwh")
     d.add_cost("operating", Terms.of(0, p, d.wdt[t] * mc[g]))
 
-    hub = lng_hub_of_gen(d)
+    hub = hub_of_gen(d.system)
     eff = d.arr("efficiency")
     burn = hub[g] >= 0
     if burn.any():

@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
+from energy_sim.invariants import hub_of_gen
 from energy_sim.model import LPData
 from energy_sim.model._linear import Terms, add_rows, add_var, fix
-from energy_sim.model.generation import lng_hub_of_gen
 
 #: MWh_th per model unit of ``inv`` and ``tank`` (GWh_th).
 LNG_SCALE = 1e3
@@ -99,7 +99,7 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
         d.constraints["lng_tank_limit"] = (con, free[ids])
 
     # strategic reserve outside disruption windows
-    hub_of = lng_hub_of_gen(d)
+    hub_of = hub_of_gen(d.system)
     g_fed = np.flatnonzero(hub_of >= 0)
     days = np.nan_to_num(d.arr("reserve_days"), nan=0.0)
     need = np.flatnonzero((days[n_] > 0) & (lng_av.ravel() >= 1.0))

@@ -17,26 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
-import xarray as xr
 
+from energy_sim.invariants import peaks
 from energy_sim.model import LPData
 from energy_sim.model._linear import Terms, add_rows, add_var
-
-
-def peaks(system: xr.Dataset) -> tuple[float, np.ndarray]:
-    """Coincident and regional peak demand, MW.
-
-    The System's ``peak_demand_mw`` / ``peak_demand_region_mw`` (of the *hourly* year, before
-    aggregation) when present, else the maximum over the model's steps.
-    """
-    demand = np.nan_to_num(np.asarray(system["demand_mw"].values, float), nan=0.0)
-    if "peak_demand_mw" in system and "peak_demand_region_mw" in system:
-        return float(system["peak_demand_mw"]), np.asarray(
-            system["peak_demand_region_mw"].values, float
-        )
-    if demand.size == 0:
-        return 0.0, np.zeros(demand.shape[0])
-    return float(demand.sum(axis=0).max()), demand.max(axis=1)
 
 
 def reserve_targets(d: LPData) -> tuple[float, np.ndarray]:

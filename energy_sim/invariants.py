@@ -1,0 +1,301 @@
+"""Physical invariants of a solution, and the System helpers they share with the LP.
+
+No Pyomo here: the numpy dispatch core's Results are checked with the same code as the LP's.
+:func:`check_invariants` returns one message per violated family (an empty list means every
+limit holds); ``energy_sim.results`` re-exports it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+
+def prev_step(period: np.ndarray) -> np.ndarray:
+    """Index of the previous step within the same cyclic period.
+
+    The first step of each period wraps to the last step of that period, so that storage and
+    LNG inventories are cyclic per period: ``x[t] = f(x[prev[t]])``.
+    """
+    period = np.asarray(period)
+    prev = np.arange(len(period)) - 1
+    for p in np.unique(period):
+        idx = np.flatnonzero(period == p)
+        prev[idx] = np.roll(idx, 1)
+    return prev
+
+
+def hub_of_gen(system: xr.Dataset) -> np.ndarray:
+    """Hub index feeding each generator group (-1 if none).
+
+    A group burns from the hub named in ``gen_hub``; an LNG group with no hub name burns from
+    the hub of its region, if there is one.
+    """
+    sysd = system
+    hubs = [str(h) for h in sysd["hub"].values]
+    hub_region = [str(r) for r in sysd["hub_region"].values] if hubs else []
+    out = np.full(sysd.sizes["gen"], -1, dtype=np.int64)
+    gen_hub = sysd["gen_hub"].values if "gen_hub" in sysd.coords else [""] * len(out)
+    is_lng = np.asarray(sysd["is_lng"].values, dtype=bool)
+    regions = [str(r) for r in sysd["gen_region"].values]
+    for i, (h, lng, r) in enumerate(zip(gen_hub, is_lng, regions, strict=True)):
+        h = "" if h is None else str(h)
+        if h and h in hubs:
+            out[i] = hubs.index(h)
+        elif lng and r in hub_region:
+            out[i] = hub_region.index(r)
+    return out
+
+
+def peaks(system: xr.Dataset) -> tuple[float, np.ndarray]:
+    """Coincident and regional peak demand, MW.
+
+    The System's ``peak_demand_mw`` / ``peak_demand_region_mw`` (of the *hourly* year, before
+    aggregation) when present, else the maximum over the model's steps.
+    """
+    demand = np.nan_to_num(np.asarray(system["demand_mw"].values, float), nan=0.0)
+    if "peak_demand_mw" in system and "peak_demand_region_mw" in system:
+        return float(system["peak_demand_mw"]), np.asarray(
+            system["peak_demand_region_mw"].values, float
+        )
+    if demand.size == 0:
+        return 0.0, np.zeros(demand.shape[0])
+    return float(demand.sum(axis=0).max()), demand.max(axis=1)
+
+
+def firm_capacity(system: xr.Dataset, cap, pcap, fcap) -> tuple[float, np.ndarray]:
+    """Firm capacity, system and by region (the latter with corridor import credit)."""
+    regions = [str(r) for r in system["region"].values]
+    ri = {r: i for i, r in enumerate(regions)}
+    credit = np.asarray(system["capacity_credit"].values, float)
+    scredit = np.asarray(system["storage_capacity_credit"].values, float)
+    icredit = np.asarray(system["import_credit"].values, float)
+    g_r = np.array([ri[str(r)] for r in system["gen_region"].values], dtype=np.int64)
+    s_r = np.array([ri[str(r)] for r in system["storage_region"].values], dtype=np.int64)
+    a = np.array([ri[str(r)] for r in system["corridor_from"].values], dtype=np.int64)
+    b = np.array([ri[str(r)] for r in system["corridor_to"].values], dtype=np.int64)
+    R = len(regions)
+    firm = float(credit @ cap + scredit @ pcap)
+    reg = np.bincount(g_r, credit * cap, R) + np.bincount(s_r, scredit * pcap, R)
+    reg += np.bincount(a, icredit * fcap, R) + np.bincount(b, icredit * fcap, R)
+    return firm, reg
+
+
+def _arr(results: xr.Dataset, name: str, *dims: str) -> np.ndarray | None:
+    """``results[name]`` as ``(sample, *dims)`` (sample of size 1 when absent), or None."""
+    if name not in results:
+        return None
+    da = results[name]
+    if "sample" in da.dims:
+        return np.asarray(da.transpose("sample", *dims).values, dtype=float)
+    return np.asarray(da.transpose(*dims).values, dtype=float)[None, ...]
+
+
+def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6) -> list[str]:
+    """Physical invariants of a solution; returns one message per violated family (empty = ok).
+
+    Tolerances are relative: ``tol * max(1, scale)`` with the scale of the quantity checked
+    (peak demand for MW balances, the largest bound for limits). Checked, for every sample:
+
+    - balance: ``sum p + dis - ch + eta*in - out + shed == demand`` for every (r, t);
+    - availability: ``0 <= p <= avail*cap``; shed in ``[0, demand]``;
+    - storage: soc recursion (cyclic per period), ``0 <= soc <= dur*pcap``, ``ch, dis <= pcap``;
+    - corridors: ``0 <= fwd, rev <= fcap``;
+    - LNG: inventory recursion, ``0 <= inv <= tank``, ``send <= regas*avail``, strategic
+      reserve outside disruption windows, annual contract;
+    - reserve margin: firm capacity + reported shortfall >= target (system and regional).
+    """
+    errs: list[str] = []
+    sy = system
+    T = sy.sizes["time"]
+    dt = np.asarray(sy["dt_h"].values, float)
+    wdt = dt * np.asarray(sy["weight"].values, float)
+    prev = prev_step(sy["period"].values)
+    demand = np.asarray(sy["demand_mw"].values, float)
+    scale = max(1.0, float(np.abs(demand).max(initial=0.0)))
+    atol = tol * scale
+    regions = [str(r) for r in sy["region"].values]
+    ri = {r: i for i, r in enumerate(regions)}
+    R = len(regions)
+
+    def worst(x: np.ndarray) -> float:
+        return float(np.max(x, initial=0.0))
+
+    gen = _arr(results, "generation_mw", "gen", "time")
+    cap = _arr(results, "capacity_mw", "gen")
+    if gen is None:
+        return ["results have no generation_mw"]
+    ns = gen.shape[0]
+    z = lambda *shape: np.zeros((ns, *shape))  # noqa: E731
+    ch = _arr(results, "charge_mw", "storage", "time")
+    dis = _arr(results, "discharge_mw", "storage", "time")
+    soc = _arr(results, "soc_mwh", "storage", "time")
+    fwd = _arr(results, "flow_fwd_mw", "corridor", "time")
+    rev = _arr(results, "flow_rev_mw", "corridor", "time")
+    shed = _arr(results, "shed_mw", "region", "time")
+    S, L = sy.sizes["storage"], sy.sizes["corridor"]
+    ch = z(S, T) if ch is None else ch
+    dis = z(S, T) if dis is None else dis
+    fwd = z(L, T) if fwd is None else fwd
+    rev = z(L, T) if rev is None else rev
+    shed = z(R, T) if shed is None else shed
+
+    g_r = np.array([ri[str(r)] for r in sy["gen_region"].values], dtype=np.int64)
+    s_r = np.array([ri[str(r)] for r in sy["storage_region"].values], dtype=np.int64)
+    a = np.array([ri[str(r)] for r in sy["corridor_from"].values], dtype=np.int64)
+    b = np.array([ri[str(r)] for r in sy["corridor_to"].values], dtype=np.int64)
+    eta = np.asarray(sy["corridor_efficiency"].values, float)[None, :, None]
+    inj = np.zeros((ns, R, T))
+    np.add.at(inj, (slice(None), g_r), gen)
+    np.add.at(inj, (slice(None), s_r), dis - ch)
+    np.add.at(inj, (slice(None), b), eta * fwd - rev)
+    np.add.at(inj, (slice(None), a), eta * rev - fwd)
+    res = np.abs(inj + shed - demand[None])
+    if worst(res) > atol:
+        i = np.unravel_index(np.argmax(res), res.shape)
+        errs.append(f"balance residual {worst(res):.3g} MW in {regions[i[1]]} at step {i[2]}")
+    if worst(-shed) > atol or worst(shed - np.maximum(demand, 0)[None]) > atol:
+        errs.append("shed outside [0, demand]")
+
+    avail = np.nan_to_num(np.asarray(sy["availability"].values, float), nan=0.0)
+    if cap is not None:
+        over = gen - avail[None] * cap[:, :, None]
+        if worst(over) > tol * max(1.0, float(cap.max(initial=0.0))):
+            i = np.unravel_index(np.argmax(over), over.shape)
+            errs.append(
+                f"availability exceeded by {worst(over):.3g} MW for {sy['gen'].values[i[1]]} at step {i[2]}"
+            )
+    if worst(-gen) > atol:
+        errs.append(f"negative generation {worst(-gen):.3g} MW")
+
+    # reservoir hydro monthly budget
+    is_res = np.asarray(sy["is_reservoir_hydro"].values, bool)
+    if cap is not None and is_res.any():
+        month = np.asarray(sy["month_of"].values, np.int64)
+        hours_m = np.bincount(month, weights=wdt, minlength=13)
+        cf = np.asarray(sy["hydro_cf_month"].values, float)
+        for g in np.flatnonzero(is_res):
+            e = np.stack(
+                [np.bincount(month, weights=wdt * gen[k, g], minlength=13) for k in range(ns)]
+            )
+            lim = (
+                np.nan_to_num(cf[g], nan=np.inf, posinf=np.inf)[None, :]
+                * hours_m[None, 1:]
+                * cap[:, g, None]
+            )
+            if worst(e[:, 1:] - lim) > tol * max(
+                1.0, float(np.nanmax(np.where(np.isfinite(lim), lim, 0), initial=0))
+            ):
+                errs.append(f"hydro monthly energy exceeded for {sy['gen'].values[g]}")
+
+    # storage
+    pcap = _arr(results, "storage_power_mw", "storage")
+    if S and soc is not None:
+        loss = np.asarray(sy["loss_per_h"].values, float)[:, None]
+        ec = np.asarray(sy["eff_charge"].values, float)[:, None]
+        ed = np.asarray(sy["eff_discharge"].values, float)[:, None]
+        pred = soc[:, :, prev] * (1 - loss) ** dt + dt * (ec * ch - dis / ed)
+        if worst(np.abs(soc - pred)) > atol:
+            errs.append(f"storage soc recursion residual {worst(np.abs(soc - pred)):.3g} MWh")
+        if pcap is not None:
+            dur = np.asarray(sy["duration_h"].values, float)
+            pt = tol * max(1.0, float(pcap.max(initial=0.0) * max(1.0, dur.max(initial=1.0))))
+            if worst(soc - dur[None, :, None] * pcap[:, :, None]) > pt or worst(-soc) > pt:
+                errs.append("storage soc outside [0, dur*pcap]")
+            if (
+                worst(np.maximum(ch, dis) - pcap[:, :, None]) > pt
+                or worst(-np.minimum(ch, dis)) > pt
+            ):
+                errs.append("storage charge/discharge outside [0, pcap]")
+
+    fcap = _arr(results, "corridor_capacity_mw", "corridor")
+    if L and fcap is not None:
+        ft = tol * max(1.0, float(fcap.max(initial=0.0)))
+        if worst(np.maximum(fwd, rev) - fcap[:, :, None]) > ft or worst(-np.minimum(fwd, rev)) > ft:
+            errs.append("corridor flow outside [0, fcap]")
+
+    errs += _check_lng(sy, results, gen, cap, dt, wdt, prev, tol)
+    errs += _check_reserve(sy, results, tol)
+    return errs
+
+
+def _check_lng(sy, results, gen, cap, dt, wdt, prev, tol) -> list[str]:
+    H = sy.sizes["hub"]
+    send = _arr(results, "lng_send_out_mw_th", "hub", "time")
+    inv = _arr(results, "lng_inventory_mwh_th", "hub", "time")
+    if H == 0 or send is None or inv is None:
+        return []
+    errs = []
+    hub_of = hub_of_gen(sy)
+    eff = np.asarray(sy["efficiency"].values, float)
+    ns = gen.shape[0]
+    burn = np.zeros((ns, H, gen.shape[2]))
+    fed = hub_of >= 0
+    np.add.at(burn, (slice(None), hub_of[fed]), gen[:, fed] / eff[fed][None, :, None])
+    scale = max(1.0, float(inv.max(initial=0.0)))
+    res = np.abs(inv - inv[:, :, prev] - dt * (send - burn))
+    if float(res.max(initial=0)) > tol * scale:
+        errs.append(f"LNG inventory recursion residual {float(res.max()):.3g} MWh_th")
+    tank = _arr(results, "tank_mwh_th", "hub")
+    if tank is not None and (
+        float((inv - tank[:, :, None]).max(initial=0)) > tol * scale
+        or float((-inv).max(initial=0)) > tol * scale
+    ):
+        errs.append("LNG inventory outside [0, tank]")
+    regas = np.nan_to_num(np.asarray(sy["regas_mw_th"].values, float), nan=np.inf, posinf=np.inf)
+    av = np.asarray(sy["lng_availability"].values, float)
+    lim = regas[:, None] * av
+    if float((send - lim[None]).max(initial=0)) > tol * max(1.0, float(send.max(initial=0))):
+        errs.append("LNG send-out above regas*availability")
+    if cap is not None:
+        days = np.nan_to_num(np.asarray(sy["reserve_days"].values, float), nan=0.0)
+        need = np.zeros((ns, H))
+        np.add.at(need, (slice(None), hub_of[fed]), cap[:, fed] / eff[fed][None, :])
+        need *= 24.0 * days[None, :]
+        gap = np.where(av[None] >= 1.0, need[:, :, None] - inv, 0.0)
+        if float(gap.max(initial=0)) > tol * scale:
+            errs.append(
+                f"LNG strategic reserve violated by {float(gap.max()):.3g} MWh_th outside a disruption"
+            )
+    contract = np.nan_to_num(
+        np.asarray(sy["contract_mwh_th"].values, float), nan=np.inf, posinf=np.inf
+    )
+    used = send @ wdt
+    if float((used - contract[None]).max(initial=0)) > tol * max(1.0, float(used.max(initial=0))):
+        errs.append("LNG annual contract exceeded")
+    return errs
+
+
+def _check_reserve(sy, results, tol) -> list[str]:
+    cap = _arr(results, "capacity_mw", "gen")
+    pcap = _arr(results, "storage_power_mw", "storage")
+    fcap = _arr(results, "corridor_capacity_mw", "corridor")
+    if cap is None or pcap is None or fcap is None:
+        return []
+    peak, peak_r = peaks(sy)
+    margin = float(sy.attrs.get("reserve_margin", np.nan))
+    short = _arr(results, "reserve_shortfall_mw")
+    short_r = _arr(results, "reserve_shortfall_region_mw", "region")
+    errs = []
+    for k in range(cap.shape[0]):
+        firm, reg = firm_capacity(sy, cap[k], pcap[k], fcap[k])
+        if np.isfinite(margin):
+            need = (1 + margin) * peak
+            got = firm + (
+                float(short.reshape(-1)[min(k, short.size - 1)]) if short is not None else 0.0
+            )
+            if got < need - tol * max(1.0, need):
+                errs.append(
+                    f"system reserve margin: firm {firm:.1f} MW + shortfall below target {need:.1f} MW"
+                )
+        mr = np.asarray(sy["reserve_margin_region"].values, float)
+        need_r = (1 + mr) * peak_r
+        sr = short_r[min(k, short_r.shape[0] - 1)] if short_r is not None else 0.0
+        bad = np.isfinite(need_r) & (
+            reg + sr < need_r - tol * np.maximum(1.0, np.nan_to_num(need_r))
+        )
+        if bad.any():
+            errs.append(
+                f"regional reserve margin below target in {', '.join(map(str, sy['region'].values[bad]))}"
+            )
+    return sorted(set(errs))
