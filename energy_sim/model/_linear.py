@@ -5,7 +5,9 @@ tuples it needs (``(gen, time)`` pairs with availability > 0, reservoir months t
 ...), creates one flat-indexed :class:`~pyomo.environ.Var` over them, and states its rows as
 *terms*: three aligned arrays ``(row, var, coef)`` meaning ``sum_k coef[k]*var[k]`` in row
 ``row[k]``. :func:`add_rows` groups the terms by row once (one argsort) and creates one
-:class:`~pyomo.core.expr.numeric_expr.LinearExpression` per row from plain Python floats.
+:class:`~pyomo.core.expr.numeric_expr.LinearExpression` per row from plain Python floats (a unit
+coefficient passes the variable itself, a 4x cheaper node than a monomial) and its relational
+node directly.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.numeric_expr import MonomialTermExpression as Mono
+from pyomo.core.expr.relational_expr import (
+    EqualityExpression,
+    InequalityExpression,
+    RangedExpression,
+)
 
 
 @dataclass
@@ -103,11 +111,19 @@ def add_rows(
     data = {}
     for j, i in enumerate(id_l):
         a, b = start[j], stop[j]
-        data[i] = (
-            lbl[j],
-            LinearExpression(constant=0.0, linear_coefs=coef_l[a:b], linear_vars=var_l[a:b]),
-            ubl[j],
+        body = LinearExpression(
+            [v if c == 1.0 else Mono((c, v)) for c, v in zip(coef_l[a:b], var_l[a:b], strict=True)]
         )
+        lo, up = lbl[j], ubl[j]
+        # relational nodes made directly (what Pyomo would build from the tuple, less checking)
+        if lo is None:
+            data[i] = InequalityExpression((body, up), False)
+        elif up is None:
+            data[i] = InequalityExpression((lo, body), False)
+        elif lo == up:
+            data[i] = EqualityExpression((body, up))
+        else:
+            data[i] = RangedExpression((lo, body, up), (False, False))
     con = pyo.Constraint(id_l, rule=lambda _m, i: data[i], doc=doc)
     block.add_component(name, con)
     return con, ids
