@@ -199,3 +199,24 @@ def test_fixed_capacities_give_a_pure_dispatch_lp():
     assert again.attrs["objective_usd"] == approx(first.attrs["objective_usd"])
     np.testing.assert_allclose(again["generation_mw"], first["generation_mw"], atol=1e-6)
     assert again.attrs["n_variables"] < first.attrs["n_variables"]
+
+
+def test_time_limit_gives_a_marked_result():
+    import json
+
+    from factory import synthetic_system
+
+    sysd = synthetic_system(steps=48)
+    sysd.attrs["lp_solver_options"] = json.dumps(
+        {"method": "ipm", "time_limit_s": 0.0, "options": {"presolve": "off"}}
+    )
+    assert plan(sysd).attrs["status"] == "time_limit"
+
+
+def test_unknown_solver_method_is_an_input_error():
+    import json
+
+    sysd = _range_system(None)
+    sysd.attrs["lp_solver_options"] = json.dumps({"method": "barrier"})
+    with pytest.raises(InputError, match="solver method"):
+        plan(sysd)

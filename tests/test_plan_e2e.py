@@ -55,3 +55,17 @@ def test_run_bad_input_exits_2_and_writes_nothing(tmp_path, args, needle):
 def test_run_missing_scenario_exits_2(tmp_path):
     result = CliRunner().invoke(app, ["run", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
+
+
+def test_time_limit_exits_1_and_marks_the_results(tmp_path):
+    """A solver time limit is never silently used: exit 1, files marked ``time_limit``."""
+    scn = tmp_path / "limited.yaml"
+    scn.write_text(
+        f"extends: {SCENARIO}\nname: limited\n"
+        "solver: {method: ipm, time_limit_s: 0.01, options: {presolve: 'off'}}\n"
+    )
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(scn), "--out", str(out), "--quiet"])
+    assert result.exit_code == 1, result.output
+    assert "not optimal (status time_limit)" in result.output
+    assert json.loads((out / "kpis.json").read_text())["status"] == "time_limit"
