@@ -46,18 +46,23 @@ def _load(scenario: Path, resolution: str):
     return system, time.perf_counter() - t0
 
 
-def run_one(scenario: Path, resolution: str, method: str | None, save: Path | None) -> dict:
-    """Plan one resolution in this process and return its measurements."""
+def run_one(
+    scenario: Path, resolution: str, method: str | None, save: Path | None, limit: float | None
+) -> dict:
+    """Plan one resolution in this process and return its measurements.
+
+    The scenario's solver time limit is replaced by ``limit`` (None: no limit)."""
     import json as _json
 
     from energy_sim.results import kpis, write_results
     from energy_sim.solve import plan
 
     system, system_s = _load(scenario, resolution)
+    cfg = _json.loads(system.attrs.get("lp_solver_options") or "{}")
     if method:
-        cfg = _json.loads(system.attrs.get("lp_solver_options") or "{}")
         cfg["method"] = method
-        system.attrs["lp_solver_options"] = _json.dumps(cfg)
+    cfg["time_limit_s"] = limit
+    system.attrs["lp_solver_options"] = _json.dumps(cfg)
     res = plan(system)
     k = kpis(res)
     if save is not None:
@@ -135,6 +140,7 @@ def main() -> None:
     ap.add_argument("--methods", help="comma-separated HiGHS methods to compare")
     ap.add_argument("--handoff", action="store_true", help="time the three hand-off paths")
     ap.add_argument("--save", type=Path, help="keep results.nc/kpis.json per resolution here")
+    ap.add_argument("--time-limit", type=float, help="solver time limit, s (default: none)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_plan.json")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--one-handoff", help=argparse.SUPPRESS)
@@ -142,13 +148,15 @@ def main() -> None:
     a = ap.parse_args()
 
     if a.one:
-        print(json.dumps(run_one(a.scenario, a.one, a.method, a.save)), flush=True)
+        print(json.dumps(run_one(a.scenario, a.one, a.method, a.save, a.time_limit)), flush=True)
         return
     if a.one_handoff:
         print(json.dumps(run_handoff(a.scenario, a.one_handoff)), flush=True)
         return
 
     base = ["--scenario", str(a.scenario)] + (["--save", str(a.save)] if a.save else [])
+    if a.time_limit is not None:
+        base += ["--time-limit", str(a.time_limit)]
     rows = []
     if a.handoff:
         rows.append(_child(["--one-handoff", a.resolution or "full", *base]))
