@@ -31,6 +31,8 @@ CELLS_PER_BATCH = 32768
 ZONE_PASSES = 4
 #: Zone passes stop once one gains less than this share of the cost (after the second).
 ZONE_STOP = 1e-4
+#: Rounds that take storage charging out of hours where its region sheds.
+CHARGE_FIX_PASSES = 4
 #: Passes that move water into hours still shedding (:func:`_repair`).
 REPAIR_PASSES = 3
 #: Weight of the shed of earlier passes added to the need of the hours where it occurred.
@@ -206,7 +208,7 @@ def run_chunk(
         onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
         need_r = dem + np.einsum("sjt,jr->str", prev.ch - prev.dis, onehot)
         sched = _zone_hydro(st, av, need_r, prev, hyd, budget, short)
-        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=prev)
+        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=prev, short=short)
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
         for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
@@ -225,7 +227,8 @@ def run_chunk(
         if not (best.shed > SHED_THRESHOLD_MW).any():
             break
         sched = _repair(st, av, dem, best, hyd)
-        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=best)
+        short = np.maximum(short, best.shed.transpose(0, 2, 1))
+        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=best, short=short)
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
         for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
@@ -292,7 +295,7 @@ def _cost(st: Static, co: ChunkOut) -> np.ndarray:
     return (co.gen @ st.wdt) @ st.mc + st.voll * (co.shed @ st.wdt).sum(axis=1)
 
 
-def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None) -> ChunkOut:
+def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short=None) -> ChunkOut:
     """Steps 2-5 for one chunk; ``sched`` (S, Gh, T) is a hydro schedule to use instead of
     water-filling on the system net load (None)."""
     n_s, n_t, n_g = av.shape
@@ -320,8 +323,21 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None) -> Ch
     pi = storage.price_curve(
         st.mc[disp], st.cap[disp] * (st.avail[disp].mean(axis=1) if n_t else 0.0), st.voll
     )
-    sig = net[:, None, :]
-    ch_w, dis_w = storage.schedule(sig, pi, st.pcap, st.dur, st.eff_c, st.eff_d, st.dt)
+    # one group after another on the net load the previous ones left (Gauss-Seidel), each
+    # seeing twice the shed of earlier passes in its region on top
+    ch_w = np.zeros((n_s, n_st, n_t))
+    dis_w = np.zeros((n_s, n_st, n_t))
+    rest = net.copy()
+    for j in np.argsort(-st.pcap * st.dur, kind="stable"):
+        if st.pcap[j] <= 0:
+            continue
+        sig = rest if short is None else rest + SHORT_WEIGHT * short[:, :, st.stor_region[j]]
+        c, d = storage.schedule(
+            sig[:, None, :], pi, st.pcap[j : j + 1], st.dur[j : j + 1], st.eff_c[j : j + 1],
+            st.eff_d[j : j + 1], st.dt,
+        )  # fmt: skip
+        ch_w[:, j], dis_w[:, j] = c[:, 0], d[:, 0]
+        rest = rest + c[:, 0] - d[:, 0]
     init0 = None
     if warm is not None and n_st:
         ends = np.r_[np.flatnonzero(st.period[1:] != st.period[:-1]), n_t - 1]
@@ -347,6 +363,31 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None) -> Ch
     blocks = _blocks(stack, av_c, win_c, dis_r.reshape(n_c, n_r))
     f0 = None if warm is None else warm.flow.transpose(0, 2, 1).reshape(n_c, -1)
     out, shed, flow, left, price = _solve_cells(stack, grid, blocks, need, st.fcap, f0)
+    # never charge storage with shed power: cut the charge where its region sheds, run the
+    # state of charge again and dispatch again the cells whose storage changed
+    for _ in range(CHARGE_FIX_PASSES):
+        sh = shed.reshape(n_s, n_t, n_r)
+        cut_r = np.minimum(ch_r, sh)  # (S, T, R)
+        if not (cut_r > network.EPS_MW).any():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(ch_r > 0, cut_r / ch_r, 0.0)  # share of each region's charge cut
+        ch_w2 = ch * (1.0 - frac[:, :, st.stor_region].transpose(0, 2, 1))
+        ch_w2[ch_w2 < network.EPS_MW] = 0.0
+        ch, dis, soc = storage.simulate(
+            ch_w2, dis, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
+        )
+        ch_new = np.einsum("sjt,jr->str", ch, onehot)
+        dis_new = np.einsum("sjt,jr->str", dis, onehot)
+        moved = (np.abs(ch_new - ch_r) + np.abs(dis_new - dis_r)).sum(axis=2) > 0
+        ch_r, dis_r = ch_new, dis_new
+        need = (dem + ch_r).reshape(n_c, n_r)
+        cells = np.flatnonzero(moved.reshape(n_c))
+        bk = _blocks(stack, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells])
+        o3, s3, f3, k3, p3 = _solve_cells(stack, grid, bk, need[cells], st.fcap, flow[cells])
+        out[cells], shed[cells], flow[cells], price[cells] = o3, s3, f3, p3
+        left += k3
+        timing["charge_fix_cells"] = timing.get("charge_fix_cells", 0.0) + len(cells)
     gen = _gens(stack, out)
     timing["network_s"] = _time.perf_counter() - t0
     # 5. LNG
