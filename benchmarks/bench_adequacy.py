@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import platform
 import sys
@@ -35,20 +34,14 @@ sys.path.insert(0, str(ROOT))
 
 from energy_sim.adequacy import assess, load_plan  # noqa: E402
 from energy_sim.scenario import load_scenario  # noqa: E402
-from energy_sim.sweep import sweep  # noqa: E402
+from energy_sim.sweep import local_cluster, sweep  # noqa: E402
 from energy_sim.system import build_system  # noqa: E402
 
 
 def _cluster(workers: int):
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    cluster = local_cluster(workers)
     return cluster, Client(cluster)
 
 
