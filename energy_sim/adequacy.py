@@ -460,6 +460,7 @@ def run_chunk(
             "weather_shift_days": ("sample", draws["weather_shift_days"]),
             "dry_year": ("sample", draws["dry_year"]),
             "shed_count": (("region", "time"), lost.sum(axis=0)),
+            "shed_count_system": ("time", lost.any(axis=1).sum(axis=0)),
             "shed_sum_mw": (("region", "time"), shed.sum(axis=0)),
         },
         coords={"sample": sample, "region": regions, "time": system["time"].values},
@@ -622,8 +623,25 @@ def summarise(
     by_hour = np.stack([weighted[:, hod == h].sum(axis=1) for h in range(24)], axis=1)
     ds["lole_by_month_h"] = (("region", "month"), by_month, {"units": "h/yr"})
     ds["lole_by_hour_h"] = (("region", "hour_of_day"), by_hour, {"units": "h/yr"})
+    prob_sys = combined["shed_count_system"].values / n
+    ds["loss_of_load_probability_system"] = (
+        "time",
+        prob_sys,
+        {"units": "1", "description": "share of samples with shed > 0.1 MW in any region"},
+    )
+    weighted_sys = prob_sys * hours
+    ds["lole_system_by_month_h"] = (
+        "month",
+        np.array([weighted_sys[months == m].sum() for m in range(1, 13)]),
+        {"units": "h/yr", "description": "system LOLE falling in each month"},
+    )
+    ds["lole_system_by_hour_h"] = (
+        "hour_of_day",
+        np.array([weighted_sys[hod == h].sum() for h in range(24)]),
+        {"units": "h/yr", "description": "system LOLE falling at each hour of the day"},
+    )
     ds = ds.assign_coords(month=np.arange(1, 13), hour_of_day=np.arange(24), region=regions)
-    ds = ds.drop_vars(["shed_count", "shed_sum_mw"])
+    ds = ds.drop_vars(["shed_count", "shed_count_system", "shed_sum_mw"])
 
     margin = reserve_margin(system, plan)
     target = float(system.attrs.get("reserve_margin", 0.15))
@@ -866,8 +884,8 @@ def assessment_summary(ds: xr.Dataset) -> dict[str, Any]:
         }
         for r in regions
     }
-    month = ds["lole_by_month_h"].sum("region").values
-    hour = ds["lole_by_hour_h"].sum("region").values
+    month = ds["lole_system_by_month_h"].values
+    hour = ds["lole_system_by_hour_h"].values
     stress = json.loads(ds.attrs.get("stress", "[]") or "[]")
     summary: dict[str, Any] = {
         "name": "+".join(s["test"] for s in stress) or "adequacy",

@@ -216,6 +216,8 @@ def test_lole_eue_match_enumeration_with_reference_operation():
     assert by_hour.sum() == pytest.approx(float(ds["lole_system_h"]))
     assert by_hour[10:18].min() > by_hour[:10].max()
     assert ds["lole_by_month_h"].sum().item() == pytest.approx(by_hour.sum())
+    assert ds["lole_system_by_month_h"].sum().item() == pytest.approx(by_hour.sum())
+    assert ds["lole_system_by_hour_h"].sum().item() == pytest.approx(by_hour.sum())
 
 
 def test_convergence_stops_early_and_reports():
