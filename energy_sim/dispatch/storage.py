@@ -6,22 +6,29 @@ highest. Pair i is used when the price it saves beats the price it pays after lo
 
     pi(X_high_i) * eff_c * eff_d > pi(X_low_i),      i < dur / (dt * eff_c)
 
-with ``pi`` the system merit-order price at net load X. The pair charges ``P`` in the low step
-and discharges ``P*eff_c*eff_d`` in the high one, so each pair is energy-neutral over the day.
+with ``pi`` the system merit-order price at net load X. Each used pair charges ``P`` in its low
+step; what that stores comes back out over the day's highest steps, flat-topped,
+
+    d_t = min(P, max(0, X_t - U_d)),     sum_t d_t = eff_c * eff_d * sum_t c_t
+
+(level ``U_d`` by bisection), so each day is energy-neutral and the discharge follows the
+shape of the peak rather than a fixed number of hours.
 
 State of charge (a loop over steps, vectorised over samples and groups; MODEL.md constraint 4):
 
     soc_t = soc_{t-1}*(1-loss)^dt + dt*(eff_c*ch_t - dis_t/eff_d),   0 <= soc_t <= dur*P
 
 where the schedule is clipped so that these hold exactly (``dis_t`` at most what is stored,
-``ch_t`` at most what fits). The year is cyclic: the first run starts half full, the second
-starts from where the first ended; once a trajectory touches empty or full it no longer depends
-on the start, so the second run closes the cycle exactly.
+``ch_t`` at most what fits). The year is cyclic: the start state of charge is found by a
+secant iteration on ``soc_end(s0) - s0`` (at most :data:`MAX_PASSES` runs of the year).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+#: Bisection steps for the daily discharge level.
+N_BISECT_DAY = 30
 
 
 def price_curve(mc: np.ndarray, size: np.ndarray, voll: float):
@@ -87,12 +94,28 @@ def schedule(
     )  # (S, St, D, P)
     base = (np.arange(n_d) * spd)[None, None, :, None]
     t_low = base + low
-    t_high = base + high
     s_i, st_i, _, _ = np.indices(use.shape, sparse=True)
     s_b = np.broadcast_to(s_i, use.shape)[use]
     st_b = np.broadcast_to(st_i, use.shape)[use]
     ch[s_b, st_b, t_low[use]] = pcap[st_b]
-    dis[s_b, st_b, t_high[use]] = (pcap * rt)[st_b]
+    # the day's stored energy goes out where the net load is highest, flat-topped:
+    #   d_t = min(P, max(0, X_t - U_d)),   sum_t d_t = rt * sum_t c_t   (level U_d by bisection)
+    e_out = use.sum(axis=3) * (pcap * rt)[None, :, None]  # (S, St, D), MW-steps
+    top = np.where(np.isfinite(sig), sig, -np.inf)
+    lo = np.nan_to_num(np.nanmin(sig, axis=3, initial=np.inf), posinf=0.0) - pcap.max(initial=0.0)
+    hi = np.nan_to_num(np.nanmax(sig, axis=3, initial=-np.inf), neginf=0.0)
+    lo = np.broadcast_to(lo, e_out.shape).copy()
+    hi = np.broadcast_to(hi, e_out.shape).copy()
+    cap_p = pcap[None, :, None, None]
+    for _ in range(N_BISECT_DAY):
+        mid = 0.5 * (lo + hi)
+        out = np.clip(top - mid[..., None], 0.0, cap_p).sum(axis=3)
+        over = out > e_out
+        lo = np.where(over, mid, lo)
+        hi = np.where(over, hi, mid)
+    d = np.clip(top - hi[..., None], 0.0, cap_p)
+    d = np.where(e_out[..., None] > 0, d, 0.0).reshape(n_s, n_st, n_d * spd)[:, :, :n_t]
+    dis[:] = d
     return ch, dis
 
 
