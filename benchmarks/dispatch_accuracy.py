@@ -54,6 +54,7 @@ def main(argv=None) -> int:
     ap.add_argument("--plan", default=None)
     ap.add_argument("--hours", type=int, default=8760)
     ap.add_argument("--only", default=None, help="comma-separated variants")
+    ap.add_argument("--keep-lp", default=None, help="folder to keep each variant's LP results")
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/dispatch_accuracy.json"))
     args = ap.parse_args(argv)
     system = build_system(load_scenario(ROOT / "scenarios/pdp8_2030.yaml"), resolution="full")
@@ -80,6 +81,11 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         lp = lp_of(s, r)
         t_lp = time.perf_counter() - t0
+        if args.keep_lp:
+            Path(args.keep_lp).mkdir(parents=True, exist_ok=True)
+            lp.drop_vars(["timestamp"], errors="ignore").to_netcdf(
+                Path(args.keep_lp) / f"lp_{name}.nc"
+            )
         g = gaps(s, r, lp)
         g.update(
             invariants=check_invariants(s, r),

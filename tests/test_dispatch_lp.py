@@ -191,7 +191,7 @@ def _variants(system):
 BOUNDS = {
     "as_is": {"operating": 0.01, "unserved_vs_demand": 1e-5, "generation_tech": 0.15},
     "tight_reserve": {"operating": 0.01, "unserved": 0.03, "generation_tech": 0.05},
-    "corridor_outage": {"operating": 0.01, "unserved": 0.01, "generation_tech": 0.2},
+    "corridor_outage": {"operating": 0.01, "unserved": 0.02, "generation_tech": 0.2},
     "lng_cut_off": {"operating": 0.01, "unserved_vs_demand": 1e-5, "generation_tech": 0.15},
 }
 

@@ -29,8 +29,9 @@ SHED_THRESHOLD_MW = 0.1
 CELLS_PER_BATCH = 32768
 #: Passes that re-place reservoir hydro on the zones and prices of the previous pass.
 ZONE_PASSES = 4
-#: Zone passes stop once one gains less than this share of the cost (after the second).
-ZONE_STOP = 1e-4
+#: Zone passes stop once one gains less than this share of the operating cost (after two);
+#: 0 runs them all (a pass that gains little can be followed by one that gains much).
+ZONE_STOP = 0.0
 #: Rounds that take storage charging out of hours where its region sheds.
 CHARGE_FIX_PASSES = 4
 #: Passes that move water into hours still shedding (:func:`_repair`).
@@ -221,7 +222,8 @@ def run_chunk(
         best.stats["zone_passes"] = n_pass
         best.stats["zone_improved"] = best.stats.get("zone_improved", 0.0) + float(better.sum())
         prev = nxt
-        if n_pass >= 2 and gain < ZONE_STOP * float(cost.sum()):
+        operating = float(((best.gen @ st.wdt) @ st.mc).sum())
+        if n_pass >= 2 and gain < ZONE_STOP * operating:
             break
     for _ in range(REPAIR_PASSES):
         if not (best.shed > SHED_THRESHOLD_MW).any():
