@@ -17,17 +17,23 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# ``dispatch`` and ``compare`` share their names with a subpackage / submodule. Importing a
+# submodule binds it as an attribute of the package, which would shadow a lazily exported
+# function of the same name; binding the functions here, after their modules are loaded,
+# keeps ``energy_sim.dispatch(...)`` and ``energy_sim.compare(...)`` callable whatever is
+# imported later (costs ~0.5 s of xarray import, which every command needs anyway).
+from energy_sim.compare import compare
+from energy_sim.dispatch import dispatch
+
 _API = {
     "load_scenario": "energy_sim.scenario",
     "build_system": "energy_sim.system",
     "plan": "energy_sim.solve",
-    "dispatch": "energy_sim.dispatch",
     "assess": "energy_sim.adequacy",
-    "compare": "energy_sim.compare",
     "InputError": "energy_sim.errors",
 }
 
-__all__ = [*_API, "__version__"]
+__all__ = [*_API, "compare", "dispatch", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

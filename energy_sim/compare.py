@@ -9,8 +9,6 @@ JSON). :func:`load_run` reads such a folder (or takes a Results dataset in memor
 from __future__ import annotations
 
 import json
-import sys
-import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -457,20 +455,3 @@ def compare_figure(
         ax.set_xticks(x, labels, rotation=20, ha="right")
         ax.set_title(row)
     return fig
-
-
-class _CallableModule(types.ModuleType):
-    """``energy_sim.compare`` is both this module and the public function :func:`compare`.
-
-    ``import energy_sim.compare`` makes the package attribute ``energy_sim.compare`` the module,
-    which would shadow the lazily exported function; calling the module calls the function, so
-    ``energy_sim.compare(runs)`` works either way.
-    """
-
-    def __call__(
-        self, runs: Sequence[str | Path | xr.Dataset | Run], names: Sequence[str] | None = None
-    ) -> pd.DataFrame:
-        return compare(runs, names)
-
-
-sys.modules[__name__].__class__ = _CallableModule
