@@ -209,7 +209,8 @@ def run_chunk(
         onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
         need_r = dem + np.einsum("sjt,jr->str", prev.ch - prev.dis, onehot)
         sched = _zone_hydro(st, av, need_r, prev, hyd, budget, short)
-        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=prev, short=short)
+        near = np.einsum("stij,stj->sti", _reach(st, prev.flow).astype(float), short)
+        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=prev, short=near)
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
         for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
@@ -230,7 +231,8 @@ def run_chunk(
             break
         sched = _repair(st, av, dem, best, hyd)
         short = np.maximum(short, best.shed.transpose(0, 2, 1))
-        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=best, short=short)
+        near = np.einsum("stij,stj->sti", _reach(st, best.flow).astype(float), short)
+        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=best, short=near)
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
         for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
