@@ -124,17 +124,19 @@ MAX_PASSES = 6
 
 
 def _run(ch_want, dis_want, ch, dis, soc, init, pid, decay, pcap, cap_e, eff_c, eff_d, dt):
-    """One run of the year from ``init`` (S, periods, St), clipping the wished schedule."""
-    n_t = ch_want.shape[2]
+    """One run of the year from ``init`` (S, periods, St), clipping the wished schedule.
+
+    Arrays are (T, S, St) here so that each step reads and writes contiguous memory."""
+    n_t = ch_want.shape[0]
     for t in range(n_t):
-        prev = init[:, pid[t]] if t == 0 or pid[t] != pid[t - 1] else soc[:, :, t - 1]
+        prev = init[:, pid[t]] if t == 0 or pid[t] != pid[t - 1] else soc[t - 1]
         kept = prev * decay[t]
-        d = np.minimum(dis_want[:, :, t], kept * eff_d / dt[t])
+        d = np.minimum(dis_want[t], kept * eff_d / dt[t])
         room = (cap_e - kept) / (eff_c * dt[t]) + d / (eff_c * eff_d)
-        c = np.clip(np.minimum(ch_want[:, :, t], room), 0.0, pcap)
-        ch[:, :, t] = c
-        dis[:, :, t] = d
-        soc[:, :, t] = np.clip(kept + dt[t] * (eff_c * c - d / eff_d), 0.0, cap_e)
+        c = np.clip(np.minimum(ch_want[t], room), 0.0, pcap)
+        ch[t] = c
+        dis[t] = d
+        soc[t] = np.clip(kept + dt[t] * (eff_c * c - d / eff_d), 0.0, cap_e)
 
 
 def simulate(
@@ -169,9 +171,12 @@ def simulate(
     decay = (1.0 - loss)[None, :] ** dt[:, None]  # (T, St)
     tol = 1e-10 * max(1.0, float(cap_e.max(initial=0.0)))
     hist: list[tuple[np.ndarray, np.ndarray]] = []
+    cw = np.ascontiguousarray(ch_want.transpose(2, 0, 1))
+    dw = np.ascontiguousarray(dis_want.transpose(2, 0, 1))
+    ch_t, dis_t, soc_t = (np.zeros((n_t, n_s, n_st)) for _ in range(3))
     for _pass in range(MAX_PASSES):
-        _run(ch_want, dis_want, ch, dis, soc, init, pid, decay, pcap, cap_e, eff_c, eff_d, dt)
-        gap = soc[:, :, ends].transpose(0, 2, 1) - init  # g(init) = end(init) - init
+        _run(cw, dw, ch_t, dis_t, soc_t, init, pid, decay, pcap, cap_e, eff_c, eff_d, dt)
+        gap = soc_t[ends].transpose(1, 0, 2) - init  # g(init) = end(init) - init
         if np.abs(gap).max(initial=0.0) <= tol:
             break
         hist.append((init.copy(), gap))
@@ -183,4 +188,7 @@ def simulate(
             ok = np.abs(den) > 1e-12
             step = np.where(ok, -g1 * (i1 - i0) / np.where(ok, den, 1.0), g1)
             init = np.clip(i1 + step, 0.0, cap_e)
+    ch[:] = ch_t.transpose(1, 2, 0)
+    dis[:] = dis_t.transpose(1, 2, 0)
+    soc[:] = soc_t.transpose(1, 2, 0)
     return ch, dis, soc
