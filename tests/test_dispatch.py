@@ -279,3 +279,12 @@ def test_resampled_steps_keep_every_limit():
     r = dispatch(s)
     assert check_invariants(s, r) == []
     assert r["generation_mwh"].isel(sample=0).sum() > 0
+
+
+def test_core_imports_no_pyomo():
+    import subprocess
+    import sys
+
+    code = "import sys, energy_sim.dispatch; print(any(m.startswith('pyomo') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
