@@ -45,6 +45,35 @@ def _cluster(workers: int):
     return cluster, Client(cluster)
 
 
+def _reference_work(_: int) -> float:
+    rng = np.random.default_rng(0)
+    a = rng.random((300, 300))
+    t0 = time.perf_counter()
+    for _ in range(400):
+        a = np.tanh(a @ a.T / 300)
+    return time.perf_counter() - t0
+
+
+def bench_reference(workers: int) -> dict:
+    """The speed-up of trivially parallel numpy work on ``workers`` processes: what the
+    machine can give right now (other jobs share its cores)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    t0 = time.perf_counter()
+    for i in range(workers):
+        _reference_work(i)
+    serial = time.perf_counter() - t0
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_reference_work, range(workers)))
+        t0 = time.perf_counter()
+        list(pool.map(_reference_work, range(workers)))
+        parallel = time.perf_counter() - t0
+    print(
+        f"reference numpy work: speed-up {serial / parallel:.2f} on {workers} processes", flush=True
+    )
+    return {"serial_s": serial, "parallel_s": parallel, "speedup": serial / parallel}
+
+
 def bench_sampling(system, plan, samples: int, chunk: int) -> dict:
     """Only the draws (outages, weather, hydro, demand) of ``samples`` sample years."""
     from energy_sim.adequacy import plan_capacities, sample_chunk
@@ -164,6 +193,7 @@ def main() -> None:
             "hours": system.sizes["time"],
             "build_s": build_s,
         },
+        "reference_parallel": bench_reference(args.workers),
         "sampling": bench_sampling(system, plan, args.samples, args.chunk_size),
         "assess": bench_assess(
             system, plan, args.assess_samples or args.samples, args.assess_chunk_size, args.workers
@@ -172,6 +202,7 @@ def main() -> None:
     if not args.skip_sweep:
         plan_arg = args.plan if args.plan else "existing"
         report["sweep"] = bench_sweep(plan_arg, args.sweep_samples, 25, args.workers)
+        report["reference_parallel_after"] = bench_reference(args.workers)
     report["target"] = "1,000 sample years within 10 s on 2 cores"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".tmp")
