@@ -178,7 +178,7 @@ def local_cluster(workers: int, *, processes: bool = True) -> Any:
             threads_per_worker=1,
             processes=processes,
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # no heartbeat noise when a cluster shuts down
         )
 
 
