@@ -761,8 +761,9 @@ def sweep_cmd(
             table.add_column(col, justify="left" if col in ("scenario", "status") else "right")
         for r in rows:
             if r["status"] == "ok":
+                se = "—" if r["lole_h_se"] != r["lole_h_se"] else f"{r['lole_h_se']:.2f}"
                 table.add_row(
-                    r["scenario"], "ok", f"{r['lole_h']:.2f}", f"{r['lole_h_se']:.2f}",
+                    r["scenario"], "ok", f"{r['lole_h']:.2f}", se,
                     f"{r['eue_mwh']:,.0f}", f"{r['eue_ppm']:.1f}", f"{r['reserve_margin']:.1%}",
                 )  # fmt: skip
             else:
