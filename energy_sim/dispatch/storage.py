@@ -14,13 +14,15 @@ step; what that stores comes back out over the day's highest steps, flat-topped,
 (level ``U_d`` by bisection), so each day is energy-neutral and the discharge follows the
 shape of the peak rather than a fixed number of hours.
 
-State of charge (a loop over steps, vectorised over samples and groups; MODEL.md constraint 4):
+State of charge (MODEL.md constraint 4):
 
     soc_t = soc_{t-1}*(1-loss)^dt + dt*(eff_c*ch_t - dis_t/eff_d),   0 <= soc_t <= dur*P
 
 where the schedule is clipped so that these hold exactly (``dis_t`` at most what is stored,
-``ch_t`` at most what fits). The year is cyclic: the start state of charge is found by a
-secant iteration on ``soc_end(s0) - s0`` (at most :data:`MAX_PASSES` runs of the year).
+``ch_t`` at most what fits). Each clipped step is a map ``min(H, max(L, a*soc + b))`` of the
+previous state; such maps compose into maps of the same form, so the whole year is a prefix
+scan (``log2 T`` whole-array rounds, no Python loop over steps), and the cyclic start state is
+the fixed point of the year's composed map, found in closed form.
 """
 
 from __future__ import annotations
@@ -119,24 +121,54 @@ def schedule(
     return ch, dis
 
 
-#: Runs of the year at most to close the cycle (secant on the start state of charge).
-MAX_PASSES = 6
+def _step_maps(cw, dw, decay, pcap, cap_e, eff_c, eff_d, dt):
+    """Each step's state-of-charge map ``soc_t = min(H, max(L, a*soc_{t-1} + b))``.
+
+    With ``kept = a*soc_{t-1}`` (``a = (1-loss)^dt``), discharge ``d = min(dis_want,
+    kept*eff_d/dt)`` and charge ``c = clip(min(ch_want, room), 0, P)`` (``room`` what fits after
+    the discharge), the clipped update of MODEL.md constraint 4 is exactly
+
+        soc_t = min(E, max(kept - dt*dis_want/eff_d, 0) + W),   W = dt*eff_c*clip(ch_want, 0, P)
+
+    i.e. ``b = W - dt*dis_want/eff_d``, ``L = W``, ``H = E = dur*P``. Arrays (T, S, St)."""
+    w = (dt[:, None, None] * eff_c) * np.clip(cw, 0.0, pcap)
+    a = np.broadcast_to(decay[:, None, :], cw.shape).copy()
+    b = w - (dt[:, None, None] / eff_d) * dw
+    hi = np.broadcast_to(cap_e, cw.shape).copy()
+    return a, b, w, hi
 
 
-def _run(ch_want, dis_want, ch, dis, soc, init, pid, decay, pcap, cap_e, eff_c, eff_d, dt):
-    """One run of the year from ``init`` (S, periods, St), clipping the wished schedule.
+def _compose_scan(a, b, lo, hi, pid):
+    """Prefix compositions of the step maps within each period (Hillis-Steele scan, in place).
 
-    Arrays are (T, S, St) here so that each step reads and writes contiguous memory."""
-    n_t = ch_want.shape[0]
-    for t in range(n_t):
-        prev = init[:, pid[t]] if t == 0 or pid[t] != pid[t - 1] else soc[t - 1]
-        kept = prev * decay[t]
-        d = np.minimum(dis_want[t], kept * eff_d / dt[t])
-        room = (cap_e - kept) / (eff_c * dt[t]) + d / (eff_c * eff_d)
-        c = np.clip(np.minimum(ch_want[t], room), 0.0, pcap)
-        ch[t] = c
-        dis[t] = d
-        soc[t] = np.clip(kept + dt[t] * (eff_c * c - d / eff_d), 0.0, cap_e)
+    Maps ``f(x) = min(H, max(L, a*x + b))`` with ``a >= 0`` are closed under composition:
+    ``g(f(x))`` has ``a = a_f*a_g``, ``b = a_g*b_f + b_g``, ``L = max(L_g, a_g*L_f + b_g)`` and
+    ``H = min(H_g, max(L_g, a_g*H_f + b_g))``. After the scan, entry t maps the state before the
+    first step of its period to the state after step t. ``log2(T)`` rounds of whole-array ops.
+    """
+    n_t = a.shape[0]
+    k = 1
+    while k < n_t:
+        same = pid[k:] == pid[:-k]  # combine t with t-k only inside a period
+        j = slice(k, None)
+        i = slice(None, -k)
+        if same.all():
+            aj, bj, lj, hj = a[j], b[j], lo[j], hi[j]
+            ai, bi, li, h_i = a[i], b[i], lo[i], hi[i]
+            nb = aj * bi + bj
+            nl = np.maximum(lj, aj * li + bj)
+            nh = np.minimum(hj, np.maximum(lj, aj * h_i + bj))
+            na = aj * ai
+            a[j], b[j], lo[j], hi[j] = na, nb, nl, nh
+        else:
+            idx = np.flatnonzero(same) + k
+            aj, bj, lj, hj = a[idx], b[idx], lo[idx], hi[idx]
+            ai, bi, li, h_i = a[idx - k], b[idx - k], lo[idx - k], hi[idx - k]
+            b[idx] = aj * bi + bj
+            lo[idx] = np.maximum(lj, aj * li + bj)
+            hi[idx] = np.minimum(hj, np.maximum(lj, aj * h_i + bj))
+            a[idx] = aj * ai
+        k *= 2
 
 
 def simulate(
@@ -153,8 +185,18 @@ def simulate(
 ):
     """Clip a wished schedule to the storage limits; return ``ch, dis, soc`` (S, St, T).
 
-    ``init0`` (S, periods, St): a first guess of the start state of charge (e.g. where a
-    previous, similar schedule closed its cycle); half full by default."""
+    The clipped recursion of every step is a map ``min(H, max(L, a*x + b))`` of the previous
+    state of charge (:func:`_step_maps`); these compose into maps of the same form, so all
+    states of charge follow from a prefix scan over time (:func:`_compose_scan`), with no
+    Python loop over steps. The cycle closes exactly: the start state ``s0`` of a period is the
+    fixed point of the period's composed map ``F(s) = min(H, max(L, a*s + b))``,
+
+        s0 = min(H, max(L, b/(1-a)))  if a < 1,     else H if b > 0, L if b < 0,
+
+    and where ``a = 1, b = 0`` (no loss, balanced schedule) every state in ``[L, H]`` is a fixed
+    point and the one nearest ``init0`` (half full by default) is kept. The charge and discharge
+    are then the clipped wishes of each step from the state before it.
+    """
     n_s, n_st, n_t = ch_want.shape
     ch = np.zeros_like(ch_want)
     dis = np.zeros_like(dis_want)
@@ -170,25 +212,34 @@ def simulate(
         init = np.clip(init0, 0.0, cap_e)
     decay = (1.0 - loss)[None, :] ** dt[:, None]  # (T, St)
     tol = 1e-10 * max(1.0, float(cap_e.max(initial=0.0)))
-    hist: list[tuple[np.ndarray, np.ndarray]] = []
     cw = np.ascontiguousarray(ch_want.transpose(2, 0, 1))
     dw = np.ascontiguousarray(dis_want.transpose(2, 0, 1))
-    ch_t, dis_t, soc_t = (np.zeros((n_t, n_s, n_st)) for _ in range(3))
-    for _pass in range(MAX_PASSES):
-        _run(cw, dw, ch_t, dis_t, soc_t, init, pid, decay, pcap, cap_e, eff_c, eff_d, dt)
-        gap = soc_t[ends].transpose(1, 0, 2) - init  # g(init) = end(init) - init
-        if np.abs(gap).max(initial=0.0) <= tol:
-            break
-        hist.append((init.copy(), gap))
-        if len(hist) == 1:
-            init = np.clip(init + gap, 0.0, cap_e)
-        else:  # secant on the piecewise-linear, non-increasing g
-            (i0, g0), (i1, g1) = hist[-2], hist[-1]
-            den = g1 - g0
-            ok = np.abs(den) > 1e-12
-            step = np.where(ok, -g1 * (i1 - i0) / np.where(ok, den, 1.0), g1)
-            init = np.clip(i1 + step, 0.0, cap_e)
-    ch[:] = ch_t.transpose(1, 2, 0)
-    dis[:] = dis_t.transpose(1, 2, 0)
+    a, b, lo, hi = _step_maps(cw, dw, decay, pcap, cap_e, eff_c, eff_d, dt)
+    _compose_scan(a, b, lo, hi, pid)
+    # the cycle: fixed point of each period's composed map (S, periods, St)
+    fa, fb = a[ends].transpose(1, 0, 2), b[ends].transpose(1, 0, 2)
+    fl, fh = lo[ends].transpose(1, 0, 2), hi[ends].transpose(1, 0, 2)
+    lossy = fa < 1.0 - 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s0 = np.where(lossy, fb / np.where(lossy, 1.0 - fa, 1.0), init)
+    s0 = np.where(~lossy & (fb > tol), np.inf, s0)
+    s0 = np.where(~lossy & (fb < -tol), -np.inf, s0)
+    s0 = np.clip(np.minimum(fh, np.maximum(fl, s0)), 0.0, cap_e)
+    # states after every step, then the clipped schedule from the state before each step
+    x0 = s0.transpose(1, 0, 2)[pid]  # (T, S, St)
+    soc_t = np.minimum(hi, np.maximum(lo, a * x0 + b))
+    first = np.zeros(n_t, bool)
+    first[starts] = True
+    prev = np.empty_like(soc_t)
+    prev[1:] = soc_t[:-1]
+    prev[first] = x0[first]
+    kept = prev * decay[:, None, :]
+    dt3 = dt[:, None, None]
+    d = np.minimum(dw, kept * eff_d / dt3)
+    room = (cap_e - kept) / (eff_c * dt3) + d / (eff_c * eff_d)
+    c = np.clip(np.minimum(cw, room), 0.0, pcap)
+    soc_t = np.clip(kept + dt3 * (eff_c * c - d / eff_d), 0.0, cap_e)
+    ch[:] = c.transpose(1, 2, 0)
+    dis[:] = d.transpose(1, 2, 0)
     soc[:] = soc_t.transpose(1, 2, 0)
     return ch, dis, soc
