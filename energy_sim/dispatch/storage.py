@@ -138,37 +138,74 @@ def _step_maps(cw, dw, decay, pcap, cap_e, eff_c, eff_d, dt):
     return a, b, w, hi
 
 
-def _compose_scan(a, b, lo, hi, pid):
-    """Prefix compositions of the step maps within each period (Hillis-Steele scan, in place).
+def _compose(g, f):
+    """``g`` after ``f`` for maps ``x -> min(H, max(L, a*x + b))`` given as (a, b, L, H).
 
-    Maps ``f(x) = min(H, max(L, a*x + b))`` with ``a >= 0`` are closed under composition:
-    ``g(f(x))`` has ``a = a_f*a_g``, ``b = a_g*b_f + b_g``, ``L = max(L_g, a_g*L_f + b_g)`` and
-    ``H = min(H_g, max(L_g, a_g*H_f + b_g))``. After the scan, entry t maps the state before the
-    first step of its period to the state after step t. ``log2(T)`` rounds of whole-array ops.
+    With ``a >= 0`` the set is closed under composition: ``a = a_f*a_g``, ``b = a_g*b_f + b_g``,
+    ``L = max(L_g, a_g*L_f + b_g)``, ``H = min(H_g, max(L_g, a_g*H_f + b_g))``."""
+    ag, bg, lg, hg = g
+    af, bf, lf, hf = f
+    return (
+        ag * af,
+        ag * bf + bg,
+        np.maximum(lg, ag * lf + bg),
+        np.minimum(hg, np.maximum(lg, ag * hf + bg)),
+    )
+
+
+def _apply(m, x):
+    a, b, lo, hi = m
+    return np.minimum(hi, np.maximum(lo, a * x + b))
+
+
+def _fixed_point(m, guess, tol):
+    """A start state ``s`` with ``F(s) = s`` for the period map ``F = min(H, max(L, a*s + b))``:
+    ``b/(1-a)`` clamped when ``a < 1``; ``H`` or ``L`` when ``a = 1`` and ``b`` is positive or
+    negative; the point of ``[L, H]`` nearest ``guess`` when ``a = 1, b = 0``."""
+    a, b, lo, hi = m
+    lossy = a < 1.0 - 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s0 = np.where(lossy, b / np.where(lossy, 1.0 - a, 1.0), guess)
+    s0 = np.where(~lossy & (b > tol), np.inf, s0)
+    s0 = np.where(~lossy & (b < -tol), -np.inf, s0)
+    return np.minimum(hi, np.maximum(lo, s0))
+
+
+def _period_states(a, b, lo, hi, guess, tol):
+    """States of charge after every step (T, S, St) of one cyclic period, and its start state.
+
+    Blocked scan: the T steps are cut into ~sqrt(T) blocks; the prefix maps inside every block
+    are composed in one loop over the block length (vectorised over blocks, samples and
+    groups), the block maps are chained in a loop over blocks to get the period's map, whose
+    fixed point (:func:`_fixed_point`) is the cyclic start state, then each block's start
+    state; every state is its block prefix map applied to its block's start state.
     """
-    n_t = a.shape[0]
-    k = 1
-    while k < n_t:
-        same = pid[k:] == pid[:-k]  # combine t with t-k only inside a period
-        j = slice(k, None)
-        i = slice(None, -k)
-        if same.all():
-            aj, bj, lj, hj = a[j], b[j], lo[j], hi[j]
-            ai, bi, li, h_i = a[i], b[i], lo[i], hi[i]
-            nb = aj * bi + bj
-            nl = np.maximum(lj, aj * li + bj)
-            nh = np.minimum(hj, np.maximum(lj, aj * h_i + bj))
-            na = aj * ai
-            a[j], b[j], lo[j], hi[j] = na, nb, nl, nh
-        else:
-            idx = np.flatnonzero(same) + k
-            aj, bj, lj, hj = a[idx], b[idx], lo[idx], hi[idx]
-            ai, bi, li, h_i = a[idx - k], b[idx - k], lo[idx - k], hi[idx - k]
-            b[idx] = aj * bi + bj
-            lo[idx] = np.maximum(lj, aj * li + bj)
-            hi[idx] = np.minimum(hj, np.maximum(lj, aj * h_i + bj))
-            a[idx] = aj * ai
-        k *= 2
+    n_t, n_s, n_st = a.shape
+    n_b = max(1, int(np.ceil(np.sqrt(n_t))))
+    n_k = -(-n_t // n_b)
+    pad = n_k * n_b - n_t
+    ident = (1.0, 0.0, -np.inf, np.inf)
+    blk = []
+    for arr, v in zip((a, b, lo, hi), ident, strict=True):
+        if pad:
+            arr = np.concatenate([arr, np.full((pad, n_s, n_st), v)])
+        blk.append(np.ascontiguousarray(arr.reshape(n_k, n_b, n_s, n_st).transpose(1, 0, 2, 3)))
+    for j in range(1, n_b):  # prefix maps inside every block
+        new = _compose(tuple(x[j] for x in blk), tuple(x[j - 1] for x in blk))
+        for x, v in zip(blk, new, strict=True):
+            x[j] = v
+    last = tuple(x[n_b - 1] for x in blk)  # (K, S, St) block maps
+    total = tuple(x[0] for x in last)
+    for k in range(1, n_k):
+        total = _compose(tuple(x[k] for x in last), total)
+    s0 = _fixed_point(total, guess, tol)
+    start = np.empty((n_k, n_s, n_st))
+    x = s0
+    for k in range(n_k):
+        start[k] = x
+        x = _apply(tuple(y[k] for y in last), x)
+    soc = _apply(blk, start[None])  # (B, K, S, St)
+    return soc.transpose(1, 0, 2, 3).reshape(n_k * n_b, n_s, n_st)[:n_t], s0
 
 
 def simulate(
@@ -187,8 +224,8 @@ def simulate(
 
     The clipped recursion of every step is a map ``min(H, max(L, a*x + b))`` of the previous
     state of charge (:func:`_step_maps`); these compose into maps of the same form, so all
-    states of charge follow from a prefix scan over time (:func:`_compose_scan`), with no
-    Python loop over steps. The cycle closes exactly: the start state ``s0`` of a period is the
+    states of charge follow from a blocked prefix scan over time (:func:`_period_states`):
+    loops of ~2*sqrt(T) whole-array steps instead of T small ones. The cycle closes exactly: the start state ``s0`` of a period is the
     fixed point of the period's composed map ``F(s) = min(H, max(L, a*s + b))``,
 
         s0 = min(H, max(L, b/(1-a)))  if a < 1,     else H if b > 0, L if b < 0,
@@ -206,7 +243,6 @@ def simulate(
     cap_e = dur * pcap
     starts = np.flatnonzero(np.r_[True, period[1:] != period[:-1]])
     ends = np.r_[starts[1:], n_t] - 1
-    pid = np.searchsorted(starts, np.arange(n_t), side="right") - 1
     init = np.broadcast_to(0.5 * cap_e, (n_s, len(starts), n_st)).copy()
     if init0 is not None and init0.shape == init.shape:
         init = np.clip(init0, 0.0, cap_e)
@@ -215,24 +251,13 @@ def simulate(
     cw = np.ascontiguousarray(ch_want.transpose(2, 0, 1))
     dw = np.ascontiguousarray(dis_want.transpose(2, 0, 1))
     a, b, lo, hi = _step_maps(cw, dw, decay, pcap, cap_e, eff_c, eff_d, dt)
-    _compose_scan(a, b, lo, hi, pid)
-    # the cycle: fixed point of each period's composed map (S, periods, St)
-    fa, fb = a[ends].transpose(1, 0, 2), b[ends].transpose(1, 0, 2)
-    fl, fh = lo[ends].transpose(1, 0, 2), hi[ends].transpose(1, 0, 2)
-    lossy = fa < 1.0 - 1e-12
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s0 = np.where(lossy, fb / np.where(lossy, 1.0 - fa, 1.0), init)
-    s0 = np.where(~lossy & (fb > tol), np.inf, s0)
-    s0 = np.where(~lossy & (fb < -tol), -np.inf, s0)
-    s0 = np.clip(np.minimum(fh, np.maximum(fl, s0)), 0.0, cap_e)
-    # states after every step, then the clipped schedule from the state before each step
-    x0 = s0.transpose(1, 0, 2)[pid]  # (T, S, St)
-    soc_t = np.minimum(hi, np.maximum(lo, a * x0 + b))
-    first = np.zeros(n_t, bool)
-    first[starts] = True
-    prev = np.empty_like(soc_t)
-    prev[1:] = soc_t[:-1]
-    prev[first] = x0[first]
+    soc_t = np.empty_like(cw)
+    prev = np.empty_like(cw)  # state before each step
+    for p, (t0, t1) in enumerate(zip(starts, ends + 1, strict=True)):
+        sl = slice(t0, t1)
+        soc_t[sl], s0 = _period_states(a[sl], b[sl], lo[sl], hi[sl], init[:, p], tol)
+        prev[t0 + 1 : t1] = soc_t[t0 : t1 - 1]
+        prev[t0] = np.clip(s0, 0.0, cap_e)
     kept = prev * decay[:, None, :]
     dt3 = dt[:, None, None]
     d = np.minimum(dw, kept * eff_d / dt3)
