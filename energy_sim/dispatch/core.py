@@ -115,9 +115,12 @@ def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
     f = flow.transpose(0, 2, 1)
     adj[:, :, st.frm, st.to] = (st.fcap - f) > network.EPS_MW
     adj[:, :, st.to, st.frm] = (st.fcap + f) > network.EPS_MW
-    reach = np.broadcast_to(np.eye(n_r), adj.shape).copy()
-    for _ in range(n_r - 1):
-        reach = np.minimum(reach + np.einsum("stij,stjk->stik", reach, adj), 1.0)
+    # transitive closure by repeated squaring: (I + adj)^(2^k) covers paths of 2^k corridors
+    reach = np.minimum(adj + np.eye(n_r), 1.0)
+    k = 1
+    while k < n_r - 1:
+        reach = np.minimum(reach @ reach, 1.0)
+        k *= 2
     return reach > 0
 
 
@@ -148,13 +151,13 @@ def _zone_hydro(st: Static, av, need_r, prev: ChunkOut, hyd, budget, short):
     for j, g in enumerate(hyd):  # one water-filling per basin, vectorised over samples
         z = reach[:, :, st.gen_region[g], :]  # (S, T, R)
         zf = z.astype(float)
-        supply = np.einsum("str,strk->stk", zf, cum)
+        supply = (zf[:, :, None, :] @ cum)[:, :, 0, :]
         cross_b = zf[:, :, st.to] * (1.0 - zf[:, :, st.frm])
         cross_a = zf[:, :, st.frm] * (1.0 - zf[:, :, st.to])
         imports = (cross_b * into_b + cross_a * into_a).sum(axis=2)
         cur = np.concatenate([out[:, :j], h_prev[:, j:]], axis=1)  # Gauss-Seidel: placed ones
         cur[:, j] = 0.0
-        others = np.einsum("sgt,stg->st", cur, zf[:, :, st.gen_region[hyd]])
+        others = (cur.transpose(0, 2, 1) * zf[:, :, st.gen_region[hyd]]).sum(axis=2)
         need = (
             (zf * need_r).sum(axis=2) - imports - others + SHORT_WEIGHT * (zf * short).sum(axis=2)
         )
@@ -207,9 +210,9 @@ def run_chunk(
         short = np.maximum(short, prev.shed.transpose(0, 2, 1))
         onehot = np.zeros((len(st.pcap), n_r))
         onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
-        need_r = dem + np.einsum("sjt,jr->str", prev.ch - prev.dis, onehot)
+        need_r = dem + (prev.ch - prev.dis).transpose(0, 2, 1) @ onehot
         sched = _zone_hydro(st, av, need_r, prev, hyd, budget, short)
-        near = np.einsum("stij,stj->sti", _reach(st, prev.flow).astype(float), short)
+        near = (_reach(st, prev.flow).astype(float) @ short[..., None])[..., 0]
         nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=prev, short=near)
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
@@ -231,7 +234,7 @@ def run_chunk(
             break
         sched = _repair(st, av, dem, best, hyd)
         short = np.maximum(short, best.shed.transpose(0, 2, 1))
-        near = np.einsum("stij,stj->sti", _reach(st, best.flow).astype(float), short)
+        near = (_reach(st, best.flow).astype(float) @ short[..., None])[..., 0]
         nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=best, short=near)
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
@@ -351,8 +354,8 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short
     )
     onehot = np.zeros((n_st, n_r))
     onehot[np.arange(n_st), st.stor_region] = 1.0
-    ch_r = np.einsum("sjt,jr->str", ch, onehot)
-    dis_r = np.einsum("sjt,jr->str", dis, onehot)
+    ch_r = ch.transpose(0, 2, 1) @ onehot
+    dis_r = dis.transpose(0, 2, 1) @ onehot
     timing["storage_s"] = _time.perf_counter() - t0
     # 4. network dispatch of every cell
     t0 = _time.perf_counter()
@@ -381,8 +384,8 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short
         ch, dis, soc = storage.simulate(
             ch_w2, dis, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
         )
-        ch_new = np.einsum("sjt,jr->str", ch, onehot)
-        dis_new = np.einsum("sjt,jr->str", dis, onehot)
+        ch_new = ch.transpose(0, 2, 1) @ onehot
+        dis_new = dis.transpose(0, 2, 1) @ onehot
         moved = (np.abs(ch_new - ch_r) + np.abs(dis_new - dis_r)).sum(axis=2) > 0
         ch_r, dis_r = ch_new, dis_new
         need = (dem + ch_r).reshape(n_c, n_r)
