@@ -126,15 +126,16 @@ def zone_schedule(
     budget = np.minimum(np.maximum(budget, 0.0), limit @ onehot)
     lo = np.zeros((n_s, 12))
     hi = np.full((n_s, 12), float(n_k - 1))
-    rows = np.arange(n_s)[:, None]
-    cols = np.arange(n_t)[None, :]
+    flat = np.ascontiguousarray(supply).reshape(-1)
+    base = (np.arange(n_s * n_t) * n_k).reshape(n_s, n_t)  # flat index of (s, t, 0)
 
     def output(z: np.ndarray) -> np.ndarray:
         zt = z[:, month]  # (S, T)
-        k = np.minimum(np.floor(zt).astype(np.int64), n_k - 2)
+        k = np.minimum(zt.astype(np.int64), n_k - 2)  # floor: z >= 0
         frac = zt - k
-        q = supply[rows, cols, k] * (1.0 - frac) + supply[rows, cols, k + 1] * frac
-        return np.clip(need - q, 0.0, limit)
+        i = base + k
+        q = flat.take(i) * (1.0 - frac) + flat.take(i + 1) * frac
+        return np.minimum(np.maximum(need - q, 0.0), limit)
 
     for _ in range(N_BISECT_ZONE):
         mid = 0.5 * (lo + hi)
