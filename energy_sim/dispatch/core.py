@@ -229,20 +229,37 @@ def run_chunk(
         operating = float(((best.gen @ st.wdt) @ st.mc).sum())
         if n_pass >= 2 and gain < ZONE_STOP * operating:
             break
+    # a sample that a repair pass did not improve would get the same pass again (its inputs
+    # are its best result and its shed so far, both unchanged): later passes skip it
+    todo = np.arange(n_s)
     for _ in range(REPAIR_PASSES):
-        if not (best.shed > SHED_THRESHOLD_MW).any():
+        if not len(todo) or not (best.shed > SHED_THRESHOLD_MW).any():
             break
-        sched = _repair(st, av, dem, best, hyd)
+        sub = _take(best, todo)
+        sched = _repair(st, av[todo], dem[todo], sub, hyd)
         short = np.maximum(short, best.shed.transpose(0, 2, 1))
-        near = (_reach(st, best.flow).astype(float) @ short[..., None])[..., 0]
-        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=best, short=near)
+        near = (_reach(st, sub.flow).astype(float) @ short[todo, ..., None])[..., 0]
+        nxt = _operate(
+            st, stack, grid, av[todo], dem[todo], None, lng_av[todo], sched, warm=sub, short=near
+        )
         c = _cost(st, nxt)
-        better = c < cost - 1e-9 * np.abs(cost)
-        for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
-            getattr(best, k)[better] = getattr(nxt, k)[better]
-        cost = np.where(better, c, cost)
+        better = c < cost[todo] - 1e-9 * np.abs(cost[todo])
+        won = todo[better]
+        for k in _FIELDS:
+            getattr(best, k)[won] = getattr(nxt, k)[better]
+        cost[won] = c[better]
         best.stats["repair_improved"] = best.stats.get("repair_improved", 0.0) + float(better.sum())
+        best.stats["repair_samples"] = best.stats.get("repair_samples", 0.0) + float(len(todo))
+        todo = won
     return best
+
+
+_FIELDS = ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv")
+
+
+def _take(co: ChunkOut, idx: np.ndarray) -> ChunkOut:
+    """The samples ``idx`` of a chunk's results (copies)."""
+    return ChunkOut(**{k: getattr(co, k)[idx] for k in _FIELDS})
 
 
 def _repair(st: Static, av, dem, best: ChunkOut, hyd) -> np.ndarray:
