@@ -140,6 +140,50 @@ def prices(
     return w
 
 
+def _best_values(dn_c: np.ndarray, rho: np.ndarray, ok: np.ndarray, grid: Grid):
+    """Bellman-Ford for the best displacement value reachable from each region (n, R),
+
+        V_r = max(down_r, max_e rho_e * V_dst(e))   over moves e out of r with residual,
+
+    and the move that attains it (-1: none, the region's own block). At most R-1 rounds; a
+    cell whose values did not change in a round cannot change in a later one (its candidates
+    depend on its own values only), so each round works on the cells still changing."""
+    n, n_r = dn_c.shape
+    n_mv = len(grid.mv_dst)
+    om = grid.out_moves
+    val = dn_c.copy()
+    nxt = np.full((n, n_r), -1, np.int64)
+    idx = None  # cells still changing (None: all)
+    r_rho, r_nok, r_val, r_nxt = rho, ~ok, val, nxt
+    for _r in range(n_r - 1):
+        k = len(r_val)
+        cand = np.empty((k, n_mv + 1))
+        cand[:, n_mv] = -np.inf  # the padding move
+        np.multiply(r_rho, r_val[:, grid.mv_dst], out=cand[:, :n_mv])
+        np.copyto(cand[:, :n_mv], -np.inf, where=r_nok)
+        best = cand[:, om[:, 0]]
+        arg = np.where(best > -np.inf, om[:, 0][None, :], -1)
+        for j in range(1, om.shape[1]):  # degree <= 4: unrolled max
+            cj = cand[:, om[:, j]]
+            up = cj > best
+            best = np.where(up, cj, best)
+            arg = np.where(up, om[:, j][None, :], arg)
+        better = best > r_val * (1.0 + 1e-12) + 1e-12
+        chg = better.any(axis=1)
+        if not chg.any():
+            break
+        r_val = np.where(better, best, r_val)
+        r_nxt = np.where(better, arg, r_nxt)
+        if idx is None:
+            val, nxt = r_val, r_nxt
+            idx = np.flatnonzero(chg)
+        else:
+            val[idx], nxt[idx] = r_val, r_nxt
+            idx = idx[chg]
+        r_rho, r_nok, r_val, r_nxt = rho[idx], ~ok[idx], r_val[chg], r_nxt[chg]
+    return val, nxt
+
+
 def solve_cells(
     cum: np.ndarray,
     cost: np.ndarray,
@@ -209,23 +253,7 @@ def solve_cells(
         rho, lim = _moves(c_f, c_cap, eta)
         ok = lim > EPS_MW
         # Bellman-Ford for the best displacement value reachable from each region
-        val = dn_c.copy()
-        nxt = np.full((m, n_r), -1, np.int64)
-        for _r in range(n_r - 1):
-            cand = np.where(ok, rho * val[:, grid.mv_dst], -np.inf)
-            cand = np.concatenate([cand, np.full((m, 1), -np.inf)], axis=1)
-            best = np.full((m, n_r), -np.inf)
-            arg = np.full((m, n_r), -1, np.int64)
-            for j in range(grid.out_moves.shape[1]):  # degree <= 4: unrolled max
-                cj = cand[:, grid.out_moves[:, j]]
-                up = cj > best
-                best = np.where(up, cj, best)
-                arg = np.where(up, grid.out_moves[:, j][None, :], arg)
-            better = best > val * (1.0 + 1e-12) + 1e-12
-            if not better.any():
-                break
-            val = np.where(better, best, val)
-            nxt = np.where(better, arg, nxt)
+        val, nxt = _best_values(dn_c, rho, ok, grid)
         gain = np.where(blocked, -np.inf, val - up_c)
         src = gain.argmax(axis=1)
         g = gain[rows, src]
