@@ -65,13 +65,15 @@ def _solve_cells(
     dem: np.ndarray,
     fcap: np.ndarray,
     flow0: np.ndarray | None = None,
+    with_price: bool = True,
 ):
-    """Network dispatch of cells in batches: block outputs, shed, flows."""
+    """Network dispatch of cells in batches: block outputs, shed, flows, prices (NaN unless
+    ``with_price``: they cost a Bellman-Ford per cell and only the hourly output shows them)."""
     n = len(dem)
     out = np.empty((n, stack.n_col))
     shed = np.empty_like(dem)
     flow = np.empty((n, len(fcap)))
-    price = np.empty_like(dem)
+    price = np.empty_like(dem) if with_price else np.full_like(dem, np.nan)
     left = 0
     for a in range(0, n, CELLS_PER_BATCH):
         b = min(a + CELLS_PER_BATCH, n)
@@ -81,7 +83,8 @@ def _solve_cells(
         x, f, k = network.solve_cells(steps, stack.solver_key, dem[a:b], fcap, grid, flow0=f0)
         out[a:b], shed[a:b] = merit.unstack(stack, blocks[a:b], cum, x)
         flow[a:b] = f
-        price[a:b] = network.prices(steps, stack.solver_key, x, f, fcap, grid)
+        if with_price:
+            price[a:b] = network.prices(steps, stack.solver_key, x, f, fcap, grid)
         left += k
     return out, shed, flow, left, price
 
@@ -175,6 +178,7 @@ def run_chunk(
     cf_month: np.ndarray | None,
     lng_draw: np.ndarray | None,
     n_s: int,
+    with_price: bool = True,
 ) -> ChunkOut:
     """Operate one chunk of ``n_s`` samples; draws are (S, G, T), (S, R, T), (S, G, 12),
     (S, H, T) or None.
@@ -193,7 +197,7 @@ def run_chunk(
     dem = np.ascontiguousarray(np.broadcast_to(np.maximum(dem, 0.0), (n_s, n_t, n_r)))
     lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
     lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, len(st.regas), n_t))
-    best = _operate(st, stack, grid, av, dem, cf_month, lng_av, None)
+    best = _operate(st, stack, grid, av, dem, cf_month, lng_av, None, with_price=with_price)
     hyd = np.flatnonzero(st.is_res & (st.cap > 0))
     if not len(hyd) or not len(st.fcap) or ZONE_PASSES == 0:
         return best
@@ -213,7 +217,19 @@ def run_chunk(
         need_r = dem + (prev.ch - prev.dis).transpose(0, 2, 1) @ onehot
         sched = _zone_hydro(st, av, need_r, prev, hyd, budget, short)
         near = (_reach(st, prev.flow).astype(float) @ short[..., None])[..., 0]
-        nxt = _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=prev, short=near)
+        nxt = _operate(
+            st,
+            stack,
+            grid,
+            av,
+            dem,
+            cf_month,
+            lng_av,
+            sched,
+            warm=prev,
+            short=near,
+            with_price=with_price,
+        )
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
         for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
@@ -240,8 +256,9 @@ def run_chunk(
         short = np.maximum(short, best.shed.transpose(0, 2, 1))
         near = (_reach(st, sub.flow).astype(float) @ short[todo, ..., None])[..., 0]
         nxt = _operate(
-            st, stack, grid, av[todo], dem[todo], None, lng_av[todo], sched, warm=sub, short=near
-        )
+            st, stack, grid, av[todo], dem[todo], None, lng_av[todo], sched, warm=sub, short=near,
+            with_price=with_price,
+        )  # fmt: skip
         c = _cost(st, nxt)
         better = c < cost[todo] - 1e-9 * np.abs(cost[todo])
         won = todo[better]
@@ -319,7 +336,9 @@ def _cost(st: Static, co: ChunkOut) -> np.ndarray:
     return (co.gen @ st.wdt) @ st.mc + st.voll * (co.shed @ st.wdt).sum(axis=1)
 
 
-def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short=None) -> ChunkOut:
+def _operate(
+    st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short=None, with_price=True
+) -> ChunkOut:
     """Steps 2-5 for one chunk; ``sched`` (S, Gh, T) is a hydro schedule to use instead of
     water-filling on the system net load (None)."""
     n_s, n_t, n_g = av.shape
@@ -386,7 +405,7 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short
     need = (dem + ch_r).reshape(n_c, n_r)
     blocks = _blocks(stack, av_c, win_c, dis_r.reshape(n_c, n_r))
     f0 = None if warm is None else warm.flow.transpose(0, 2, 1).reshape(n_c, -1)
-    out, shed, flow, left, price = _solve_cells(stack, grid, blocks, need, st.fcap, f0)
+    out, shed, flow, left, price = _solve_cells(stack, grid, blocks, need, st.fcap, f0, with_price)
     # never charge storage with shed power: cut the charge where its region sheds, run the
     # state of charge again and dispatch again the cells whose storage changed
     for _ in range(CHARGE_FIX_PASSES):
@@ -408,7 +427,9 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short
         need = (dem + ch_r).reshape(n_c, n_r)
         cells = np.flatnonzero(moved.reshape(n_c))
         bk = _blocks(stack, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-        o3, s3, f3, k3, p3 = _solve_cells(stack, grid, bk, need[cells], st.fcap, flow[cells])
+        o3, s3, f3, k3, p3 = _solve_cells(
+            stack, grid, bk, need[cells], st.fcap, flow[cells], with_price
+        )
         out[cells], shed[cells], flow[cells], price[cells] = o3, s3, f3, p3
         left += k3
         timing["charge_fix_cells"] = timing.get("charge_fix_cells", 0.0) + len(cells)
@@ -433,7 +454,9 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short
             win_c = scarce[:, hub_l, :].transpose(0, 2, 1).reshape(n_c, len(hub_l))
             cells = np.flatnonzero(win_c.any(axis=1))
             b1 = _blocks(stack, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-            o1, s1, f1, k1, p1 = _solve_cells(stack, grid, b1, need[cells], st.fcap, flow[cells])
+            o1, s1, f1, k1, p1 = _solve_cells(
+                stack, grid, b1, need[cells], st.fcap, flow[cells], with_price
+            )
             gen[cells] = _gens(stack, o1)
             out[cells], shed[cells], flow[cells], price[cells] = o1, s1, f1, p1
             left += k1
@@ -453,7 +476,9 @@ def _operate(st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short
             # every LNG group in a re-dispatched cell keeps at most its first-pass share
             lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
             b2 = _blocks(stack, lim, win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-            o2, s2, f2, k2, p2 = _solve_cells(stack, grid, b2, need[cells], st.fcap, flow[cells])
+            o2, s2, f2, k2, p2 = _solve_cells(
+                stack, grid, b2, need[cells], st.fcap, flow[cells], with_price
+            )
             gen[cells] = _gens(stack, o2)
             out[cells], shed[cells], flow[cells], price[cells] = o2, s2, f2, p2
             left += k2

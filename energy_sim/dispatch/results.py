@@ -151,6 +151,7 @@ def dispatch(
                 pick(cf_d, a, b),
                 pick(lng_d, a, b),
                 b - a,
+                with_price=keep_hourly,
             )
             for k, v in co.stats.items():
                 stats[k] = stats.get(k, 0.0) + float(v)
