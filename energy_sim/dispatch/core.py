@@ -25,8 +25,9 @@ from energy_sim.dispatch.inputs import Static
 
 #: Loss of load counts hours whose shed exceeds this, MW.
 SHED_THRESHOLD_MW = 0.1
-#: Cells per network batch (memory: ~ cells * regions * blocks * 8 bytes per array).
-CELLS_PER_BATCH = 32768
+#: Cells per network batch: small enough that a batch's arrays (~cells * regions * blocks * 8
+#: bytes for the stacks) stay in cache; 4,096 ran the network ~30% faster than 32,768.
+CELLS_PER_BATCH = 4096
 #: Passes that re-place reservoir hydro on the zones and prices of the previous pass.
 ZONE_PASSES = 4
 #: Zone passes stop once one gains less than this share of the operating cost (after two);
