@@ -240,6 +240,16 @@ def simulate(
     soc = np.zeros_like(ch_want)
     if n_st == 0 or n_t == 0:
         return ch, dis, soc
+    act = np.flatnonzero(pcap > 0)
+    if len(act) < n_st:  # groups without power neither charge, discharge nor store
+        if len(act):
+            i0 = None if init0 is None else init0[:, :, act]
+            c_a, d_a, s_a = simulate(
+                ch_want[:, act], dis_want[:, act], pcap[act], dur[act], eff_c[act],
+                eff_d[act], loss[act], dt, period, i0,
+            )  # fmt: skip
+            ch[:, act], dis[:, act], soc[:, act] = c_a, d_a, s_a
+        return ch, dis, soc
     cap_e = dur * pcap
     starts = np.flatnonzero(np.r_[True, period[1:] != period[:-1]])
     ends = np.r_[starts[1:], n_t] - 1
