@@ -253,9 +253,20 @@ def from_solution(
     if "hub_region" in sysv.coords:
         ds = ds.assign_coords(hub_region=("hub", sysv["hub_region"].values))
     # the targets the analysts' views check a plan against (docs/analysis.md)
-    for name in ("build_min_mw", "build_max_mw", "corridor_efficiency", "reserve_days"):
+    # and the hourly peaks the reserve margin is measured against (a coarse resolution's own
+    # maximum would understate them)
+    for name in (
+        "build_min_mw",
+        "build_max_mw",
+        "corridor_efficiency",
+        "reserve_days",
+        "peak_demand_mw",
+        "peak_demand_region_mw",
+    ):
         if name in sysv:
             ds[name] = sysv[name]
+    if "stress" in sysv.attrs:  # the stress tests the plan was made under
+        ds.attrs["stress"] = sysv.attrs["stress"]
     targets = ("reserve_margin", "clean_share_min", "co2_cap_t")
     ds.attrs.update({k: float(sysv.attrs[k]) for k in targets if k in sysv.attrs})
     ds.attrs.update(

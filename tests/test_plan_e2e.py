@@ -34,6 +34,11 @@ def test_pdp8_2030_plan_end_to_end(tmp_path):
     res = xr.load_dataset(out / "results.nc")
     assert res.attrs["status"] == "optimal"
     assert float(res["shed_mw"].max()) < 1e-3
+    # the KPI peak is the hourly year's coincident peak (what the margin is measured on), not
+    # the largest of the 12 representative days' hours, and it lies in the PDP8 2030 range
+    assert k["peak_demand_mw"] == pytest.approx(float(res["peak_demand_mw"]))
+    assert k["peak_demand_mw"] > float(res["demand_mw"].sum("region").max())
+    assert 89_655 <= k["peak_demand_mw"] <= 99_934
     assert sorted(p.name for p in out.iterdir()) == ["kpis.json", "results.nc"]
 
 
