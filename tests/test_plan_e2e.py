@@ -27,6 +27,8 @@ def test_pdp8_2030_plan_end_to_end(tmp_path):
     k = json.loads((out / "kpis.json").read_text())
     assert k["status"] == "optimal"
     assert k["reserve_margin"] >= 0.15 - 1e-6
+    # every region balanced with 15% (Resolution 70), corridor imports with their credit
+    assert min(k["reserve_margin_by_region"].values()) >= 0.15 - 1e-6
     assert k["unserved_energy_mwh"] == pytest.approx(0.0, abs=1e-3)
     assert k["reserve_shortfall_mw"] == pytest.approx(0.0, abs=1e-3)
     assert 0.0 < k["clean_share"] < 1.0

@@ -215,7 +215,10 @@ def test_regional_reserve_margin(scenario):
     sc = load_scenario(PDP8, {"regional_reserve_margin": {"north": 0.2}})
     margin = S._regional_margin(sc, ["north", "south"])
     assert margin[0] == 0.2 and np.isnan(margin[1])
-    assert np.isnan(S._regional_margin(scenario, ["north"])).all()
+    regions = list(D.read_data(scenario.data).regions)
+    assert (S._regional_margin(scenario, regions) == 0.15).all()  # pdp8_2030: every region
+    none = load_scenario(PDP8, {"regional_reserve_margin": None})
+    assert np.isnan(S._regional_margin(none, ["north"])).all()
 
 
 def test_same_seed_same_system_other_seed_differs(scenario, hourly):
