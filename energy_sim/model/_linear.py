@@ -72,6 +72,40 @@ def fix(var: np.ndarray, values: np.ndarray) -> None:
         v.fix(x)
 
 
+def add_investment_var(
+    block: pyo.Block,
+    name: str,
+    cap0: np.ndarray,
+    capmax: np.ndarray,
+    fixed: np.ndarray | None,
+    doc: str = "",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Add an investment variable ``x in [cap0, max(capmax, cap0)]`` (``nan``/``inf``: no limit).
+
+    ``x`` is fixed where it cannot move (``capmax <= cap0``) at ``cap0``, or everywhere at
+    ``fixed`` when capacities are given (then its bounds are dropped, so a given capacity
+    outside ``[cap0, capmax]`` is taken as it is).
+
+    Returns
+    -------
+    var, is_fixed, fixed_value
+        The variable data objects, where they are fixed, and the values they are fixed at
+        (``cap0`` where ``fixed`` is None).
+    """
+    cap0 = np.asarray(cap0, dtype=float)
+    capmax = np.maximum(np.nan_to_num(capmax, nan=np.inf, posinf=np.inf), cap0)
+    var = add_var(block, name, len(cap0), lb=cap0, ub=capmax, doc=doc)
+    if fixed is None:
+        is_fixed, fixed_val = capmax <= cap0, cap0
+    else:
+        is_fixed, fixed_val = np.ones(len(cap0), dtype=bool), np.asarray(fixed, dtype=float)
+        for v in var.tolist():
+            v.setlb(None)
+            v.setub(None)
+    fix(var[is_fixed], fixed_val[is_fixed])
+    return var, is_fixed, fixed_val
+
+
 def add_rows(
     block: pyo.Block,
     name: str,

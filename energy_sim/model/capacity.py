@@ -15,24 +15,16 @@ import numpy as np
 import pyomo.environ as pyo
 
 from energy_sim.model import LPData
-from energy_sim.model._linear import Terms, add_var, fix
+from energy_sim.model._linear import Terms, add_investment_var
 
 
 def add_capacity(m: pyo.ConcreteModel, d: LPData) -> None:
     """Add ``cap[g]`` with its cost and firm-capacity terms."""
     cap0 = d.arr("cap0_mw")
-    capmax = np.maximum(np.nan_to_num(d.arr("capmax_mw"), nan=np.inf, posinf=np.inf), cap0)
-    cap = add_var(m, "cap", len(cap0), lb=cap0, ub=capmax, doc="installed capacity, MW")
-    fixed_val = d.fixed_values("capacity_mw", "gen")
-    if fixed_val is None:
-        is_fixed = capmax <= cap0
-        fixed_val = cap0
-    else:
-        is_fixed = np.ones(len(cap0), dtype=bool)
-        for v in cap.tolist():
-            v.setlb(None)
-            v.setub(None)
-    fix(cap[is_fixed], fixed_val[is_fixed])
+    cap, is_fixed, fixed_val = add_investment_var(
+        m, "cap", cap0, d.arr("capmax_mw"), d.fixed_values("capacity_mw", "gen"),
+        doc="installed capacity, MW",
+    )  # fmt: skip
     d.vars["cap"] = cap
     d.index["cap_fixed"] = (is_fixed, np.where(is_fixed, fixed_val, np.nan))
 

@@ -24,7 +24,7 @@ import pyomo.environ as pyo
 
 from energy_sim.invariants import hub_of_gen
 from energy_sim.model import LPData
-from energy_sim.model._linear import Terms, add_rows, add_var, fix
+from energy_sim.model._linear import Terms, add_investment_var, add_rows, add_var
 
 #: MWh_th per model unit of ``inv`` and ``tank`` (GWh_th).
 LNG_SCALE = 1e3
@@ -35,23 +35,15 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
     H, T = d.system.sizes["hub"], d.T
     if H == 0:
         return
-    tank0 = d.arr("tank0_mwh_th")
-    tankmax = np.maximum(np.nan_to_num(d.arr("tankmax_mwh_th"), nan=np.inf, posinf=np.inf), tank0)
+    tank0 = d.arr("tank0_mwh_th") / LNG_SCALE
+    tankmax = d.arr("tankmax_mwh_th") / LNG_SCALE
     if not bool(d.system.attrs.get("allow_new_tanks", True)):
         tankmax = tank0.copy()
-    tank0, tankmax = tank0 / LNG_SCALE, tankmax / LNG_SCALE
-    tank = add_var(m, "tank", H, lb=tank0, ub=tankmax, doc="LNG tank, GWh_th")
-    fixed_val = d.fixed_values("tank_mwh_th", "hub")
-    if fixed_val is None:
-        is_fixed = tankmax <= tank0
-        fixed_val = tank0
-    else:
-        is_fixed = np.ones(H, dtype=bool)
-        fixed_val = fixed_val / LNG_SCALE
-        for v in tank.tolist():
-            v.setlb(None)
-            v.setub(None)
-    fix(tank[is_fixed], fixed_val[is_fixed])
+    fixed = d.fixed_values("tank_mwh_th", "hub")
+    tank, is_fixed, fixed_val = add_investment_var(
+        m, "tank", tank0, tankmax, None if fixed is None else fixed / LNG_SCALE,
+        doc="LNG tank, GWh_th",
+    )  # fmt: skip
     d.vars["tank"] = tank
     ann = d.arr("tank_ann_capex_usd_per_mwh_th") * LNG_SCALE
     d.add_cost("tank_capex", Terms.of(0, tank, ann), constant=-float(ann @ tank0))

@@ -20,27 +20,20 @@ import numpy as np
 import pyomo.environ as pyo
 
 from energy_sim.model import LPData
-from energy_sim.model._linear import Terms, add_rows, add_var, fix
+from energy_sim.model._linear import Terms, add_investment_var, add_rows, add_var
 
 
 def add_network(m: pyo.ConcreteModel, d: LPData) -> None:
     """Add ``fcap``, ``fwd``, ``rev`` and the corridor limits."""
-    L, T = d.system.sizes["corridor"], d.T
+    T = d.T
     fcap0 = d.arr("fcap0_mw")
-    fcapmax = np.maximum(np.nan_to_num(d.arr("fcapmax_mw"), nan=np.inf, posinf=np.inf), fcap0)
+    fcapmax = d.arr("fcapmax_mw")
     if not bool(d.system.attrs.get("allow_new_corridors", True)):
         fcapmax = fcap0.copy()
-    fcap = add_var(m, "fcap", L, lb=fcap0, ub=fcapmax, doc="corridor capacity, MW")
-    fixed_val = d.fixed_values("corridor_capacity_mw", "corridor")
-    if fixed_val is None:
-        is_fixed = fcapmax <= fcap0
-        fixed_val = fcap0
-    else:
-        is_fixed = np.ones(L, dtype=bool)
-        for v in fcap.tolist():
-            v.setlb(None)
-            v.setub(None)
-    fix(fcap[is_fixed], fixed_val[is_fixed])
+    fcap, is_fixed, fixed_val = add_investment_var(
+        m, "fcap", fcap0, fcapmax, d.fixed_values("corridor_capacity_mw", "corridor"),
+        doc="corridor capacity, MW",
+    )  # fmt: skip
     d.vars["fcap"] = fcap
     ann = d.arr("corridor_ann_capex_usd_per_mw")
     d.add_cost("corridor_capex", Terms.of(0, fcap, ann), constant=-float(ann @ fcap0))
@@ -49,7 +42,7 @@ def add_network(m: pyo.ConcreteModel, d: LPData) -> None:
     d.firm_region.append(Terms.of(a, fcap, credit))
     d.firm_region.append(Terms.of(b, fcap, credit))
 
-    can_run = np.where(is_fixed, fixed_val > 0, fcapmax > 0)
+    can_run = ~is_fixed | (fixed_val > 0)  # a free fcap has fcapmax > fcap0 >= 0
     act = np.flatnonzero(can_run)
     if len(act) == 0:
         return

@@ -21,25 +21,17 @@ import numpy as np
 import pyomo.environ as pyo
 
 from energy_sim.model import LPData
-from energy_sim.model._linear import Terms, add_rows, add_var, fix
+from energy_sim.model._linear import Terms, add_investment_var, add_rows, add_var
 
 
 def add_storage(m: pyo.ConcreteModel, d: LPData) -> None:
     """Add ``pcap``, ``ch``, ``dis``, ``soc`` and their rows."""
-    S, T = d.system.sizes["storage"], d.T
+    T = d.T
     pcap0 = d.arr("pcap0_mw")
-    pcapmax = np.maximum(np.nan_to_num(d.arr("pcapmax_mw"), nan=np.inf, posinf=np.inf), pcap0)
-    pcap = add_var(m, "pcap", S, lb=pcap0, ub=pcapmax, doc="storage power, MW")
-    fixed_val = d.fixed_values("storage_power_mw", "storage")
-    if fixed_val is None:
-        is_fixed = pcapmax <= pcap0
-        fixed_val = pcap0
-    else:
-        is_fixed = np.ones(S, dtype=bool)
-        for v in pcap.tolist():
-            v.setlb(None)
-            v.setub(None)
-    fix(pcap[is_fixed], fixed_val[is_fixed])
+    pcap, is_fixed, fixed_val = add_investment_var(
+        m, "pcap", pcap0, d.arr("pcapmax_mw"), d.fixed_values("storage_power_mw", "storage"),
+        doc="storage power, MW",
+    )  # fmt: skip
     d.vars["pcap"] = pcap
     d.index["pcap_fixed"] = (is_fixed, np.where(is_fixed, fixed_val, np.nan))
 
@@ -52,7 +44,8 @@ def add_storage(m: pyo.ConcreteModel, d: LPData) -> None:
     d.firm_system.append(Terms.of(0, pcap, credit))
     d.firm_region.append(Terms.of(region, pcap, credit))
 
-    can_run = np.where(is_fixed, fixed_val > 0, pcapmax > 0)
+    # a free pcap has pcapmax > pcap0 >= 0, so it can run
+    can_run = ~is_fixed | (fixed_val > 0)
     act = np.flatnonzero(can_run)
     if len(act) == 0:
         return
