@@ -40,6 +40,11 @@ def show_progress(quiet: bool) -> bool:
     return (not quiet) and sys.stderr.isatty()
 
 
+#: Options shared by the commands that operate a plan (dispatch, assess, stress).
+_PLAN = typer.Option("--plan", help="results.nc of a plan (default: the existing fleet).")
+_OUT_BESIDE_PLAN = typer.Option("--out", help="Folder to write to (default: the plan's).")
+
+
 @app.callback()
 def _main() -> None:
     """Energy-security scenario simulator for Vietnam's power system."""
@@ -414,10 +419,7 @@ def _steps(enabled: bool, total: int) -> Iterator[Any]:
 @app.command("dispatch")
 def dispatch_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    plan: Annotated[
-        Path | None,
-        typer.Option("--plan", help="results.nc of a plan (default: the existing fleet)."),
-    ] = None,
+    plan: Annotated[Path | None, _PLAN] = None,
     samples: Annotated[
         int, typer.Option("--samples", min=1, help="Monte Carlo samples (1: the System as is).")
     ] = 1,
@@ -602,19 +604,14 @@ _QUIET = typer.Option("--quiet", "-q", help="No progress display.")
 @app.command("assess")
 def assess_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    plan: Annotated[
-        Path | None,
-        typer.Option("--plan", help="results.nc of a plan (default: the existing fleet)."),
-    ] = None,
+    plan: Annotated[Path | None, _PLAN] = None,
     samples: Annotated[int, _SAMPLES] = 1000,
     seed: Annotated[int | None, _SEED] = None,
     max_samples: Annotated[int | None, _MAX] = None,
     rel_tol: Annotated[float, _TOL] = 0.05,
     chunk_size: Annotated[int, _CHUNK] = 100,
     lole_standard: Annotated[float, _LOLE] = 3.0,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Folder to write to (default: the plan's).")
-    ] = None,
+    out: Annotated[Path | None, _OUT_BESIDE_PLAN] = None,
     quiet: Annotated[bool, _QUIET] = False,
 ) -> None:
     """Monte Carlo adequacy of a plan: LOLE, EUE, LOLP and the Resolution 70 verdicts.
@@ -637,10 +634,7 @@ def assess_cmd(
 @app.command("stress")
 def stress_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    plan: Annotated[
-        Path | None,
-        typer.Option("--plan", help="results.nc of a plan (default: the existing fleet)."),
-    ] = None,
+    plan: Annotated[Path | None, _PLAN] = None,
     test: Annotated[
         list[str] | None,
         typer.Option(
@@ -655,9 +649,7 @@ def stress_cmd(
     rel_tol: Annotated[float, _TOL] = 0.05,
     chunk_size: Annotated[int, _CHUNK] = 100,
     lole_standard: Annotated[float, _LOLE] = 3.0,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Folder to write to (default: the plan's).")
-    ] = None,
+    out: Annotated[Path | None, _OUT_BESIDE_PLAN] = None,
     quiet: Annotated[bool, _QUIET] = False,
 ) -> None:
     """Assess a plan under stress tests (LNG cut-off, drought, heatwave, N-1, import cut, coal).
