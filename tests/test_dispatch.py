@@ -329,3 +329,20 @@ def test_storage_scan_equals_the_step_loop_and_closes_the_cycle(seed):
     assert np.abs(soc - ref).max() <= 1e-8 * pcap.max()
     assert (ch <= pcap[:, None] + 1e-9).all() and (ch >= 0).all() and (dis >= 0).all()
     assert (soc <= (dur * pcap)[:, None] + 1e-9).all() and (soc >= 0).all()
+
+
+def test_level_a_rounding_residue_past_a_block_edge_still_imports():
+    # b's demand ends 2e-13 MW into its gas block: that sliver must not make gas the marginal
+    # block with no room to back down (which left every import path unused)
+    import importlib
+
+    network = importlib.import_module("energy_sim.dispatch.network")
+    grid = network.Grid.build(2, [0], [1], [0.95])
+    cum = np.array([[[100.0, 100.0, 100.0]], [[50.0, 100.0, 150.0 + 2e-13]]]).reshape(1, 2, 3)
+    cost = np.array([[0.0, 0.0, 1e4], [10.0, 60.0, 1e4]])
+    demand = np.array([[0.0, 50.0 + 2e-13]])
+    x, flow, left = network.solve_cells(cum, cost, demand, np.array([500.0]), grid)
+    assert left == 0
+    assert flow[0, 0] == pytest.approx(50.0 / 0.95, rel=1e-9)  # b's coal displaced too
+    assert x[0, 1] == pytest.approx(0.0, abs=1e-6)
+    assert x[0, 0] == pytest.approx(50.0 / 0.95, rel=1e-9)

@@ -83,8 +83,11 @@ def _marginals(cum: np.ndarray, cost: np.ndarray, x: np.ndarray):
     counts below are sums of contiguous slabs); ``cost`` (R, K).
     """
     n_k, n, n_r = cum.shape
-    up_i = np.count_nonzero(cum <= x, axis=0)  # first block with headroom (K: none)
-    dn_i = np.minimum(np.count_nonzero(cum < x, axis=0), n_k - 1)  # block of the last MW used
+    # a level within EPS_MW of a block's edge counts as on the edge: a rounding residue of
+    # 1e-13 MW must not make a block the marginal one with no room to move (that would stop
+    # every path through the region)
+    up_i = np.count_nonzero(cum <= x + EPS_MW, axis=0)  # first block with headroom (K: none)
+    dn_i = np.minimum(np.count_nonzero(cum < x - EPS_MW, axis=0), n_k - 1)  # last MW used
     ri = np.arange(n_r)[None, :]
     up_cost = np.where(up_i < n_k, cost[ri, np.minimum(up_i, n_k - 1)], np.inf)
     top = np.take_along_axis(cum, np.minimum(up_i, n_k - 1)[None], axis=0)[0]
