@@ -720,7 +720,7 @@ def sweep_cmd(
         from rich.console import Console
         from rich.table import Table
 
-        from energy_sim.adequacy import _atomic_write
+        from energy_sim.adequacy.io import atomic_write
         from energy_sim.sweep import sweep, sweep_table
 
         the_plan: Any = plan
@@ -743,10 +743,10 @@ def sweep_cmd(
         disk = ds.copy()
         for var in ("status", "error"):
             disk[var] = disk[var].astype(str)
-        _atomic_write(nc, lambda p: disk.to_netcdf(p, engine="h5netcdf"))
+        atomic_write(nc, lambda p: disk.to_netcdf(p, engine="h5netcdf"))
         payload = {"rows": rows, "summaries": _json.loads(ds.attrs["summaries"])}
         text = _json.dumps(payload, indent=2, default=float)
-        _atomic_write(js, lambda p: p.write_text(text + "\n"))
+        atomic_write(js, lambda p: p.write_text(text + "\n"))
         console = Console(width=None if sys.stdout.isatty() else 120)
         table = Table(title=f"Sweep ({ds.attrs['mode']}, {samples} sample years each)")
         for col in ("scenario", "status", "LOLE h/yr", "± se", "EUE MWh/yr", "EUE ppm", "margin"):

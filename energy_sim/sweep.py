@@ -187,11 +187,11 @@ def _chunks(samples: int, chunk_size: int) -> list[int]:
 
 
 def _run_serial(items, plan, seed, samples, chunk_size, options, progress) -> list[Any]:
-    from energy_sim.adequacy import _progress_bar
+    from energy_sim.adequacy.run import progress_bar
 
     sizes = _chunks(samples, chunk_size)
     out: list[Any] = []
-    bar = _progress_bar(progress, len(items) * (len(sizes) + 1))
+    bar = progress_bar(progress, len(items) * (len(sizes) + 1))
     with bar:
         task = bar.add_task("sweep", total=len(items) * (len(sizes) + 1)) if progress else None
         for item in items:
@@ -211,7 +211,7 @@ def _run_dask(
 ) -> list[Any]:
     from distributed import Client, as_completed
 
-    from energy_sim.adequacy import _progress_bar
+    from energy_sim.adequacy.run import progress_bar
 
     if scheduler:
         try:
@@ -241,7 +241,7 @@ def _run_dask(
             final = client.submit(_finish, prep, options, chunk_size, *chunks, pure=False)
             finals.append(final)
             every.extend([prep, *chunks, final])
-        bar = _progress_bar(progress, len(every))
+        bar = progress_bar(progress, len(every))
         with bar:
             task = bar.add_task("sweep", total=len(every)) if progress else None
             for _ in as_completed(every, raise_errors=False):
