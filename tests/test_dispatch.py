@@ -346,3 +346,37 @@ def test_level_a_rounding_residue_past_a_block_edge_still_imports():
     assert flow[0, 0] == pytest.approx(50.0 / 0.95, rel=1e-9)  # b's coal displaced too
     assert x[0, 1] == pytest.approx(0.0, abs=1e-6)
     assert x[0, 0] == pytest.approx(50.0 / 0.95, rel=1e-9)
+
+
+def _day_zone(high_need: float, p_low: float = 10.0, p_high: float = 50.0):
+    """One day, one zone: 100 MW at p_low, 100 MW more at p_high, then shedding; need 50 MW
+    for 12 hours and ``high_need`` for 12."""
+    supply = np.tile(np.array([100.0, 200.0, 1e9]), (1, 24, 1))
+    need = np.r_[np.full(12, 50.0), np.full(12, high_need)][None]
+    return supply, need, np.array([p_low, p_high, 1e4])
+
+
+def test_zone_storage_cycles_to_its_energy_limit_when_the_spread_pays():
+    import importlib
+
+    storage = importlib.import_module("energy_sim.dispatch.storage")
+    supply, need, levels = _day_zone(150.0)
+    c, d = storage.zone_schedule(supply, need, levels, 20.0, 4.0, 0.9, 0.9, np.ones(24))
+    # 50*0.81 > 10: the day moves eff_d*dur*P = 72 MWh out, flat over the 12 dear hours
+    assert d[0, 12:] == pytest.approx(np.full(12, 6.0), rel=1e-9)
+    assert c[0, :12] == pytest.approx(np.full(12, 72.0 / 0.81 / 12), rel=1e-9)
+    assert d[0, :12].sum() == 0.0 and c[0, 12:].sum() == 0.0
+
+
+def test_zone_storage_stops_where_its_own_output_removes_the_spread():
+    import importlib
+
+    storage = importlib.import_module("energy_sim.dispatch.storage")
+    supply, need, levels = _day_zone(105.0)
+    c, d = storage.zone_schedule(supply, need, levels, 20.0, 4.0, 0.9, 0.9, np.ones(24))
+    # only the 5 MW above the cheap level pay: below it the price is 10 at both ends
+    assert d[0, 12:] == pytest.approx(np.full(12, 5.0), rel=1e-9)
+    assert c.sum() * 0.81 == pytest.approx(60.0, rel=1e-9)
+    supply, need, levels = _day_zone(150.0, p_low=10.0, p_high=11.0)
+    c, d = storage.zone_schedule(supply, need, levels, 20.0, 4.0, 0.9, 0.9, np.ones(24))
+    assert c.sum() == 0.0 and d.sum() == 0.0  # 11*0.81 < 10: losses eat the spread

@@ -33,6 +33,12 @@ ZONE_PASSES = 4
 #: Zone passes stop once one gains less than this share of the operating cost (after two);
 #: 0 runs them all (a pass that gains little can be followed by one that gains much).
 ZONE_STOP = 0.0
+#: The zone each pass places water and storage over, in turn: a region alone, or the regions
+#: it reaches over uncongested corridors (:func:`_zones`).
+ZONE_KINDS = ("reach", "region")
+#: Zone passes also re-schedule storage in price terms over its own region
+#: (:func:`_zone_storage`) instead of on the system net load.
+ZONE_STORAGE = True
 #: Rounds that take storage charging out of hours where its region sheds.
 CHARGE_FIX_PASSES = 4
 #: Passes that move water into hours still shedding (:func:`_repair`).
@@ -128,8 +134,9 @@ def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
     return reach > 0
 
 
-def _zone_hydro(st: Static, av, need_r, prev: ChunkOut, hyd, budget, short):
-    """Hydro re-placed by :func:`hydro.zone_schedule` on the zones of the previous pass."""
+def _level_supply(st: Static, av) -> tuple[np.ndarray, np.ndarray]:
+    """Price levels (K,) of the non-reservoir fleet plus VOLL, and each region's supply up to
+    each level, ``cum`` (S, T, R, K) MW (the VOLL level unlimited: shedding)."""
     n_s, n_t, n_g = av.shape
     n_r = len(st.regions)
     other = ~st.is_res
@@ -146,25 +153,80 @@ def _zone_hydro(st: Static, av, need_r, prev: ChunkOut, hyd, budget, short):
         per[:, ucol] = np.add.reduceat(flat, start, axis=1)
     cum = np.cumsum(per.reshape(n_s, n_t, n_r, n_k), axis=3)
     cum[..., -1] += 1e9  # shedding: unlimited at VOLL
-    reach = _reach(st, prev.flow)  # (S, T, R, R)
-    f = prev.flow.transpose(0, 2, 1)  # (S, T, L)
-    into_b = st.eta * np.maximum(f, 0.0) - np.maximum(-f, 0.0)  # received by b (net)
-    into_a = st.eta * np.maximum(-f, 0.0) - np.maximum(f, 0.0)
+    return levels, cum
+
+
+def _imports(st: Static, flow: np.ndarray) -> np.ndarray:
+    """Net MW each region receives (S, T, R) under the flows (S, L, T) of a previous pass:
+    ``sum_{l into r} (eta*f+ - f-) + sum_{l out of r} (eta*f- - f+)``."""
+    f = flow.transpose(0, 2, 1)  # (S, T, L)
+    fwd, rev = np.maximum(f, 0.0), np.maximum(-f, 0.0)
+    onto = np.zeros((len(st.eta), len(st.regions)))
+    onfrom = np.zeros_like(onto)
+    onto[np.arange(len(st.eta)), st.to] = 1.0
+    onfrom[np.arange(len(st.eta)), st.frm] = 1.0
+    return (st.eta * fwd - rev) @ onto + (st.eta * rev - fwd) @ onfrom
+
+
+def _zones(st: Static, prev: ChunkOut, zone: str) -> np.ndarray:
+    """(S, T, R, R) float: 1 where region j belongs to region i's zone. ``"region"``: each
+    region alone; ``"reach"``: the regions it reaches over corridors with spare capacity in the
+    previous pass (its copper plate)."""
+    n_s, _, n_t = prev.flow.shape
+    n_r = len(st.regions)
+    if zone == "region":
+        return np.broadcast_to(np.eye(n_r), (n_s, n_t, n_r, n_r))
+    return _reach(st, prev.flow).astype(float)
+
+
+def _zone_net(st: Static, net_r, prev: ChunkOut, zf) -> np.ndarray:
+    """Net load of a zone (S, T): its regions' net loads ``net_r`` (S, T, R) less what the
+    previous pass brought in across its border."""
+    return (zf * (net_r - _imports(st, prev.flow))).sum(axis=2)
+
+
+def _zone_storage(st: Static, supply_r, dem, prev: ChunkOut, zones, hyd, sched, short):
+    """Storage re-scheduled by :func:`storage.zone_schedule` over its zone (largest groups
+    first, each on the net load that the hydro ``sched``, the other groups and the previous
+    pass's imports leave); ``supply_r`` is :func:`_level_supply`, ``zones`` :func:`_zones`.
+    Returns the wished charge and discharge (S, St, T)."""
+    n_r = len(st.regions)
+    levels, cum = supply_r
+    onehot = np.zeros((len(st.pcap), n_r))
+    onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
+    base = dem + SHORT_WEIGHT * short
+    for j, g in enumerate(hyd):
+        base[:, :, st.gen_region[g]] -= sched[:, j]
+    ch = prev.ch.copy()
+    dis = prev.dis.copy()
+    for j in np.argsort(-st.pcap * st.dur, kind="stable"):
+        if st.pcap[j] <= 0:
+            continue
+        zf = zones[:, :, st.stor_region[j], :]
+        supply = (zf[:, :, None, :] @ cum)[:, :, 0, :]
+        ch[:, j] = 0.0
+        dis[:, j] = 0.0
+        need = _zone_net(st, base + (ch - dis).transpose(0, 2, 1) @ onehot, prev, zf)
+        ch[:, j], dis[:, j] = storage.zone_schedule(
+            supply, need, levels, st.pcap[j], st.dur[j], st.eff_c[j], st.eff_d[j], st.dt
+        )
+    return ch, dis
+
+
+def _zone_hydro(st: Static, av, supply_r, need_r, prev: ChunkOut, zones, hyd, budget, short):
+    """Hydro re-placed by :func:`hydro.zone_schedule` over its zone, on the zone's net load
+    less what the previous pass imported into it (basins in turn, Gauss-Seidel)."""
+    _, cum = supply_r
+    base = need_r + SHORT_WEIGHT * short  # (S, T, R)
     h_prev = prev.gen[:, hyd]  # (S, Gh, T)
     out = np.zeros_like(h_prev)
     for j, g in enumerate(hyd):  # one water-filling per basin, vectorised over samples
-        z = reach[:, :, st.gen_region[g], :]  # (S, T, R)
-        zf = z.astype(float)
+        zf = zones[:, :, st.gen_region[g], :]  # (S, T, R)
         supply = (zf[:, :, None, :] @ cum)[:, :, 0, :]
-        cross_b = zf[:, :, st.to] * (1.0 - zf[:, :, st.frm])
-        cross_a = zf[:, :, st.frm] * (1.0 - zf[:, :, st.to])
-        imports = (cross_b * into_b + cross_a * into_a).sum(axis=2)
         cur = np.concatenate([out[:, :j], h_prev[:, j:]], axis=1)  # Gauss-Seidel: placed ones
         cur[:, j] = 0.0
         others = (cur.transpose(0, 2, 1) * zf[:, :, st.gen_region[hyd]]).sum(axis=2)
-        need = (
-            (zf * need_r).sum(axis=2) - imports - others + SHORT_WEIGHT * (zf * short).sum(axis=2)
-        )
+        need = _zone_net(st, base, prev, zf) - others
         lim = av[:, :, g]
         out[:, j] = hydro.zone_schedule(supply, need, lim, budget[:, j], st.month, st.wdt)
     return out
@@ -211,13 +273,19 @@ def run_chunk(
     budget = _budgets(st, hyd, cf_month, n_s)
     prev = best
     short = np.zeros((n_s, n_t, n_r))  # shed seen so far: it counts twice where it was
-    for _ in range(ZONE_PASSES):
+    supply_r = _level_supply(st, av)  # the fleet's availability: the same in every pass
+    for i_pass in range(ZONE_PASSES):
+        zone = ZONE_KINDS[i_pass % len(ZONE_KINDS)]
         short = np.maximum(short, prev.shed.transpose(0, 2, 1))
         onehot = np.zeros((len(st.pcap), n_r))
         onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
         need_r = dem + (prev.ch - prev.dis).transpose(0, 2, 1) @ onehot
-        sched = _zone_hydro(st, av, need_r, prev, hyd, budget, short)
+        zones = _zones(st, prev, zone)
+        sched = _zone_hydro(st, av, supply_r, need_r, prev, zones, hyd, budget, short)
         near = (_reach(st, prev.flow).astype(float) @ short[..., None])[..., 0]
+        stor = None
+        if ZONE_STORAGE:
+            stor = _zone_storage(st, supply_r, dem, prev, zones, hyd, sched, short)
         nxt = _operate(
             st,
             stack,
@@ -230,6 +298,7 @@ def run_chunk(
             warm=prev,
             short=near,
             with_price=with_price,
+            stor=stor,
         )
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
@@ -338,10 +407,12 @@ def _cost(st: Static, co: ChunkOut) -> np.ndarray:
 
 
 def _operate(
-    st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short=None, with_price=True
-) -> ChunkOut:
+    st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short=None, with_price=True,
+    stor=None,
+) -> ChunkOut:  # fmt: skip
     """Steps 2-5 for one chunk; ``sched`` (S, Gh, T) is a hydro schedule to use instead of
-    water-filling on the system net load (None)."""
+    water-filling on the system net load (None), ``stor`` a wished storage charge and
+    discharge (S, St, T) to use instead of the system-net-load arbitrage (None)."""
     n_s, n_t, n_g = av.shape
     n_r, n_h = len(st.regions), len(st.regas)
     n_st = len(st.pcap)
@@ -371,9 +442,11 @@ def _operate(
     # seeing twice the shed of earlier passes in its region on top
     ch_w = np.zeros((n_s, n_st, n_t))
     dis_w = np.zeros((n_s, n_st, n_t))
+    if stor is not None:
+        ch_w, dis_w = stor
     rest = net.copy()
     for j in np.argsort(-st.pcap * st.dur, kind="stable"):
-        if st.pcap[j] <= 0:
+        if st.pcap[j] <= 0 or stor is not None:
             continue
         sig = rest if short is None else rest + SHORT_WEIGHT * short[:, :, st.stor_region[j]]
         c, d = storage.schedule(

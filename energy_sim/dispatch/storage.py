@@ -278,3 +278,119 @@ def simulate(
     dis[:] = d.transpose(1, 2, 0)
     soc[:] = soc_t.transpose(1, 2, 0)
     return ch, dis, soc
+
+
+#: Bisection steps of :func:`zone_schedule` inside one price level (level/2**n).
+N_BISECT_ZONE = 12
+
+
+def zone_schedule(
+    supply: np.ndarray,
+    need: np.ndarray,
+    levels: np.ndarray,
+    pcap: float,
+    dur: float,
+    eff_c: float,
+    eff_d: float,
+    dt: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily schedule of one storage group in price terms over its zone.
+
+    With ``Q_t(z)`` the zone's supply up to merit position ``z`` (``supply`` (S, T, K):
+    cumulative MW up to each price level, interpolated inside a level; the marginal price at
+    ``z`` is ``levels[ceil(z)]``) and ``N_t`` the net load the zone must cover without this
+    group, one day's discharge shaves it down to a position ``u`` and its charge fills it up
+    to ``l``:
+
+        d_t = min(P, max(0, N_t - Q_t(u))),     c_t = min(P, max(0, Q_t(l) - N_t)),
+        E = sum_t d_t*dt = eff_c*eff_d * sum_t c_t*dt  <=  eff_d * dur * P
+
+    and the day cycles as much as ``levels[ceil(u)] * eff_c*eff_d > levels[ceil(l)]`` allows:
+    each MWh moved saves the price it displaces and pays the price it charges at, both as the
+    storage's own output moves them (one day's arbitrage optimum against the zone's supply
+    curve). The energies at whole levels, ``E_out(k)`` and ``E_in(k)``, give the lowest level
+    ``k*`` whose discharge still pays and the energy ``E`` at which it stops paying inside that
+    level; ``u`` and ``l`` for that energy then follow by bisection inside one level each.
+    Returns the wished charge and discharge (S, T), MW.
+    """
+    n_s, n_t, n_k = supply.shape
+    ch = np.zeros((n_s, n_t))
+    dis = np.zeros((n_s, n_t))
+    if n_t < 2 or pcap <= 0 or n_k < 2:
+        return ch, dis
+    spd = _steps_per_day(dt)
+    n_d = -(-n_t // spd)
+    pad = n_d * spd - n_t
+    valid = np.r_[np.ones(n_t, bool), np.zeros(pad, bool)].reshape(n_d, spd)[None]
+    idx = np.r_[np.arange(n_t), np.full(pad, n_t - 1)].reshape(n_d, spd)
+    sup = supply[:, idx]  # (S, D, spd, K)
+    nd = need[:, idx]
+    step_h = float(dt[0])
+    rt = eff_c * eff_d
+    e_max = eff_d * dur * pcap  # MWh out per day
+    live = valid[..., None]
+    e_out = np.where(live, np.clip(nd[..., None] - sup, 0.0, pcap), 0.0).sum(axis=2) * step_h
+    e_in = np.where(live, np.clip(sup - nd[..., None], 0.0, pcap), 0.0).sum(axis=2) * step_h
+
+    def k_in(x: np.ndarray) -> np.ndarray:
+        """The whole charge level that carries energy ``x`` (S, D) or (S, D, K): the first k
+        with ``E_in(k) >= x`` (K: none does)."""
+        e = e_in if x.ndim == 2 else e_in[..., None, :]
+        return np.count_nonzero(e < x[..., None] * (1 - 1e-12), axis=-1)
+
+    ext = np.r_[levels, np.inf]  # a charge that no level carries costs infinity
+    e_k = np.minimum(e_out, e_max)  # (S, D, K): energy out when shaving down to level k
+    pays = levels * rt > ext[k_in(e_k / rt)] + 1e-6
+    pays[..., -1] = True  # shaving down to the top level moves nothing
+    k_star = np.argmax(pays, axis=2)  # lowest level that pays (pays grows with k)
+    sd = np.indices(k_star.shape)
+    p_star = levels[k_star] * rt
+    k_thr = np.searchsorted(levels, p_star - 1e-6, side="left") - 1  # dearest level still paying
+    e_thr = np.where(k_thr >= 0, rt * e_in[sd[0], sd[1], np.maximum(k_thr, 0)], 0.0)
+    e_lo = e_out[sd[0], sd[1], np.maximum(k_star - 1, 0)]
+    energy = np.minimum(np.minimum(e_lo, e_thr), e_max)
+    energy = np.maximum(energy, e_k[sd[0], sd[1], k_star])
+    energy = np.where(k_star >= n_k - 1, 0.0, energy)
+
+    flat = np.ascontiguousarray(supply).reshape(-1)
+    base = (np.arange(n_s)[:, None, None] * n_t + idx[None]) * n_k  # (S, D, spd)
+
+    def q(z: np.ndarray) -> np.ndarray:  # (S, D) position -> (S, D, spd) MW
+        z = np.clip(z, 0.0, n_k - 1.0)[..., None]
+        k = np.minimum(z.astype(np.int64), n_k - 2)
+        frac = z - k
+        return flat.take(base + k) * (1.0 - frac) + flat.take(base + k + 1) * frac
+
+    def out(z):
+        return np.where(valid, np.clip(nd - q(z), 0.0, pcap), 0.0)
+
+    def inn(z):
+        return np.where(valid, np.clip(q(z) - nd, 0.0, pcap), 0.0)
+
+    # u in [k*-1, k*] with E_out(u) = energy; l in [k_l-1, k_l] with E_in(l) = energy/rt
+    lo_u = np.maximum(k_star - 1.0, 0.0)
+    hi_u = k_star.astype(float)
+    k_l = np.minimum(k_in(energy / rt), n_k - 1)
+    lo_l = np.maximum(k_l - 1.0, 0.0)
+    hi_l = k_l.astype(float)
+    for _ in range(N_BISECT_ZONE):
+        mid = 0.5 * (lo_u + hi_u)
+        more = out(mid).sum(axis=2) * step_h > energy  # too much out: raise u
+        lo_u = np.where(more, mid, lo_u)
+        hi_u = np.where(more, hi_u, mid)
+        mid = 0.5 * (lo_l + hi_l)
+        over = inn(mid).sum(axis=2) * step_h * rt > energy  # too much in: lower l
+        hi_l = np.where(over, mid, hi_l)
+        lo_l = np.where(over, lo_l, mid)
+    d = out(lo_u)  # the side with at least the energy; trimmed below
+    c = inn(hi_l)
+    e_d = d.sum(axis=2) * step_h
+    e_c = c.sum(axis=2) * step_h
+    # the day balances exactly: both sides trimmed to what the smaller one carries
+    moved = np.minimum(np.minimum(e_d, energy), e_c * rt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d *= np.where(e_d > 0, moved / e_d, 0.0)[..., None]
+        c *= np.where(e_c > 0, moved / (rt * e_c), 0.0)[..., None]
+    dis[:] = d.reshape(n_s, n_d * spd)[:, :n_t]
+    ch[:] = c.reshape(n_s, n_d * spd)[:, :n_t]
+    return ch, dis
