@@ -1,0 +1,249 @@
+"""Commands that operate a plan with the dispatch core: ``dispatch`` (one year, or a few
+samples), ``assess`` (Monte Carlo adequacy) and ``stress`` (adequacy under stress tests)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from energy_sim.cli.common import (
+    PLAN,
+    QUIET,
+    AssessArgs,
+    assess_options,
+    show_progress,
+    user_errors,
+)
+from energy_sim.errors import InputError
+
+
+def dispatch_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    plan: Annotated[Path | None, PLAN] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", min=1, help="Monte Carlo samples (1: the System as is).")
+    ] = 1,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draws.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for dispatch.nc.")] = Path("."),
+    quiet: Annotated[bool, QUIET] = False,
+) -> None:
+    """Operate a plan hour by hour over the full year with the numpy dispatch core.
+
+    Writes DIR/dispatch.nc and prints the annual summary: operating cost, unserved energy,
+    generation by technology and corridor utilisation (means over samples). With --samples N
+    the forced outages, weather and hydro years are drawn as in `energy-sim assess`.
+    Example: energy-sim dispatch scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc
+    """
+    with user_errors():
+        from energy_sim.dispatch import dispatch
+        from energy_sim.dispatch.summary import print_summary, write_dispatch
+        from energy_sim.scenario import load_scenario
+        from energy_sim.system import build_system
+
+        sc = load_scenario(scenario)
+        the_plan = None
+        if plan is not None:
+            from energy_sim.adequacy import load_plan
+
+            the_plan = load_plan(plan)
+        system = build_system(sc, resolution="full")
+        draws: dict = {}
+        if samples > 1:
+            from energy_sim.adequacy import plan_capacities, sample_chunk
+
+            caps = plan_capacities(system, the_plan)["capacity_mw"]
+            s = sc.seed if seed is None else seed
+            d = sample_chunk(system, caps, 0, samples, s)
+            draws = {k: d[k] for k in ("availability", "demand", "hydro_cf_month")}
+        res = dispatch(
+            system,
+            the_plan,
+            samples=samples,
+            seed=seed if seed is not None else sc.seed,
+            keep_hourly=samples <= 10,
+            progress=show_progress(quiet),
+            **draws,
+        )
+        path = write_dispatch(res, out)
+        print_summary(res)
+        typer.echo(f"wrote {path}")
+
+
+def _adequacy_run(
+    scenario: Path,
+    plan: Path | None,
+    tests: list[str],
+    args: AssessArgs,
+) -> Any:
+    """Load, stress, build the hourly System, assess the plan; returns the assessment."""
+    from energy_sim.adequacy import assess, load_plan
+    from energy_sim.scenario import load_scenario
+    from energy_sim.stress import parse_stress_option, validate_stress
+    from energy_sim.system import build_system
+
+    extra = [parse_stress_option(t) for t in tests]
+    sc = load_scenario(scenario)
+    base = len(sc.stress)
+    the_plan = load_plan(plan) if plan is not None else None
+    try:
+        sc.stress = validate_stress([*sc.stress, *extra])
+        system = build_system(sc, resolution="full")
+    except InputError as err:  # a --test's mistake names the option, not stress[i]
+        field = err.field or ""
+        if field.startswith("stress[") and int(field[7 : field.index("]")]) >= base:
+            i = int(field[7 : field.index("]")]) - base
+            field = f"--test {extra[i]['test']}" + field[field.index("]") + 1 :]
+            raise InputError(
+                err.message, field=field, value=err.value, allowed=err.allowed
+            ) from None
+        raise
+    return assess(
+        system,
+        the_plan,
+        samples=args.samples,
+        seed=sc.seed if args.seed is None else args.seed,
+        chunk_size=args.chunk_size,
+        rel_tol=args.rel_tol,
+        max_samples=args.max_samples,
+        progress=show_progress(args.quiet),
+        lole_standard_h=args.lole_standard,
+    )
+
+
+def _print_assessment(ds: Any, paths: list[Path]) -> None:
+    """Adequacy by region and the Resolution 70 verdicts as rich tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from energy_sim.adequacy import assessment_summary
+
+    console = Console(width=None if sys.stdout.isatty() else 110)
+    summary = assessment_summary(ds)
+    conv = summary["convergence"]
+    rel = conv["eue_relative_se"]
+    console.print(
+        f"[bold]{summary['scenario']}[/bold] ({summary['name']}): {summary['n_samples']} sample "
+        f"years, seed {summary['seed']}, relative SE of EUE "
+        f"{'n/a (no unserved energy)' if rel is None else f'{rel:.3f}'}"
+        f" ({'converged' if conv['converged'] else 'not converged'} at {conv['rel_tol']})"
+    )
+    table = Table(title="Adequacy", title_justify="left")
+    for col in ("region", "LOLE h/yr", "± se", "EUE MWh/yr", "± se", "EUE ppm"):
+        table.add_column(col, justify="left" if col == "region" else "right")
+    rows = [("system", summary)] + list(summary["by_region"].items())
+
+    def cell(x: Any, fmt: str) -> str:
+        return "—" if x is None else format(x, fmt)
+
+    for name, row in rows:
+        table.add_row(
+            name,
+            cell(row["lole_h"], ".2f"),
+            cell(row.get("lole_h_se"), ".2f"),
+            cell(row["eue_mwh"], ",.0f"),
+            cell(row.get("eue_mwh_se"), ",.0f"),
+            cell(row["eue_ppm"], ".1f"),
+        )
+    console.print(table)
+    verdicts = Table(title="Resolution 70 indicators", title_justify="left")
+    for col in ("indicator", "value", "standard", "verdict"):
+        verdicts.add_column(col)
+    v = summary["verdict"]
+    mark = {True: "[green]PASS[/green]", False: "[red]FAIL[/red]"}
+    verdicts.add_row(
+        "reserve margin",
+        f"{v['reserve_margin']['value']:.1%}",
+        f">= {v['reserve_margin']['target']:.0%}",
+        mark[v["reserve_margin"]["pass"]],
+    )
+    verdicts.add_row(
+        "LOLE",
+        f"{v['lole']['value_h']:.2f} h/yr",
+        f"<= {v['lole']['standard_h']:g} h/yr (assumed)",
+        mark[v["lole"]["pass"]],
+    )
+    verdicts.add_row(
+        "EUE",
+        f"{v['eue_ppm']['value']:.1f} ppm",
+        f"<= {v['eue_ppm']['standard']:g} ppm (assumed)",
+        mark[v["eue_ppm"]["pass"]],
+    )
+    for hub, h in v.get("lng_days_of_cover", {}).get("hubs", {}).items():
+        days = f"{h['days']:.1f} d" if h["days"] is not None else "no LNG plant"
+        verdicts.add_row(f"LNG cover {hub}", days, f">= {h['reserve_days']:g} d", mark[h["pass"]])
+    console.print(verdicts)
+    if summary["regions_shedding"]:
+        month = max(summary["when"]["lole_by_month_h"].items(), key=lambda kv: kv[1])
+        hour = max(summary["when"]["lole_by_hour_h"].items(), key=lambda kv: kv[1])
+        console.print(
+            f"Load is lost in: {', '.join(summary['regions_shedding'])}; most in month "
+            f"{month[0]} and at hour {hour[0]}:00."
+        )
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+@assess_options(samples=1000)
+def assess_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    plan: Annotated[Path | None, PLAN] = None,
+    *,
+    args: AssessArgs,
+) -> None:
+    """Monte Carlo adequacy of a plan: LOLE, EUE, LOLP and the Resolution 70 verdicts.
+
+    Samples forced outages, weather, hydro and demand years, operates each year with the
+    dispatch core, and writes DIR/assessment.nc and DIR/assessment.json.
+    Example: energy-sim assess scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc --samples 1000
+    """
+    with user_errors():
+        from energy_sim.adequacy import write_assessment
+
+        ds = _adequacy_run(scenario, plan, [], args)
+        target = args.out or (plan.parent if plan is not None else Path("."))
+        _print_assessment(ds, write_assessment(ds, target, "assessment"))
+
+
+@assess_options(samples=200)
+def stress_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    plan: Annotated[Path | None, PLAN] = None,
+    test: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--test",
+            help="NAME:key=value,... e.g. lng_disruption:days=30,start=2030-06-01,hubs=south "
+            "(repeatable; added after the scenario's own stress list; see docs/stress.md).",
+        ),
+    ] = None,
+    *,
+    args: AssessArgs,
+) -> None:
+    """Assess a plan under stress tests (LNG cut-off, drought, heatwave, N-1, import cut, coal).
+
+    Tests: lng_disruption, drought, heatwave, corridor_outage, import_cut, coal_shortfall.
+    Writes DIR/stress_<tests>.nc and .json.
+    Example: energy-sim stress scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc
+    --test lng_disruption:days=30,start=2030-06-01,hubs=south --test drought:preset=2023_north
+    """
+    with user_errors():
+        import re
+
+        from energy_sim.adequacy import write_assessment
+
+        ds = _adequacy_run(scenario, plan, test or [], args)
+        import json as _json
+
+        tests = [s["test"] for s in _json.loads(ds.attrs.get("stress", "[]"))]
+        if not tests:
+            raise InputError(
+                "no stress test: the scenario has none and no --test was given",
+                field="--test",
+                allowed="e.g. --test heatwave:increase=0.1 (see docs/stress.md)",
+            )
+        stem = re.sub(r"[^A-Za-z0-9_+]", "_", "stress_" + "+".join(tests))
+        target = args.out or (plan.parent if plan is not None else Path("."))
+        _print_assessment(ds, write_assessment(ds, target, stem))

@@ -1,0 +1,216 @@
+"""``energy-sim validate`` (check a scenario, summarise its System) and ``energy-sim run`` (plan
+it with the LP), with their rich tables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from energy_sim.cli.common import (
+    QUIET,
+    show_progress,
+    user_errors,
+)
+
+
+def validate_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+) -> None:
+    """Check a scenario and its data, build the System and print a summary.
+
+    Prints the regions (annual demand and peak), the national annual demand and coincident
+    peak, existing capacity by technology with the national build ranges, the corridors and
+    the LNG hubs. Example: energy-sim validate scenarios/pdp8_2030.yaml
+    """
+    with user_errors():
+        from energy_sim.scenario import load_scenario
+        from energy_sim.system import add_peaks, build_hourly_system, system_summary
+        from energy_sim.timeseries import aggregate
+
+        sc = load_scenario(scenario)
+        hourly = build_hourly_system(sc)
+        if sc.stress:
+            from energy_sim.stress import apply_stresses
+
+            hourly = apply_stresses(hourly, sc.stress)
+        hourly = add_peaks(hourly)
+        steps = aggregate(hourly, sc.resolution).sizes["time"]
+        _print_summary(sc, system_summary(hourly), hourly, steps)
+
+
+# --- run: plan a scenario with the LP (helper H4) -----------------------------------------------
+
+
+def run_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: runs/<scenario name>).")
+    ] = None,
+    resolution: Annotated[
+        str | None,
+        typer.Option("--resolution", help="Override the time resolution: full, Nh or Nd."),
+    ] = None,
+    export_lp: Annotated[
+        Path | None, typer.Option("--export-lp", help="Also write the LP (.lp or .mps) here.")
+    ] = None,
+    accept_shortfall: Annotated[
+        bool,
+        typer.Option("--accept-shortfall", help="Exit 0 even if load is shed or reserve short."),
+    ] = False,
+    quiet: Annotated[bool, QUIET] = False,
+) -> None:
+    """Plan a scenario: capacity-expansion LP (Pyomo + HiGHS), KPIs, results.nc and kpis.json.
+
+    Exit status 0 on an optimal plan without unserved energy or reserve shortfall; 1 if the
+    solver did not reach an optimum (time limit, infeasible, invariant violated) or if load is
+    shed or the reserve margin is short (unless --accept-shortfall); 2 on bad input.
+    Example: energy-sim run scenarios/pdp8_2030.yaml --resolution 12d --out runs/pdp8_12d
+    """
+    with user_errors():
+        from energy_sim.results import kpis as compute_kpis
+        from energy_sim.results import shortfall_report, write_results
+        from energy_sim.scenario import load_scenario
+        from energy_sim.solve import plan
+        from energy_sim.system import build_system
+
+        overrides = {"resolution": resolution} if resolution else None
+        sc = load_scenario(scenario, overrides=overrides)
+        progress = show_progress(quiet)
+        if progress:
+            typer.echo(f"building the {sc.name} System ({sc.resolution}) ...", err=True)
+        system = build_system(sc)
+        if progress:
+            typer.echo(f"planning {system.sizes['time']} steps with HiGHS ...", err=True)
+        results = plan(system, export_lp=export_lp, progress=progress)
+        k = compute_kpis(results)
+        target = out if out is not None else Path("runs") / sc.name
+        nc, js = write_results(results, target, k)
+        if not quiet:
+            _print_kpis(k, results)
+            typer.echo(f"wrote {nc}\nwrote {js}")
+        status = results.attrs["status"]
+        if status != "optimal":
+            detail = results.attrs.get("invariant_errors", "")
+            typer.echo(
+                f"error: the plan is not optimal (status {status})"
+                + (f": {detail}" if detail else "")
+                + "; its results are marked as such and must not be used as a plan",
+                err=True,
+            )
+            raise typer.Exit(1)
+        lines = shortfall_report(results)
+        if lines:
+            for line in lines:
+                typer.echo(f"warning: {line}", err=True)
+            if not accept_shortfall:
+                typer.echo(
+                    "error: the plan sheds load or is short of reserve (see above); "
+                    "pass --accept-shortfall to accept it",
+                    err=True,
+                )
+                raise typer.Exit(1)
+
+
+def _print_kpis(k: dict[str, Any], results: Any) -> None:
+    """The KPI table of a plan on stdout (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    t = Table(title=f"{k['scenario']}: plan ({results.attrs.get('resolution', '')}), {k['status']}")
+    t.add_column("indicator")
+    t.add_column("value", justify="right")
+    rows = [
+        ("total cost", f"{k['total_cost_usd'] / 1e9:,.3f} bn USD/yr"),
+        ("cost per MWh of demand", f"{k['cost_per_mwh_usd']:,.2f} USD/MWh"),
+        ("annual demand", f"{k['annual_demand_mwh'] / 1e6:,.1f} TWh"),
+        ("coincident peak", f"{k['peak_demand_mw']:,.0f} MW"),
+        ("reserve margin", f"{k['reserve_margin']:.1%}"),
+        ("reserve shortfall", f"{k['reserve_shortfall_mw']:,.1f} MW"),
+        ("unserved energy", f"{k['unserved_energy_mwh']:,.1f} MWh"),
+        ("clean share", f"{k['clean_share']:.1%}"),
+        ("CO2", f"{k['co2_t'] / 1e6:,.1f} Mt"),
+        ("corridor loss rate", f"{k['loss_rate']:.2%}"),
+        ("LNG days of cover (min hub)", f"{k['lng_days_of_cover']:.1f} d"),
+        ("build / hand-off / solve", f"{k['build_s']:.1f} / {k['handoff_s']:.1f} / {k['solve_s']:.1f} s"),
+    ]  # fmt: skip
+    for name, val in rows:
+        t.add_row(name, val)
+    console.print(t)
+    cap = Table(title="Capacity by technology (MW)")
+    for col in ("technology", "new", "total"):
+        cap.add_column(col, justify="left" if col == "technology" else "right")
+    for tech, total in k["total_capacity_mw"].items():
+        if total > 0:
+            cap.add_row(tech, f"{k['new_capacity_mw'].get(tech, 0.0):,.0f}", f"{total:,.0f}")
+    console.print(cap)
+    reg = Table(title="Reserve margin by region (with corridor import credit)")
+    reg.add_column("region")
+    reg.add_column("margin", justify="right")
+    for name, val in k["reserve_margin_by_region"].items():
+        reg.add_row(name, f"{val:.1%}")
+    console.print(reg)
+
+
+def _print_summary(sc: Any, tables: dict[str, Any], system: Any, steps: int) -> None:
+    """Rich tables of :func:`energy_sim.system.system_summary` on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 110)
+
+    def show(title: str, frame: Any, formats: dict[str, str]) -> None:
+        table = Table(title=title, title_justify="left")
+        table.add_column(frame.index.name or "")
+        for col in frame.columns:
+            table.add_column(col, justify="right")
+        for key, row in frame.iterrows():
+            cells = []
+            for col in frame.columns:
+                v = row[col]
+                cells.append(
+                    v if isinstance(v, str) else format(float(v), formats.get(col, ",.0f"))
+                )
+            table.add_row(str(key), *cells)
+        console.print(table)
+
+    nat = tables["national"].iloc[0]
+    console.print(
+        f"[bold]{sc.name}[/bold]: year {sc.year}, demand case {sc.demand_case}, "
+        f"fleet {sc.fleet}, resolution {sc.resolution} ({steps} LP steps), seed {sc.seed}"
+    )
+    show(
+        "Regions",
+        tables["regions"],
+        {"demand_twh": ",.1f", "peak_gw": ",.2f", "existing_gw": ",.1f", "max_gw": ",.1f"},
+    )
+    console.print(
+        f"National annual demand {nat['demand_twh']:,.1f} TWh, coincident peak "
+        f"{nat['coincident_peak_gw']:,.2f} GW, load factor {nat['load_factor']:.3f}. "
+        f"Demand basis: {nat['basis']} (generation at the plants' terminals plus imports, the "
+        "basis of the revised-PDP8 energy and Pmax figures; see docs/data.md)."
+    )
+    show("Existing capacity by technology (MW) and national build range", tables["capacity"], {})
+    show(
+        "Corridors (MW each direction)",
+        tables["corridors"],
+        {"km": ",.0f", "efficiency": ".3f", "kv": ".0f"},
+    )
+    show(
+        "LNG hubs",
+        tables["hubs"],
+        {
+            "tank_gwh_th": ",.0f",
+            "tank_max_gwh_th": ",.0f",
+            "reserve_days": ".0f",
+            "contract_twh_th": ",.1f",
+        },
+    )
+    console.print(
+        f"OK: {system.sizes['region']} regions, {system.sizes['gen']} generator groups, "
+        f"{system.sizes['storage']} storage groups, {system.sizes['corridor']} corridors, "
+        f"{system.sizes['hub']} LNG hubs."
+    )
