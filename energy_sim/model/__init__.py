@@ -48,6 +48,9 @@ class LPData:
         Cost component -> terms (row 0); ``cost_constant`` the constant parts.
     vars, index
         Variable data arrays by name and their index arrays (e.g. ``index['p'] = (g, t)``).
+    block_of_t, n_blocks
+        Block of each step for the split investment columns (``_linear.add_block_copies``);
+        ``vars['cap_at']`` etc. are ``(n, n_blocks)`` arrays of the copy each block uses.
     """
 
     system: xr.Dataset
@@ -59,6 +62,8 @@ class LPData:
     wdt: np.ndarray
     prev: np.ndarray
     region_index: dict[str, int]
+    block_of_t: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    n_blocks: int = 1
     injection: list[Terms] = field(default_factory=list)
     firm_system: list[Terms] = field(default_factory=list)
     firm_region: list[Terms] = field(default_factory=list)
@@ -97,26 +102,45 @@ class LPData:
         return np.asarray(da.reindex({dim: self.system[dim].values}).values, dtype=float)
 
 
-def lp_data(system: xr.Dataset, fixed: xr.Dataset | None = None) -> LPData:
-    """Collect the arrays every family needs from a System."""
+#: Default steps per block of the split investment columns; None: no split (IPX's basis
+#: preconditioner does not gain from it, HiPO's Cholesky factor does: docs/model.md).
+SPLIT_STEPS: int | None = None
+
+
+def lp_data(
+    system: xr.Dataset, fixed: xr.Dataset | None = None, split_steps: int | None = SPLIT_STEPS
+) -> LPData:
+    """Collect the arrays every family needs from a System.
+
+    Steps are grouped into ``ceil(T/split_steps)`` blocks of consecutive steps (one block when
+    ``split_steps`` is None or ``>= T``).
+    """
     dt = np.asarray(system["dt_h"].values, dtype=float)
+    T = len(dt)
+    n_blocks = 1 if not split_steps or split_steps >= T else -(-T // int(split_steps))
+    block_of_t = np.arange(T, dtype=np.int64) * n_blocks // max(T, 1)
     w = np.asarray(system["weight"].values, dtype=float)
     regions = [str(r) for r in system["region"].values]
     return LPData(
         system=system,
         fixed=fixed,
-        T=len(dt),
+        T=T,
         R=len(regions),
         dt=dt,
         w=w,
         wdt=w * dt,
         prev=prev_step(system["period"].values),
         region_index={r: i for i, r in enumerate(regions)},
+        block_of_t=block_of_t,
+        n_blocks=n_blocks,
     )
 
 
 def build_model(
-    system: xr.Dataset, *, fixed_capacities: xr.Dataset | None = None
+    system: xr.Dataset,
+    *,
+    fixed_capacities: xr.Dataset | None = None,
+    split_steps: int | None = SPLIT_STEPS,
 ) -> pyo.ConcreteModel:
     """Build the planning LP of a System.
 
@@ -128,6 +152,9 @@ def build_model(
         A Results dataset; when given, ``cap``, ``pcap``, ``fcap`` and ``tank`` are fixed to its
         ``capacity_mw``, ``storage_power_mw``, ``corridor_capacity_mw`` and ``tank_mwh_th``
         (a pure dispatch LP).
+    split_steps
+        Steps per block of the split investment columns (``_linear.add_block_copies``); None
+        states every hourly row on the investment variable itself. Same optimum either way.
 
     Returns
     -------
@@ -148,7 +175,7 @@ def build_model(
     )
 
     m = pyo.ConcreteModel(name=str(system.attrs.get("scenario", "energy_sim")))
-    d = lp_data(system, fixed_capacities)
+    d = lp_data(system, fixed_capacities, split_steps)
     m.es = d
     capacity.add_capacity(m, d)
     generation.add_generation(m, d)
@@ -163,4 +190,4 @@ def build_model(
     return m
 
 
-__all__ = ["COST_COMPONENTS", "LPData", "build_model", "lp_data"]
+__all__ = ["COST_COMPONENTS", "SPLIT_STEPS", "LPData", "build_model", "lp_data"]

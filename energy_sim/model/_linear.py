@@ -106,6 +106,56 @@ def add_investment_var(
     return var, is_fixed, fixed_val
 
 
+def add_block_copies(
+    block: pyo.Block,
+    name: str,
+    var: np.ndarray,
+    is_fixed: np.ndarray,
+    n_blocks: int,
+    doc: str = "",
+) -> np.ndarray:
+    """Split dense investment columns: one copy of ``var[i]`` per block of time steps.
+
+    An investment variable such as ``cap[g]`` appears in every hourly row of its group, a dense
+    column that makes interior-point iterations expensive. For every free ``var[i]`` this adds
+    copies ``<name>_block[i,b]`` for blocks ``b = 1..n_blocks-1`` tied by the chain::
+
+        x[i,1] - var[i] = 0,    x[i,b] - x[i,b-1] = 0   (b >= 2)
+
+    rows ``<name>_link``, so that every copy equals ``var[i]`` and the optimum is unchanged; the
+    hourly rows of block ``b`` use ``x[i,b]`` (block 0 uses ``var[i]`` itself). Copies carry the
+    bounds of ``var[i]`` (implied by the chain). Fixed variables are not copied.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(var), n_blocks)`` object array: the variable that steps of block ``b`` use for
+        ``var[i]`` (``var[i]`` itself for block 0 and for fixed ``i``).
+    """
+    out = np.repeat(np.asarray(var, dtype=object)[:, None], max(n_blocks, 1), axis=1)
+    free = np.flatnonzero(~np.asarray(is_fixed, dtype=bool))
+    if n_blocks <= 1 or len(free) == 0:
+        return out
+    nb1 = n_blocks - 1
+    src = var[free].tolist()
+    lb = np.repeat([np.nan if v.lb is None else v.lb for v in src], nb1)
+    ub = np.repeat([np.inf if v.ub is None else v.ub for v in src], nb1)
+    copies = add_var(block, f"{name}_block", len(free) * nb1, lb=np.nan_to_num(lb, nan=-np.inf),
+                     ub=ub, doc=doc or f"block copies of {name}")  # fmt: skip
+    out[free, 1:] = copies.reshape(len(free), nb1)
+    rows = np.arange(len(free) * nb1)
+    add_rows(
+        block,
+        f"{name}_link",
+        [Terms.of(rows, out[free, 1:].ravel(), 1.0), Terms.of(rows, out[free, :-1].ravel(), -1.0)],
+        len(rows),
+        lb=0.0,
+        ub=0.0,
+        doc=f"{name}_block[i,b] - {name}_block[i,b-1] = 0 ({name}_block[i,0] = {name}[i])",
+    )
+    return out
+
+
 def add_rows(
     block: pyo.Block,
     name: str,

@@ -6,7 +6,9 @@ Objective terms (MODEL.md, Objective)::
 
 Firm capacity registered into the reserve margin: ``credit_g*cap[g]`` (system and region of g).
 ``cap`` is fixed at ``cap0`` where ``capmax <= cap0`` (nothing can be built), and at the given
-value when the model is built with ``fixed_capacities``.
+value when the model is built with ``fixed_capacities``. A free ``cap[g]`` gets one copy per
+block of steps (``cap_block``, chained equal to ``cap``; ``_linear.add_block_copies``) that the
+hourly rows of that block use instead of ``cap[g]`` itself.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from energy_sim.model import LPData
-from energy_sim.model._linear import Terms, add_investment_var
+from energy_sim.model._linear import Terms, add_block_copies, add_investment_var
 
 
 def add_capacity(m: pyo.ConcreteModel, d: LPData) -> None:
@@ -27,6 +29,7 @@ def add_capacity(m: pyo.ConcreteModel, d: LPData) -> None:
     )  # fmt: skip
     d.vars["cap"] = cap
     d.index["cap_fixed"] = (is_fixed, np.where(is_fixed, fixed_val, np.nan))
+    d.vars["cap_at"] = add_block_copies(m, "cap", cap, is_fixed, d.n_blocks)
 
     ann = d.arr("ann_capex_usd_per_mw")
     fom = d.arr("fom_usd_per_mw")

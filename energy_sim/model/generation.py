@@ -1,6 +1,7 @@
 """Generation and availability (MODEL.md constraint 2).
 
-``p[g,t] <= avail[g,t]*cap[g]``
+``p[g,t] <= avail[g,t]*cap[g]``   (stated on ``cap_block[g, b(t)]``, the copy of ``cap[g]`` for
+the block of steps ``b(t)``, equal to ``cap[g]`` by the ``cap_link`` chain)
 
 ``p`` exists only on the active tuples ``(g, t)`` with ``avail[g,t] >= AVAIL_MIN`` and a capacity that can
 be positive. Where ``cap[g]`` is fixed the limit is the variable's upper bound
@@ -26,7 +27,7 @@ def add_generation(m: pyo.ConcreteModel, d: LPData) -> None:
     """Add ``p[g,t]`` on active tuples, availability rows/bounds and its registrations."""
     avail = np.clip(np.nan_to_num(d.arr("availability"), nan=0.0), 0.0, None)
     avail = np.where(avail < AVAIL_MIN, 0.0, avail)
-    cap = d.vars["cap"]
+    cap_at = d.vars["cap_at"]  # (gen, block): the copy of cap[g] each block's rows use
     is_fixed, fixed_val = d.index["cap_fixed"]
     capmax = np.where(
         is_fixed, fixed_val, np.nan_to_num(d.arr("capmax_mw"), nan=np.inf, posinf=np.inf)
@@ -45,7 +46,10 @@ def add_generation(m: pyo.ConcreteModel, d: LPData) -> None:
     con, ids = add_rows(
         m,
         "availability",
-        [Terms.of(rows, p[k], 1.0), Terms.of(rows, cap[g[k]], -avail[g[k], t[k]])],
+        [
+            Terms.of(rows, p[k], 1.0),
+            Terms.of(rows, cap_at[g[k], d.block_of_t[t[k]]], -avail[g[k], t[k]]),
+        ],
         len(k),
         ub=0.0,
         doc="p[g,t] - avail[g,t]*cap[g] <= 0",

@@ -9,7 +9,9 @@ annual contract and tank expansion.
     inv[n,t] >= reserve_days[n]*24*sum_{g fed by n} cap[g]/eff_g    where lng_avail[n,t] == 1
     sum_t w[t]*dt[t]*send[n,t] <= contract[n]
 
-Cyclic within each period. Cost ``ann(capex_tank)*(tank - tank0)``. With ``allow_new_tanks``
+The hourly rows use the block copies ``tank_block[n, b(t)]`` and ``cap_block[g, b(t)]``
+(chained equal to ``tank[n]`` and ``cap[g]``, see ``_linear.add_block_copies``). Cyclic within
+each period. Cost ``ann(capex_tank)*(tank - tank0)``. With ``allow_new_tanks``
 false, ``tank`` is fixed at ``tank0``.
 
 Scaling: inside the LP ``inv`` and ``tank`` are in GWh_th (``LNG_SCALE`` MWh_th per unit) and the
@@ -24,7 +26,13 @@ import pyomo.environ as pyo
 
 from energy_sim.invariants import hub_of_gen
 from energy_sim.model import LPData
-from energy_sim.model._linear import Terms, add_investment_var, add_rows, add_var
+from energy_sim.model._linear import (
+    Terms,
+    add_block_copies,
+    add_investment_var,
+    add_rows,
+    add_var,
+)
 
 #: MWh_th per model unit of ``inv`` and ``tank`` (GWh_th).
 LNG_SCALE = 1e3
@@ -45,6 +53,8 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
         doc="LNG tank, GWh_th",
     )  # fmt: skip
     d.vars["tank"] = tank
+    tank_at = add_block_copies(m, "tank", tank, is_fixed, d.n_blocks)
+    d.vars["tank_at"] = tank_at
     ann = d.arr("tank_ann_capex_usd_per_mwh_th") * LNG_SCALE
     d.add_cost("tank_capex", Terms.of(0, tank, ann), constant=-float(ann @ tank0))
 
@@ -83,7 +93,10 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
         con, ids = add_rows(
             m,
             "lng_tank_limit",
-            [Terms.of(r, inv[free], 1.0), Terms.of(r, tank[n_[free]], -1.0)],
+            [
+                Terms.of(r, inv[free], 1.0),
+                Terms.of(r, tank_at[n_[free], d.block_of_t[t[free]]], -1.0),
+            ],
             len(free),
             ub=0.0,
             doc="inv[n,t] - tank[n] <= 0",
@@ -104,7 +117,7 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
             kk = need[n_[need] == hn]
             gs = g_fed[hub_of[g_fed] == hn]
             rows_c.append(np.repeat(kk, len(gs)))
-            vars_c.append(np.tile(d.vars["cap"][gs], len(kk)))
+            vars_c.append(d.vars["cap_at"][gs][:, d.block_of_t[t[kk]]].T.ravel())
             coef_c.append(np.tile(-days[hn] * 24.0 / LNG_SCALE / eff[gs], len(kk)))
         con, ids = add_rows(
             m,

@@ -8,6 +8,9 @@ One row instead of MODEL.md's ``fwd, rev <= fcap``: it implies them, and flowing
 once only loses energy, which is never worth anything here (generation can be curtailed at no
 cost), so the optimum is the same with half the rows.
 
+The hourly limit uses ``fcap_block[l, b(t)]``, the copy of ``fcap[l]`` for the block of steps
+``b(t)`` (chained equal to ``fcap[l]``, see ``_linear.add_block_copies``).
+
 Flows are MW sent; the receiving end gets ``eta_l`` of it. Balance registrations: region
 ``b(l)`` gets ``eta_l*fwd - rev``, region ``a(l)`` gets ``eta_l*rev - fwd``. Regional reserve
 margin: both ends credit ``import_credit_l*fcap[l]``. Cost ``ann(capex_l)*(fcap - fcap0)``.
@@ -20,7 +23,13 @@ import numpy as np
 import pyomo.environ as pyo
 
 from energy_sim.model import LPData
-from energy_sim.model._linear import Terms, add_investment_var, add_rows, add_var
+from energy_sim.model._linear import (
+    Terms,
+    add_block_copies,
+    add_investment_var,
+    add_rows,
+    add_var,
+)
 
 
 def add_network(m: pyo.ConcreteModel, d: LPData) -> None:
@@ -35,6 +44,8 @@ def add_network(m: pyo.ConcreteModel, d: LPData) -> None:
         doc="corridor capacity, MW",
     )  # fmt: skip
     d.vars["fcap"] = fcap
+    fcap_at = add_block_copies(m, "fcap", fcap, is_fixed, d.n_blocks)
+    d.vars["fcap_at"] = fcap_at
     ann = d.arr("corridor_ann_capex_usd_per_mw")
     d.add_cost("corridor_capex", Terms.of(0, fcap, ann), constant=-float(ann @ fcap0))
     a, b = d.regions_of("corridor_from"), d.regions_of("corridor_to")
@@ -64,7 +75,7 @@ def add_network(m: pyo.ConcreteModel, d: LPData) -> None:
             [
                 Terms.of(r, fwd[free], 1.0),
                 Terms.of(r, rev[free], 1.0),
-                Terms.of(r, fcap[l_[free]], -1.0),
+                Terms.of(r, fcap_at[l_[free], d.block_of_t[t[free]]], -1.0),
             ],
             len(free),
             ub=0.0,

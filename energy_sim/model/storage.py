@@ -9,6 +9,9 @@
 and charging and discharging at once only burns energy, which is never worth anything here
 (generation can always be curtailed at no cost), so the optimum is the same with fewer rows.
 
+The hourly limits use ``pcap_block[s, b(t)]``, the copy of ``pcap[s]`` for the block of steps
+``b(t)`` (chained equal to ``pcap[s]``, see ``_linear.add_block_copies``).
+
 ``prev(t)`` wraps within each ``period`` so the state of charge is cyclic over the year (over each
 representative period). Where ``pcap`` is fixed the limits are variable bounds. Registers
 ``dis - ch`` into the balance, ``credit_s*pcap`` into the reserve margin and the costs
@@ -21,7 +24,13 @@ import numpy as np
 import pyomo.environ as pyo
 
 from energy_sim.model import LPData
-from energy_sim.model._linear import Terms, add_investment_var, add_rows, add_var
+from energy_sim.model._linear import (
+    Terms,
+    add_block_copies,
+    add_investment_var,
+    add_rows,
+    add_var,
+)
 
 
 def add_storage(m: pyo.ConcreteModel, d: LPData) -> None:
@@ -34,6 +43,8 @@ def add_storage(m: pyo.ConcreteModel, d: LPData) -> None:
     )  # fmt: skip
     d.vars["pcap"] = pcap
     d.index["pcap_fixed"] = (is_fixed, np.where(is_fixed, fixed_val, np.nan))
+    pcap_at = add_block_copies(m, "pcap", pcap, is_fixed, d.n_blocks)
+    d.vars["pcap_at"] = pcap_at
 
     dur = d.arr("duration_h")
     ann = d.arr("ann_capex_power_usd_per_mw") + dur * d.arr("ann_capex_energy_usd_per_mwh")
@@ -83,7 +94,7 @@ def add_storage(m: pyo.ConcreteModel, d: LPData) -> None:
     free = np.flatnonzero(~is_fixed[s])
     if len(free):
         r = np.arange(len(free))
-        ps = pcap[s[free]]
+        ps = pcap_at[s[free], d.block_of_t[t[free]]]
         con, ids = add_rows(
             m,
             "power_limit",
