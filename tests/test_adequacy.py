@@ -289,3 +289,13 @@ def _empty_network_parts():
         ("regas_mw_th", "hub", np.zeros(0)),
         ("reserve_margin_region", "region", np.array([np.nan])),
     ]
+
+
+def test_rounding_dust_is_not_a_shedding_region():
+    system = one_region_system()
+    ds = assess(system, samples=20, seed=2, chunk_size=20, dispatch=copper_plate, **QUIET)
+    assert assessment_summary(ds)["regions_shedding"] == ["north"]
+    dust = ds.copy()
+    dust["eue_mwh"] = dust["eue_mwh"] * 0 + 1e-13  # residue of float sums, no hour of shed
+    dust["lole_h"] = dust["lole_h"] * 0
+    assert assessment_summary(dust)["regions_shedding"] == []

@@ -186,7 +186,9 @@ def summarise(
             "hubs": hubs,
             "pass": all(v["pass"] for v in hubs.values()),
         }
-    shedding = [str(r) for r, e in zip(regions, ds["eue_mwh"].values, strict=True) if e > 0]
+    # a region sheds when it has hours of loss of load (shed > SHED_THRESHOLD_MW): rounding
+    # residues of 1e-13 MWh in the annual sums are not load lost
+    shedding = [str(r) for r, h in zip(regions, ds["lole_h"].values, strict=True) if h > 0]
     ds.attrs.update(
         {
             "kind": "assessment",

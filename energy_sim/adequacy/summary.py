@@ -57,7 +57,7 @@ def assessment_summary(ds: xr.Dataset) -> dict[str, Any]:
             "rel_tol": ds.attrs.get("rel_tol"),
         },
         "by_region": by_region,
-        "regions_shedding": [r for r in regions if by_region[r]["eue_mwh"]],
+        "regions_shedding": [r for r in regions if by_region[r]["lole_h"]],
         "when": {
             "lole_by_month_h": {m: float(v) for m, v in zip(range(1, 13), month, strict=True)},
             "lole_by_hour_h": {h: float(v) for h, v in zip(range(24), hour, strict=True)},
