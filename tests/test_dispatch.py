@@ -380,3 +380,38 @@ def test_zone_storage_stops_where_its_own_output_removes_the_spread():
     supply, need, levels = _day_zone(150.0, p_low=10.0, p_high=11.0)
     c, d = storage.zone_schedule(supply, need, levels, 20.0, 4.0, 0.9, 0.9, np.ones(24))
     assert c.sum() == 0.0 and d.sum() == 0.0  # 11*0.81 < 10: losses eat the spread
+
+
+def test_lng_contract_is_spent_where_lng_is_hardest_to_replace():
+    # LNG (50 USD/MWh) is cheaper than coal (60) all day, but the contract carries only 1,200
+    # MWh: burnt greedily on day 1 it would leave day 2's 50 MW above the coal unserved
+    s = tiny_system(
+        gens=[
+            gen("north", "ccgt_lng", cap0=100, mc=50, eff=1.0, hub="h"),
+            gen("north", "coal", cap0=100, mc=60),
+        ],
+        hubs=[hub("h", "north", regas=400, tank0=1e6, reserve_days=0.0, contract=1200.0)],
+        demand=np.r_[np.full(24, 100.0), np.full(24, 150.0)][None],
+        weight=1.0,
+    )
+    r = dispatch(s)
+    assert check_invariants(s, r) == []
+    g = one(r, "generation_mw")
+    assert one(r, "unserved_energy_mwh").sum() == pytest.approx(0.0, abs=1e-6)
+    assert g[0, 24:] == pytest.approx(np.full(24, 50.0), rel=1e-9)  # day 2 keeps its LNG
+    assert g[1, :24] == pytest.approx(np.full(24, 100.0), rel=1e-9)  # coal takes day 1
+    lp_cost = 24 * 100 * 60 + 24 * (50 * 50 + 100 * 60)
+    assert float(r["cost_usd"].sum()) == pytest.approx(lp_cost, rel=1e-9)
+
+
+def test_contract_allocation_cuts_where_the_spare_room_is():
+    import importlib
+
+    lng = importlib.import_module("energy_sim.dispatch.lng")
+    burn = np.array([[[100.0, 100.0, 50.0, 50.0]]])
+    spare = np.array([[[100.0, 40.0, 0.0, 0.0]]])
+    keep = lng.contract_allocation(burn, spare, np.array([200.0]), np.ones(4))
+    # excess 100: cut = min(burn, max(0, spare - L)) with L = 20 -> 80 + 20
+    assert keep[0, 0] == pytest.approx([0.2, 0.8, 1.0, 1.0], rel=1e-9)
+    keep = lng.contract_allocation(burn, spare, np.array([np.inf]), np.ones(4))
+    assert (keep == 1.0).all()

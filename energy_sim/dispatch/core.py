@@ -406,6 +406,30 @@ def _cost(st: Static, co: ChunkOut) -> np.ndarray:
     return (co.gen @ st.wdt) @ st.mc + st.voll * (co.shed @ st.wdt).sum(axis=1)
 
 
+def _lng_spare(st: Static, av_c, gen, flow, n_s: int, n_t: int) -> np.ndarray:
+    """Room other plants have to replace each hub's LNG (S, H, T), in MW_th at the hub's mean
+    heat rate: the spare capacity of the non-LNG groups in the hub's region plus what the
+    corridors into it could still bring from the neighbours' spare capacity."""
+    n_r = len(st.regions)
+    other = st.hub_of < 0
+    onehot = np.zeros((len(st.mc), n_r))
+    onehot[np.flatnonzero(other), st.gen_region[other]] = 1.0
+    spare = np.maximum(av_c - gen, 0.0) @ onehot  # (n_c, R)
+    into = spare.copy()
+    for l_, (a, b) in enumerate(zip(st.frm, st.to, strict=True)):
+        room_b = np.maximum(st.fcap[l_] - flow[:, l_], 0.0)  # more a -> b
+        room_a = np.maximum(st.fcap[l_] + flow[:, l_], 0.0)  # more b -> a
+        into[:, b] += st.eta[l_] * np.minimum(room_b, spare[:, a])
+        into[:, a] += st.eta[l_] * np.minimum(room_a, spare[:, b])
+    fed = st.hub_of >= 0
+    rate = np.array([
+        np.mean(1.0 / st.eff[fed & (st.hub_of == h)]) if (fed & (st.hub_of == h)).any() else 0.0
+        for h in range(len(st.regas))
+    ])  # fmt: skip
+    sp = into[:, st.hub_region] * rate  # (n_c, H)
+    return sp.reshape(n_s, n_t, -1).transpose(0, 2, 1)
+
+
 def _operate(
     st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short=None, with_price=True,
     stor=None,
@@ -520,6 +544,28 @@ def _operate(
         smax = st.regas[None, :, None] * lng_av
         floor = lng.floors(reserve, smax, lng_av, st.dt)
         burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+        keep = lng.contract_allocation(
+            burn, _lng_spare(st, av_c, gen, flow, n_s, n_t), st.contract, st.wdt
+        )
+        if (
+            keep < 1.0 - 1e-9
+        ).any():  # the contract binds: spend it where LNG is hardest to replace
+            keep_c = keep.transpose(0, 2, 1).reshape(n_c, n_h)
+            cells = np.flatnonzero((keep_c < 1.0 - 1e-9).any(axis=1))
+            gi = np.flatnonzero(fed)
+            lim = av_c[cells].copy()
+            lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * keep_c[cells][:, st.hub_of[gi]])
+            b0 = _blocks(stack, lim, win_c[cells], dis_r.reshape(n_c, n_r)[cells])
+            o0, s0, f0, k0, p0 = _solve_cells(
+                stack, grid, b0, need[cells], st.fcap, flow[cells], with_price
+            )
+            gen[cells] = _gens(stack, o0)
+            out[cells], shed[cells], flow[cells], price[cells] = o0, s0, f0, p0
+            left += k0
+            av_c = av_c.copy()
+            av_c[cells] = lim  # later LNG steps keep the allocation
+            burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+            timing["lng_contract_cells"] = len(cells)
         ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
         cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
         short = (cut & in_window).any(axis=2)  # (S, H): the tank runs dry inside a window

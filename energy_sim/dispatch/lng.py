@@ -78,3 +78,41 @@ def cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt):
     ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt)
     ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=inv[:, :, -1])
     return ok, send, inv
+
+
+def contract_allocation(
+    burn: np.ndarray, spare: np.ndarray, contract: np.ndarray, wdt: np.ndarray, n_bisect: int = 50
+) -> np.ndarray:
+    """Share of the wished burn each step keeps (S, H, T) so that the annual contract holds.
+
+    A greedy year burns the contract early and has none left for the hours that need it. The
+    LP spends it where LNG is hardest to replace; here a hub whose wished burn passes its
+    contract gives up burn where other plants have the most room to take over (``spare``
+    (S, H, T), MW_th equivalent), down to a level ``L`` per sample and hub:
+
+        cut_t = min(burn_t, max(0, spare_t - L)),     sum_t w*dt*(burn_t - cut_t) = contract
+
+    ``L`` by bisection; it goes below zero (cuts beyond the spare room, i.e. shortage) only when
+    the spare room of the whole year cannot absorb the excess.
+    """
+    keep = np.ones_like(burn)
+    limit = np.where(np.isfinite(contract), contract, np.inf)
+    used = (burn * wdt).sum(axis=2)  # (S, H)
+    excess = used - limit[None, :]
+    over = excess > 1e-6 * np.maximum(1.0, limit[None, :])
+    if not over.any():
+        return keep
+    s_i, h_i = np.nonzero(over)
+    b, sp, ex = burn[s_i, h_i], np.maximum(spare[s_i, h_i], 0.0), excess[s_i, h_i]  # (k, T)
+    lo = np.full(len(ex), -b.max(initial=0.0) - 1.0)  # cuts everything
+    hi = np.full(len(ex), sp.max(initial=0.0) + 1.0)  # cuts nothing
+    for _ in range(n_bisect):
+        mid = 0.5 * (lo + hi)
+        cut = (np.minimum(b, np.maximum(0.0, sp - mid[:, None])) * wdt).sum(axis=1)
+        enough = cut >= ex
+        lo = np.where(enough, mid, lo)
+        hi = np.where(enough, hi, mid)
+    cut = np.minimum(b, np.maximum(0.0, sp - lo[:, None]))  # the side that cuts enough
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep[s_i, h_i] = np.where(b > 0, 1.0 - cut / b, 1.0)
+    return np.clip(keep, 0.0, 1.0)
