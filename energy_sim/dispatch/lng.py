@@ -13,6 +13,8 @@ with ``smax_t = regas*lng_avail_t`` and ``reserve_n = reserve_days*24*sum cap/ef
 groups the hub feeds. The backward pass lowers the floor inside a window only as far as the
 send-out can restore it by the time the window ends, so the reserve holds again outside it (as
 in the LP). The year is cyclic: the run is repeated from the inventory the first one ended with.
+Before it, :func:`contract_allocation` fits a wished burn that passes the annual contract by
+giving up burn where other plants have the most room to take over.
 """
 
 from __future__ import annotations
