@@ -5,9 +5,10 @@ the LP (Pyomo + HiGHS), both with the same capacities, and reports the gaps of t
 contract: operating cost, annual unserved energy, annual generation by technology and by region
 and technology, and the invariant checks. Variants: the fleet as planned (``--plan``, else the
 existing fleet with demand scaled to 80%), a tight reserve (demand +15%), a corridor outage (the
-two corridors into the South out) and an LNG cut-off (every hub, one week from 9 January).
+two corridors into the South out) and an LNG cut-off (every hub, days 9-15 of the horizon).
 
     python benchmarks/dispatch_accuracy.py [--plan runs/pdp8_2030/results.nc] [--hours 8760]
+        [--start 0] [--only as_is,tight_reserve]
 
 Writes ``benchmarks/results/dispatch_accuracy.json``.
 """
@@ -37,7 +38,7 @@ def variants(system, scale: float):
     )
     lng_off = base.copy()
     av = lng_off["lng_availability"].values.copy()
-    av[:, 24 * 8 : 24 * 15] = 0.0
+    av[:, 24 * 8 : 24 * 15] = 0.0  # the horizon's days 9-15
     lng_off["lng_availability"] = (("hub", "time"), av, lng_off["lng_availability"].attrs)
     return {"as_is": base, "tight_reserve": tight, "corridor_outage": cut, "lng_cut_off": lng_off}
 
@@ -53,12 +54,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--plan", default=None)
     ap.add_argument("--hours", type=int, default=8760)
+    ap.add_argument("--start", type=int, default=0, help="first hour of the horizon")
     ap.add_argument("--only", default=None, help="comma-separated variants")
     ap.add_argument("--keep-lp", default=None, help="folder to keep each variant's LP results")
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/dispatch_accuracy.json"))
     args = ap.parse_args(argv)
     system = build_system(load_scenario(ROOT / "scenarios/pdp8_2030.yaml"), resolution="full")
-    system = system.isel(time=slice(0, args.hours))
+    system = system.isel(time=slice(args.start, args.start + args.hours))
     plan = None
     scale = 0.8
     if args.plan:
@@ -68,7 +70,8 @@ def main(argv=None) -> int:
         for var, src in (("cap0_mw", "capacity_mw"), ("pcap0_mw", "storage_power_mw"),
                          ("fcap0_mw", "corridor_capacity_mw"), ("tank0_mwh_th", "tank_mwh_th")):  # fmt: skip
             system[var] = (system[var].dims, np.asarray(plan[src].values, float), system[var].attrs)
-    out = {"plan": args.plan, "hours": args.hours, "demand_scale": scale, "variants": {}}
+    out = {"plan": args.plan, "start": args.start, "hours": args.hours, "demand_scale": scale}
+    out["variants"] = {}
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     todo = variants(system, scale)

@@ -325,9 +325,10 @@ def run_chunk(
         sched = _repair(st, av[todo], dem[todo], sub, hyd)
         short = np.maximum(short, best.shed.transpose(0, 2, 1))
         near = (_reach(st, sub.flow).astype(float) @ short[todo, ..., None])[..., 0]
+        stor = (sub.ch, sub.dis) if ZONE_STORAGE else None  # keep the best pass's storage
         nxt = _operate(
             st, stack, grid, av[todo], dem[todo], None, lng_av[todo], sched, warm=sub, short=near,
-            with_price=with_price,
+            with_price=with_price, stor=stor,
         )  # fmt: skip
         c = _cost(st, nxt)
         better = c < cost[todo] - 1e-9 * np.abs(cost[todo])
