@@ -415,3 +415,18 @@ def test_contract_allocation_cuts_where_the_spare_room_is():
     assert keep[0, 0] == pytest.approx([0.2, 0.8, 1.0, 1.0], rel=1e-9)
     keep = lng.contract_allocation(burn, spare, np.array([np.inf]), np.ones(4))
     assert (keep == 1.0).all()
+
+
+def test_zone_storage_with_little_energy_shaves_only_the_top_hours():
+    import importlib
+
+    storage = importlib.import_module("energy_sim.dispatch.storage")
+    # levels 10 / 50 / 80 USD/MWh up to 100 / 200 / 300 MW; four dear hours at 290-230 MW
+    supply = np.tile(np.array([100.0, 200.0, 300.0, 1e9]), (1, 24, 1))
+    need = np.full((1, 24), 50.0)
+    need[0, 16:20] = [290.0, 270.0, 250.0, 230.0]
+    levels = np.array([10.0, 50.0, 80.0, 1e4])
+    c, d = storage.zone_schedule(supply, need, levels, 50.0, 1.0, 1.0, 1.0, np.ones(24))
+    # 50 MWh out (one hour at full power): shaved flat from the top, 290 and 270 down to 255
+    assert d[0, 16:20] == pytest.approx([35.0, 15.0, 0.0, 0.0], abs=1e-3)
+    assert d.sum() == pytest.approx(50.0, rel=1e-9) and c.sum() == pytest.approx(50.0, rel=1e-9)

@@ -310,7 +310,8 @@ def zone_schedule(
     storage's own output moves them (one day's arbitrage optimum against the zone's supply
     curve). The energies at whole levels, ``E_out(k)`` and ``E_in(k)``, give the lowest level
     ``k*`` whose discharge still pays and the energy ``E`` at which it stops paying inside that
-    level; ``u`` and ``l`` for that energy then follow by bisection inside one level each.
+    level; ``u`` (from level ``k* - 1`` up) and ``l`` (inside one level) for that energy then
+    follow by bisection.
     Returns the wished charge and discharge (S, T), MW.
     """
     n_s, n_t, n_k = supply.shape
@@ -323,6 +324,12 @@ def zone_schedule(
     pad = n_d * spd - n_t
     valid = np.r_[np.ones(n_t, bool), np.zeros(pad, bool)].reshape(n_d, spd)[None]
     idx = np.r_[np.arange(n_t), np.full(pad, n_t - 1)].reshape(n_d, spd)
+    # the top (shedding) level only needs to reach the largest need: an "unlimited" top would
+    # make a position inside it meaningless (1e9 MW per unit of position)
+    supply = supply.copy()
+    supply[..., -1] = np.minimum(
+        supply[..., -1], supply[..., -2] + max(float(np.max(need, initial=0.0)), 0.0) + pcap
+    )
     sup = supply[:, idx]  # (S, D, spd, K)
     nd = need[:, idx]
     step_h = float(dt[0])
@@ -349,8 +356,7 @@ def zone_schedule(
     e_thr = np.where(k_thr >= 0, rt * e_in[sd[0], sd[1], np.maximum(k_thr, 0)], 0.0)
     e_lo = e_out[sd[0], sd[1], np.maximum(k_star - 1, 0)]
     energy = np.minimum(np.minimum(e_lo, e_thr), e_max)
-    energy = np.maximum(energy, e_k[sd[0], sd[1], k_star])
-    energy = np.where(k_star >= n_k - 1, 0.0, energy)
+    energy = np.maximum(energy, e_k[sd[0], sd[1], k_star])  # k* = K-1: at most the shed
 
     flat = np.ascontiguousarray(supply).reshape(-1)
     base = (np.arange(n_s)[:, None, None] * n_t + idx[None]) * n_k  # (S, D, spd)
@@ -367,17 +373,21 @@ def zone_schedule(
     def inn(z):
         return np.where(valid, np.clip(q(z) - nd, 0.0, pcap), 0.0)
 
-    # u in [k*-1, k*] with E_out(u) = energy; l in [k_l-1, k_l] with E_in(l) = energy/rt
+    # u in [k*-1, K-1] with E_out(u) = energy (above k* where the energy limit binds first:
+    # the discharge then goes to the day's top hours only); l in [k_l-1, k_l] with
+    # E_in(l) = energy/rt
     lo_u = np.maximum(k_star - 1.0, 0.0)
-    hi_u = k_star.astype(float)
+    hi_u = np.full(k_star.shape, n_k - 1.0)
     k_l = np.minimum(k_in(energy / rt), n_k - 1)
     lo_l = np.maximum(k_l - 1.0, 0.0)
     hi_l = k_l.astype(float)
-    for _ in range(N_BISECT_ZONE):
+    for i in range(N_BISECT_ZONE + int(np.ceil(np.log2(n_k)))):
         mid = 0.5 * (lo_u + hi_u)
         more = out(mid).sum(axis=2) * step_h > energy  # too much out: raise u
         lo_u = np.where(more, mid, lo_u)
         hi_u = np.where(more, hi_u, mid)
+        if i >= N_BISECT_ZONE:
+            continue
         mid = 0.5 * (lo_l + hi_l)
         over = inn(mid).sum(axis=2) * step_h * rt > energy  # too much in: lower l
         hi_l = np.where(over, mid, hi_l)
