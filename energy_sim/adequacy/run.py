@@ -112,10 +112,16 @@ def combine_chunks(chunks: list[xr.Dataset]) -> xr.Dataset:
     return out
 
 
+#: Mean EUE (MWh/yr) below which an assessment counts as having lost no load.
+EUE_ZERO_MWH = 1e-3
+
+
 def _relative_se(chunks: list[xr.Dataset]) -> float:
     eue = np.concatenate([c["unserved_energy_mwh"].sum("region").values for c in chunks])
     mean, se = _mean_se(eue)
-    return float(se / mean) if mean > 0 else float("nan")
+    # below 1 kWh a year the mean is the float residue of the dispatch sums, not load lost:
+    # its relative error means nothing (reported as n/a, like a mean of exactly zero)
+    return float(se / mean) if mean > EUE_ZERO_MWH else float("nan")
 
 
 def assess(
