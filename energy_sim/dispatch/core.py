@@ -179,10 +179,11 @@ def _zones(st: Static, prev: ChunkOut, zone: str) -> np.ndarray:
     return _reach(st, prev.flow).astype(float)
 
 
-def _zone_net(st: Static, net_r, prev: ChunkOut, zf) -> np.ndarray:
+def _zone_net(net_r, imports, zf) -> np.ndarray:
     """Net load of a zone (S, T): its regions' net loads ``net_r`` (S, T, R) less what the
-    previous pass brought in across its border."""
-    return (zf * (net_r - _imports(st, prev.flow))).sum(axis=2)
+    previous pass brought into them (``imports``, :func:`_imports`); flows inside the zone
+    cancel but for their losses."""
+    return (zf * (net_r - imports)).sum(axis=2)
 
 
 def _zone_storage(st: Static, supply_r, dem, prev: ChunkOut, zones, hyd, sched, short):
@@ -192,6 +193,7 @@ def _zone_storage(st: Static, supply_r, dem, prev: ChunkOut, zones, hyd, sched, 
     Returns the wished charge and discharge (S, St, T)."""
     n_r = len(st.regions)
     levels, cum = supply_r
+    imports = _imports(st, prev.flow)
     onehot = np.zeros((len(st.pcap), n_r))
     onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
     base = dem + SHORT_WEIGHT * short
@@ -206,7 +208,7 @@ def _zone_storage(st: Static, supply_r, dem, prev: ChunkOut, zones, hyd, sched, 
         supply = (zf[:, :, None, :] @ cum)[:, :, 0, :]
         ch[:, j] = 0.0
         dis[:, j] = 0.0
-        need = _zone_net(st, base + (ch - dis).transpose(0, 2, 1) @ onehot, prev, zf)
+        need = _zone_net(base + (ch - dis).transpose(0, 2, 1) @ onehot, imports, zf)
         ch[:, j], dis[:, j] = storage.zone_schedule(
             supply, need, levels, st.pcap[j], st.dur[j], st.eff_c[j], st.eff_d[j], st.dt
         )
@@ -217,6 +219,7 @@ def _zone_hydro(st: Static, av, supply_r, need_r, prev: ChunkOut, zones, hyd, bu
     """Hydro re-placed by :func:`hydro.zone_schedule` over its zone, on the zone's net load
     less what the previous pass imported into it (basins in turn, Gauss-Seidel)."""
     _, cum = supply_r
+    imports = _imports(st, prev.flow)
     base = need_r + SHORT_WEIGHT * short  # (S, T, R)
     h_prev = prev.gen[:, hyd]  # (S, Gh, T)
     out = np.zeros_like(h_prev)
@@ -226,7 +229,7 @@ def _zone_hydro(st: Static, av, supply_r, need_r, prev: ChunkOut, zones, hyd, bu
         cur = np.concatenate([out[:, :j], h_prev[:, j:]], axis=1)  # Gauss-Seidel: placed ones
         cur[:, j] = 0.0
         others = (cur.transpose(0, 2, 1) * zf[:, :, st.gen_region[hyd]]).sum(axis=2)
-        need = _zone_net(st, base, prev, zf) - others
+        need = _zone_net(base, imports, zf) - others
         lim = av[:, :, g]
         out[:, j] = hydro.zone_schedule(supply, need, lim, budget[:, j], st.month, st.wdt)
     return out
