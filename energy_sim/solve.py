@@ -203,7 +203,9 @@ def solve_model(
     Parameters
     ----------
     method
-        ``simplex``, ``ipm`` (IPX, with crossover), ``pdlp`` or ``hipo``.
+        ``simplex``, ``ipm`` (IPX, with crossover), ``pdlp`` or ``hipo`` (needs the
+        ``highspy-extras`` package; :func:`plan` then builds the model with split investment
+        columns, :data:`SPLIT_STEPS`, and :data:`METHOD_OPTIONS` apply).
     time_limit_s
         Wall-clock limit; reaching it gives status ``time_limit``.
     options
