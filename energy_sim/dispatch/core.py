@@ -537,6 +537,18 @@ def _operate(
         timing["charge_fix_cells"] = timing.get("charge_fix_cells", 0.0) + len(cells)
     gen = _gens(stack, out)
     timing["network_s"] = _time.perf_counter() - t0
+
+    def redispatch(cells: np.ndarray, lim: np.ndarray, win: np.ndarray) -> int:
+        """Dispatch ``cells`` again with generator limits ``lim`` and LNG windows ``win``,
+        warm-started from their flows; results written in place; unconverged cells."""
+        blk = _blocks(stack, lim, win, dis_r.reshape(n_c, n_r)[cells])
+        o, sh, f, k, pr = _solve_cells(
+            stack, grid, blk, need[cells], st.fcap, flow[cells], with_price
+        )
+        gen[cells] = _gens(stack, o)
+        out[cells], shed[cells], flow[cells], price[cells] = o, sh, f, pr
+        return k
+
     # 5. LNG
     t0 = _time.perf_counter()
     send = inv = np.zeros((n_s, n_h, n_t))
@@ -559,13 +571,7 @@ def _operate(
             gi = np.flatnonzero(fed)
             lim = av_c[cells].copy()
             lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * keep_c[cells][:, st.hub_of[gi]])
-            b0 = _blocks(stack, lim, win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-            o0, s0, f0, k0, p0 = _solve_cells(
-                stack, grid, b0, need[cells], st.fcap, flow[cells], with_price
-            )
-            gen[cells] = _gens(stack, o0)
-            out[cells], shed[cells], flow[cells], price[cells] = o0, s0, f0, p0
-            left += k0
+            left += redispatch(cells, lim, win_c[cells])
             av_c = av_c.copy()
             av_c[cells] = lim  # later LNG steps keep the allocation
             burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
@@ -577,13 +583,7 @@ def _operate(
             scarce = in_window & short[:, :, None]
             win_c = scarce[:, hub_l, :].transpose(0, 2, 1).reshape(n_c, len(hub_l))
             cells = np.flatnonzero(win_c.any(axis=1))
-            b1 = _blocks(stack, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-            o1, s1, f1, k1, p1 = _solve_cells(
-                stack, grid, b1, need[cells], st.fcap, flow[cells], with_price
-            )
-            gen[cells] = _gens(stack, o1)
-            out[cells], shed[cells], flow[cells], price[cells] = o1, s1, f1, p1
-            left += k1
+            left += redispatch(cells, av_c[cells], win_c[cells])
             burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
             ok, send, inv = lng.cyclic_inventory(
                 burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
@@ -599,13 +599,7 @@ def _operate(
             gi = np.flatnonzero(fed)
             # every LNG group in a re-dispatched cell keeps at most its first-pass share
             lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
-            b2 = _blocks(stack, lim, win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-            o2, s2, f2, k2, p2 = _solve_cells(
-                stack, grid, b2, need[cells], st.fcap, flow[cells], with_price
-            )
-            gen[cells] = _gens(stack, o2)
-            out[cells], shed[cells], flow[cells], price[cells] = o2, s2, f2, p2
-            left += k2
+            left += redispatch(cells, lim, win_c[cells])
             burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
             ok, send, inv = lng.cyclic_inventory(
                 burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
