@@ -32,7 +32,7 @@ def hub_of_gen(system: xr.Dataset) -> np.ndarray:
     the hub of its region, if there is one.
     """
     sysd = system
-    hubs = [str(h) for h in sysd["hub"].values]
+    hubs = [str(h) for h in sysd["hub"].values] if "hub" in sysd.dims else []
     hub_region = [str(r) for r in sysd["hub_region"].values] if hubs else []
     out = np.full(sysd.sizes["gen"], -1, dtype=np.int64)
     gen_hub = sysd["gen_hub"].values if "gen_hub" in sysd.coords else [""] * len(out)

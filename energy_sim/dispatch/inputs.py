@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from energy_sim.errors import InputError
+from energy_sim.invariants import hub_of_gen
 
 
 @dataclass
@@ -86,25 +87,6 @@ def _plan_var(plan: xr.Dataset | None, name: str, default: np.ndarray, dim: str,
             field=name,
         )
     return np.nan_to_num(vals, nan=0.0)
-
-
-def hub_of_gen(system: xr.Dataset) -> np.ndarray:
-    """Hub index feeding each generator group (-1 if none): the hub named in ``gen_hub``, or
-    for an LNG group without a name the hub of its region (as the LP does)."""
-    hubs = [str(h) for h in system["hub"].values] if "hub" in system.dims else []
-    hub_region = [str(r) for r in system["hub_region"].values] if hubs else []
-    n = system.sizes["gen"]
-    gen_hub = system["gen_hub"].values if "gen_hub" in system.coords else [""] * n
-    is_lng = np.asarray(system["is_lng"].values, dtype=bool)
-    regions = [str(r) for r in system["gen_region"].values]
-    out = np.full(n, -1, dtype=np.int64)
-    for i, (h, lng, r) in enumerate(zip(gen_hub, is_lng, regions, strict=True)):
-        h = "" if h is None else str(h)
-        if h and h in hubs:
-            out[i] = hubs.index(h)
-        elif lng and r in hub_region:
-            out[i] = hub_region.index(r)
-    return out
 
 
 def prepare(system: xr.Dataset, plan: xr.Dataset | None = None) -> Static:
