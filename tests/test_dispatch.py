@@ -382,6 +382,27 @@ def test_zone_storage_stops_where_its_own_output_removes_the_spread():
     assert c.sum() == 0.0 and d.sum() == 0.0  # 11*0.81 < 10: losses eat the spread
 
 
+def test_storage_days_start_where_the_state_of_charge_is_lowest():
+    # a peak across midnight (steps 20-3): C_h = cumsum(m - mean) peaks at step 3, so the
+    # windows run 4 -> 4 and each one's charge (4-19) comes before its discharge (20-27);
+    # windows from midnight would pair step 0-3's discharge with charge that comes after it
+    import importlib
+
+    storage = importlib.import_module("energy_sim.dispatch.storage")
+    day = np.where((np.arange(24) < 4) | (np.arange(24) >= 20), 150.0, 50.0)
+    need = np.tile(day, 2)[None]
+    assert storage.day_start(need, 24) == 4
+    supply = np.tile(np.array([100.0, 200.0, 1e9]), (1, 48, 1))
+    levels = np.array([10.0, 50.0, 1e4])
+    c, d = storage.zone_schedule(supply, need, levels, 20.0, 4.0, 0.9, 0.9, np.ones(48))
+    assert d[0, :4].sum() == 0.0 and c[0, :4].sum() == 0.0  # a window with nothing to charge
+    # the full window: eff_d*dur*P = 72 MWh out, flat over its 8 dear steps, charged before
+    assert d[0, 20:28] == pytest.approx(np.full(8, 9.0), rel=1e-9)
+    assert c[0, 4:20] == pytest.approx(np.full(16, 72.0 / 0.81 / 16), rel=1e-9)
+    flat = np.tile(np.r_[np.full(12, 50.0), np.full(12, 150.0)], 2)[None]
+    assert storage.day_start(flat, 24) == 0
+
+
 def test_lng_contract_is_spent_where_lng_is_hardest_to_replace():
     # LNG (50 USD/MWh) is cheaper than coal (60) all day, but the contract carries only 1,200
     # MWh: burnt greedily on day 1 it would leave day 2's 50 MW above the coal unserved

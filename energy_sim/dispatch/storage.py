@@ -1,7 +1,9 @@
 """Batteries and pumped hydro: a daily arbitrage schedule, then the exact state of charge.
 
-Schedule (vectorised over samples, storage groups and days). Within each day the steps are
-ranked by the net load left after hydro, ``X_t``; the i-th lowest step is paired with the i-th
+Schedule (vectorised over samples, storage groups and days). The days are windows of 24 h
+that start where a daily cycle's state of charge is lowest (:func:`day_start`: right after the
+hours above the mean daily shape), so that each window's charge comes before its discharge.
+Within each window the steps are ranked by the net load left after hydro, ``X_t``; the i-th lowest step is paired with the i-th
 highest. Pair i is used when the price it saves beats the price it pays after losses,
 
     pi(X_high_i) * eff_c * eff_d > pi(X_low_i),      i < dur / (dt * eff_c)
@@ -55,6 +57,37 @@ def _steps_per_day(dt: np.ndarray) -> int:
     return max(len(dt), 1)
 
 
+def day_start(x: np.ndarray, spd: int) -> int:
+    """Step of the day at which a daily cycle's state of charge is lowest: where its windows
+    start, so that each window's charge comes before its discharge.
+
+    With ``m_h`` the mean of ``x`` (S, ..., T) at step ``h`` of the day, a store that follows
+    the daily shape discharges while ``m_h`` is above its mean, so its state of charge is lowest
+    right after the step where ``C_h = sum_{k<=h} (m_k - mean(m))`` peaks:
+
+        h0 = (argmax_h C_h + 1) mod spd
+    """
+    n_t = x.shape[-1]
+    n_d = n_t // spd
+    if n_d < 1 or spd < 2:
+        return 0
+    days = np.reshape(x[..., : n_d * spd], (-1, n_d, spd))
+    prof = np.nanmean(np.where(np.isfinite(days), days, np.nan), axis=(0, 1))
+    if not np.isfinite(prof).all():
+        return 0
+    return int((np.argmax(np.cumsum(prof - prof.mean())) + 1) % spd)
+
+
+def _windows(n_t: int, spd: int, start: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Daily windows starting at step ``start`` of the day: (D, spd) step indices (clipped to
+    the horizon), their validity, and the number of steps before the horizon (``lead``)."""
+    lead = (spd - start) % spd
+    n_d = -(-(lead + n_t) // spd)
+    t = np.arange(n_d * spd) - lead
+    valid = (t >= 0) & (t < n_t)
+    return np.clip(t, 0, max(n_t - 1, 0)).reshape(n_d, spd), valid.reshape(n_d, spd), lead
+
+
 def schedule(
     signal: np.ndarray,
     pi,
@@ -73,10 +106,9 @@ def schedule(
     if n_st == 0 or n_t < 2:
         return ch, dis
     spd = _steps_per_day(dt)
-    n_d = -(-n_t // spd)
-    pad = n_d * spd - n_t
-    sig = np.concatenate([signal, np.full((n_s, n_st, pad), np.nan)], axis=2)
-    sig = sig.reshape(n_s, n_st, n_d, spd)
+    idx, ok, lead = _windows(n_t, spd, day_start(signal, spd))
+    n_d = idx.shape[0]
+    sig = np.where(ok, signal[:, :, idx], np.nan)  # (S, St, D, spd); NaN outside the horizon
     order = np.argsort(sig, axis=3, kind="stable")  # NaN (padding) last
     n_p = spd // 2
     low = order[..., :n_p]
@@ -95,7 +127,8 @@ def schedule(
         & (i[None, None, None, :] < kmax[None, :, None, None])
     )  # (S, St, D, P)
     base = (np.arange(n_d) * spd)[None, None, :, None]
-    t_low = base + low
+    t_low = base + low  # in window steps: step k is horizon step k - lead
+    ch = np.zeros((n_s, n_st, n_d * spd))
     s_i, st_i, _, _ = np.indices(use.shape, sparse=True)
     s_b = np.broadcast_to(s_i, use.shape)[use]
     st_b = np.broadcast_to(st_i, use.shape)[use]
@@ -116,9 +149,8 @@ def schedule(
         lo = np.where(over, mid, lo)
         hi = np.where(over, hi, mid)
     d = np.clip(top - hi[..., None], 0.0, cap_p)
-    d = np.where(e_out[..., None] > 0, d, 0.0).reshape(n_s, n_st, n_d * spd)[:, :, :n_t]
-    dis[:] = d
-    return ch, dis
+    d = np.where(e_out[..., None] > 0, d, 0.0).reshape(n_s, n_st, n_d * spd)
+    return ch[:, :, lead : lead + n_t], d[:, :, lead : lead + n_t]
 
 
 def _step_maps(cw, dw, decay, pcap, cap_e, eff_c, eff_d, dt):
@@ -320,10 +352,9 @@ def zone_schedule(
     if n_t < 2 or pcap <= 0 or n_k < 2:
         return ch, dis
     spd = _steps_per_day(dt)
-    n_d = -(-n_t // spd)
-    pad = n_d * spd - n_t
-    valid = np.r_[np.ones(n_t, bool), np.zeros(pad, bool)].reshape(n_d, spd)[None]
-    idx = np.r_[np.arange(n_t), np.full(pad, n_t - 1)].reshape(n_d, spd)
+    idx, valid, lead = _windows(n_t, spd, day_start(need, spd))
+    n_d = idx.shape[0]
+    valid = valid[None]
     # the top (shedding) level only needs to reach the largest need: an "unlimited" top would
     # make a position inside it meaningless (1e9 MW per unit of position)
     supply = supply.copy()
@@ -401,6 +432,6 @@ def zone_schedule(
     with np.errstate(divide="ignore", invalid="ignore"):
         d *= np.where(e_d > 0, moved / e_d, 0.0)[..., None]
         c *= np.where(e_c > 0, moved / (rt * e_c), 0.0)[..., None]
-    dis[:] = d.reshape(n_s, n_d * spd)[:, :n_t]
-    ch[:] = c.reshape(n_s, n_d * spd)[:, :n_t]
+    dis[:] = d.reshape(n_s, n_d * spd)[:, lead : lead + n_t]
+    ch[:] = c.reshape(n_s, n_d * spd)[:, lead : lead + n_t]
     return ch, dis
