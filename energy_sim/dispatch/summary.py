@@ -62,7 +62,13 @@ def print_summary(res: xr.Dataset) -> None:
     from rich.table import Table
 
     console = Console()
-    fmts = {"share": ".1%", "utilisation": ".1%", "twh": ",.2f", "loss_gwh": ",.1f"}
+    fmts = {
+        "share": ".1%",
+        "utilisation": ".1%",
+        "twh": ",.2f",
+        "loss_gwh": ",.1f",
+        "capacity_mw": ",.0f",
+    }
     for title, frame in summary_tables(res).items():
         table = Table(title=f"Dispatch: {title}", title_justify="left")
         table.add_column(frame.index.name or "")
