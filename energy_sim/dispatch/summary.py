@@ -75,8 +75,9 @@ def print_summary(res: xr.Dataset) -> None:
         for col in frame.columns:
             table.add_column(col, justify="right")
         for key, row in frame.iterrows():
+            default = ",.0f" if key == "samples" else ",.3f"
             table.add_row(
-                str(key), *(format(float(row[c]), fmts.get(c, ",.3f")) for c in frame.columns)
+                str(key), *(format(float(row[c]), fmts.get(c, default)) for c in frame.columns)
             )
         console.print(table)
 
