@@ -466,12 +466,31 @@ def write_results(
     return nc_path, js_path
 
 
-def shortfall_report(results: xr.Dataset, tol_mw: float = 1e-3) -> list[str]:
+def noise_tolerance_mw(results: xr.Dataset) -> float:
+    """Shed or shortfall per step below which a value is solver noise, MW:
+    ``max(1e-3, 1e-6 * peak demand)``, the tolerance of the balance check in
+    :func:`check_invariants`."""
+    r = results
+    if "peak_demand_mw" in r:
+        peak = float(r["peak_demand_mw"].max())
+    elif "demand_mw" in r:
+        peak = float(r["demand_mw"].sum("region").max())
+    else:
+        peak = 0.0
+    return max(1e-3, 1e-6 * peak)
+
+
+def shortfall_report(results: xr.Dataset, tol_mw: float | None = None) -> list[str]:
     """Where, when and how much load is shed and reserve is short (one line each; [] if none).
 
-    A ``sample`` dim is averaged. Shed below ``tol_mw`` MW (solver noise) is ignored.
+    A ``sample`` dim is averaged. Shed and shortfall below ``tol_mw`` MW are solver noise and
+    ignored; by default ``tol_mw = max(1e-3, 1e-6 * peak demand)``, the tolerance of the
+    balance check in :func:`check_invariants` (an interior point without crossover leaves
+    ~1e-3 MW in every step).
     """
     r = results
+    if tol_mw is None:
+        tol_mw = noise_tolerance_mw(r)
     lines: list[str] = []
     if "shed_mw" in r:
         shed = _mean(r["shed_mw"]).transpose("region", "time")
@@ -501,4 +520,11 @@ def shortfall_report(results: xr.Dataset, tol_mw: float = 1e-3) -> list[str]:
     return lines
 
 
-__all__ = ["check_invariants", "from_solution", "kpis", "shortfall_report", "write_results"]
+__all__ = [
+    "check_invariants",
+    "from_solution",
+    "kpis",
+    "noise_tolerance_mw",
+    "shortfall_report",
+    "write_results",
+]

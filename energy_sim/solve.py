@@ -25,9 +25,14 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from energy_sim.errors import InputError
 
-#: HiGHS ``solver`` option per scenario ``solver.method``; ``auto`` is the measured default.
+#: HiGHS ``solver`` option per scenario ``solver.method``.
 METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "hipo": "hipo"}
+#: What ``auto`` means (measured, docs/model.md): IPX with crossover (a vertex) up to
+#: ``AUTO_HIPO_STEPS`` time steps; above, HiPO where this HiGHS build has it (the
+#: ``highspy-extras`` package): 4x faster at 8h, and the only method that solves the full
+#: hourly year within 15 minutes on 2 cores.
 DEFAULT_METHOD = "ipm"
+AUTO_HIPO_STEPS = 1000
 
 #: Steps per block of the split investment columns, by method (``build_model(split_steps=)``).
 #: Measured (docs/model.md): HiPO factorises the normal equations once no column is dense,
@@ -35,9 +40,22 @@ DEFAULT_METHOD = "ipm"
 SPLIT_STEPS = {"hipo": 12}
 
 #: HiGHS options applied before the scenario's own, by method. HiPO: presolve would substitute
-#: the block copies back into dense columns; normal equations instead of the augmented system.
+#: the block copies back into dense columns; normal equations instead of the augmented system;
+#: costs and bounds scaled by 2^-10 (USD -> ~kUSD, MW -> ~GW inside the solver: costs
+#: [6e-4, 1e3], bounds [2e-2, 4e1] instead of [0.65, 1e6] and [20, 4e4]). Measured on the
+#: full hourly 2030 model (docs/model.md): unscaled, HiPO stalls near a 1e-3 gap after 83
+#: iterations; scaled, it is optimal after 111 iterations. No crossover: from HiPO's point
+#: HiGHS hands over to IPX, which took longer than the whole solve on the full year; the
+#: interior point carries ~1e-3 MW of unserved energy and reserve shortfall per step, which
+#: :func:`energy_sim.results.shortfall_report` treats as solver noise.
 METHOD_OPTIONS: dict[str, dict[str, Any]] = {
-    "hipo": {"presolve": "off", "hipo_system": "normaleq"},
+    "hipo": {
+        "presolve": "off",
+        "hipo_system": "normaleq",
+        "user_objective_scale": -10,
+        "user_bound_scale": -10,
+        "run_crossover": "off",
+    },
 }
 
 STATUS = {
@@ -78,6 +96,12 @@ def new_highs(verbose: bool = False) -> highspy.Highs:
                 os.close(saved)
     h.setOptionValue("output_flag", bool(verbose))
     return h
+
+
+def hipo_available() -> bool:
+    """Whether this HiGHS build can run HiPO (it needs the ``highspy-extras`` package)."""
+    h = new_highs(False)
+    return h.setOptionValue("solver", "hipo") == highspy.HighsStatus.kOk
 
 
 @dataclass
@@ -125,6 +149,9 @@ class Solution:
 def solver_settings(system: xr.Dataset) -> tuple[str, float | None, dict[str, Any]]:
     """Method, time limit and raw HiGHS options from the System attr ``lp_solver_options``.
 
+    ``auto`` becomes ``hipo`` for more than :data:`AUTO_HIPO_STEPS` steps when HiPO is
+    available, else ``ipm``.
+
     The attr is the scenario's ``solver`` section as JSON: ``{"method": ..., "time_limit_s":
     ..., "options": {...}}`` (a flat dict is read as HiGHS options).
     """
@@ -134,7 +161,8 @@ def solver_settings(system: xr.Dataset) -> tuple[str, float | None, dict[str, An
         cfg = {"options": cfg}
     method = str(cfg.get("method") or "auto")
     if method == "auto":
-        method = DEFAULT_METHOD
+        large = system.sizes.get("time", 0) > AUTO_HIPO_STEPS
+        method = "hipo" if large and hipo_available() else DEFAULT_METHOD
     if method not in METHODS:
         raise InputError(
             "unknown solver method",
@@ -231,11 +259,16 @@ def solve_model(
         )
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
-    for key, val in {**METHOD_OPTIONS.get(method, {}), **(options or {})}.items():
+    opts = {**METHOD_OPTIONS.get(method, {}), **(options or {})}
+    if method == "hipo":  # HiPO's factorisation is parallel; HiGHS's own default is half the cores
+        opts.setdefault("threads", os.cpu_count() or 1)
+    for key, val in opts.items():
         if h.setOptionValue(str(key), val) != highspy.HighsStatus.kOk:
             raise InputError(
                 "HiGHS does not accept this option", field=f"solver.options.{key}", value=val
             )
+    if "threads" in opts:  # HiGHS keeps one thread pool per process, sized by its first run
+        highspy.Highs.resetGlobalScheduler(True)
     t1 = time.perf_counter()
     h.run()
     solve_s = time.perf_counter() - t1
@@ -329,11 +362,13 @@ def plan(
 
 
 __all__ = [
+    "AUTO_HIPO_STEPS",
     "DEFAULT_METHOD",
     "METHODS",
     "METHOD_OPTIONS",
     "SPLIT_STEPS",
     "Solution",
+    "hipo_available",
     "plan",
     "solve_model",
     "solver_settings",

@@ -220,3 +220,32 @@ def test_unknown_solver_method_is_an_input_error():
     sysd.attrs["lp_solver_options"] = json.dumps({"method": "barrier"})
     with pytest.raises(InputError, match="solver method"):
         plan(sysd)
+
+
+@pytest.mark.parametrize(
+    ("steps", "available", "expected"),
+    [(1000, True, "ipm"), (1001, True, "hipo"), (1001, False, "ipm"), (8760, False, "ipm")],
+)
+def test_auto_method_is_hipo_for_large_models_where_available(
+    monkeypatch, steps, available, expected
+):
+    import json
+
+    import xarray as xr
+
+    from energy_sim import solve
+
+    monkeypatch.setattr(solve, "hipo_available", lambda: available)
+    sysd = xr.Dataset(coords={"time": np.arange(steps)})
+    sysd.attrs["lp_solver_options"] = json.dumps({"method": "auto"})
+    assert solve.solver_settings(sysd)[0] == expected
+    sysd.attrs["lp_solver_options"] = json.dumps({"method": "ipm"})
+    assert solve.solver_settings(sysd)[0] == "ipm"  # an explicit method is kept
+
+
+def test_hipo_options_scale_costs_and_bounds_and_skip_crossover():
+    from energy_sim.solve import METHOD_OPTIONS
+
+    opts = METHOD_OPTIONS["hipo"]
+    assert opts["user_objective_scale"] == -10 and opts["user_bound_scale"] == -10
+    assert opts["run_crossover"] == "off" and opts["presolve"] == "off"

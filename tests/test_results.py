@@ -111,6 +111,23 @@ def test_shortfall_report_says_where_and_how_much():
     assert any("system reserve margin short by 20.0 MW" in ln for ln in lines)
 
 
+def test_shortfall_report_ignores_interior_point_residue():
+    # an interior point without crossover leaves ~1e-3 MW of shed and shortfall everywhere:
+    # below 1e-6 of peak demand it is noise, above it is reported
+    sysd = tiny_system(gens=[gen("north", "coal", cap0=100, mc=20)], demand=[50.0, 50.0])
+    res = solve_checked(sysd)
+    assert shortfall_report(res) == []
+    noisy = res.copy(deep=True)
+    noisy["shed_mw"] = noisy["shed_mw"] + 2e-5  # peak 50 MW: tolerance 1e-3 MW
+    noisy["reserve_shortfall_mw"] = noisy["reserve_shortfall_mw"] + 5e-4
+    assert shortfall_report(noisy) == []
+    noisy["peak_demand_mw"] = xr.DataArray(95_000.0)  # tolerance 0.095 MW
+    noisy["shed_mw"] = noisy["shed_mw"] + 0.05
+    assert shortfall_report(noisy) == []
+    noisy["shed_mw"] = noisy["shed_mw"] + 0.1
+    assert any("unserved energy in north" in ln for ln in shortfall_report(noisy))
+
+
 def test_write_results_is_atomic_and_round_trips(case, tmp_path):
     _, res = case
     nc, js = write_results(res, tmp_path / "out", kpis(res))

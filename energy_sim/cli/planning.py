@@ -114,6 +114,19 @@ def run_cmd(
                 raise typer.Exit(1)
 
 
+def _unserved(k: dict[str, Any], results: Any) -> str:
+    """The unserved-energy KPI; an interior point's residue (every step below the noise
+    tolerance of :func:`energy_sim.results.noise_tolerance_mw`) is said to be such."""
+    from energy_sim.results import noise_tolerance_mw
+
+    mwh = k["unserved_energy_mwh"]
+    if mwh > 0 and "shed_mw" in results:
+        tol = noise_tolerance_mw(results)
+        if float(results["shed_mw"].max()) <= tol:
+            return f"0 ({mwh:,.1f} MWh of solver residue, < {tol:.2g} MW per step)"
+    return f"{mwh:,.1f} MWh"
+
+
 def _print_kpis(k: dict[str, Any], results: Any) -> None:
     """The KPI table of a plan on stdout (rich)."""
     from rich.console import Console
@@ -130,7 +143,7 @@ def _print_kpis(k: dict[str, Any], results: Any) -> None:
         ("coincident peak", f"{k['peak_demand_mw']:,.0f} MW"),
         ("reserve margin", f"{k['reserve_margin']:.1%}"),
         ("reserve shortfall", f"{k['reserve_shortfall_mw']:,.1f} MW"),
-        ("unserved energy", f"{k['unserved_energy_mwh']:,.1f} MWh"),
+        ("unserved energy", _unserved(k, results)),
         ("clean share", f"{k['clean_share']:.1%}"),
         ("CO2", f"{k['co2_t'] / 1e6:,.1f} Mt"),
         ("corridor loss rate", f"{k['loss_rate']:.2%}"),
