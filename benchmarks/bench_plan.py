@@ -176,6 +176,11 @@ def main() -> None:
     payload = {"machine": {"cpus": os.cpu_count(), "load_avg": os.getloadavg()}, "rows": rows}
     previous = json.loads(a.out.read_text()) if a.out.exists() else {}
     key = "handoff" if a.handoff else "methods" if a.methods else "ladder"
+    if key == "ladder" and a.resolution and key in previous:  # one rung: keep the others
+        done = {r.get("resolution") for r in rows}
+        old = [r for r in previous[key].get("rows", []) if r.get("resolution") not in done]
+        order = {res: i for i, res in enumerate(LADDER)}
+        payload["rows"] = sorted(old + rows, key=lambda r: order.get(r.get("resolution"), 99))
     previous[key] = payload
     tmp = a.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(previous, indent=2) + "\n")
