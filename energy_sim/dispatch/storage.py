@@ -3,8 +3,9 @@
 Schedule (vectorised over samples, storage groups and days). The days are windows of 24 h
 that start where a daily cycle's state of charge is lowest (:func:`day_start`: right after the
 hours above the mean daily shape), so that each window's charge comes before its discharge.
-Within each window the steps are ranked by the net load left after hydro, ``X_t``; the i-th lowest step is paired with the i-th
-highest. Pair i is used when the price it saves beats the price it pays after losses,
+Within each window the steps are ranked by the net load left after hydro, ``X_t``; the i-th
+lowest step is paired with the i-th highest. Pair i is used when the price it saves beats the
+price it pays after losses,
 
     pi(X_high_i) * eff_c * eff_d > pi(X_low_i),      i < dur / (dt * eff_c)
 
