@@ -249,3 +249,30 @@ def test_hipo_options_scale_costs_and_bounds_and_skip_crossover():
     opts = METHOD_OPTIONS["hipo"]
     assert opts["user_objective_scale"] == -10 and opts["user_bound_scale"] == -10
     assert opts["run_crossover"] == "off" and opts["presolve"] == "off"
+
+
+def test_hipo_objective_includes_the_constant_and_matches_ipx():
+    # 10 GW of existing coal with an annualised capex: the objective carries the constant
+    # -ann*cap0 (the LP prices only new capacity), which HiGHS's user scaling leaves unscaled;
+    # it must not be handed to the solver (it made HiPO's gap test stop early) but must be in
+    # the objective reported. Hand check: demand 10.5 GW flat over a day weighted 365 times,
+    # coal at 20 USD/MWh, 0.5 GW new coal at 100,000 USD/MW-yr: 0.5e3*1e5 + 365*24*10.5e3*20
+    import json
+
+    from energy_sim.solve import hipo_available
+
+    if not hipo_available():
+        pytest.skip("this HiGHS build has no HiPO (highspy-extras)")
+    sysd = tiny_system(
+        gens=[gen("north", "coal", cap0=10_000, capmax=20_000, mc=20, ann_capex=1e5)],
+        demand=[np.full(24, 10_500.0)],
+        reserve_margin=0.0,
+    )
+    objs = {}
+    for method in ("ipm", "hipo"):
+        sysd.attrs["lp_solver_options"] = json.dumps({"method": method})
+        res = plan(sysd)
+        assert res.attrs["status"] == "optimal"
+        objs[method] = res.attrs["objective_usd"]
+    assert objs["hipo"] == pytest.approx(objs["ipm"], rel=1e-6)
+    assert objs["ipm"] == pytest.approx(0.5e3 * 1e5 + 365 * 24 * 10.5e3 * 20, rel=1e-6)
