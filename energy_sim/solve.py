@@ -29,8 +29,7 @@ from energy_sim.errors import InputError
 METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "hipo": "hipo"}
 #: What ``auto`` means (measured, docs/model.md): IPX with crossover (a vertex) up to
 #: ``AUTO_HIPO_STEPS`` time steps; above, HiPO where this HiGHS build has it (the
-#: ``highspy-extras`` package): 4x faster at 8h, and the only method that solves the full
-#: hourly year within 15 minutes on 2 cores.
+#: ``highspy-extras`` package): 5x faster than IPX at 8h (59 s against 313 s).
 DEFAULT_METHOD = "ipm"
 AUTO_HIPO_STEPS = 1000
 
@@ -44,10 +43,10 @@ SPLIT_STEPS = {"hipo": 12}
 #: costs and bounds scaled by 2^-10 (USD -> ~kUSD, MW -> ~GW inside the solver: costs
 #: [6e-4, 1e3], bounds [2e-2, 4e1] instead of [0.65, 1e6] and [20, 4e4]). Measured on the
 #: full hourly 2030 model (docs/model.md): unscaled, HiPO stalls near a 1e-3 gap after 83
-#: iterations; scaled, it is optimal after 111 iterations. No crossover: from HiPO's point
-#: HiGHS hands over to IPX, which took longer than the whole solve on the full year; the
-#: interior point carries ~1e-3 MW of unserved energy and reserve shortfall per step, which
-#: :func:`energy_sim.results.shortfall_report` treats as solver noise.
+#: iterations; scaled, it gets to 1.3e-4 after 111 (594 s), then stalls too. No crossover:
+#: from HiPO's point HiGHS hands over to IPX, which took longer than the whole solve on the
+#: full year; the interior point carries ~1e-3 MW of unserved energy and reserve shortfall per
+#: step, which :func:`energy_sim.results.shortfall_report` treats as solver noise.
 METHOD_OPTIONS: dict[str, dict[str, Any]] = {
     "hipo": {
         "presolve": "off",
