@@ -11,7 +11,9 @@ linear convex cost ``C_r`` whose last block is load shedding at VOLL, so ``X_r``
 demand) and only one of ``fwd``/``rev`` is non-zero (the net flow ``f_l = fwd_l - rev_l``).
 
 It is solved by successive shortest (most profitable) paths, the textbook method for
-min-cost (generalised) flow, vectorised over cells:
+min-cost (generalised) flow. :func:`solve_cells` runs the compiled per-cell kernel
+(:mod:`energy_sim.dispatch.kernels`, cells in parallel); :func:`solve_cells_reference` is the
+same method vectorised over cells in numpy, kept as the reference the kernel is tested against:
 
 1. start from local dispatch ``x_r = D_r``, no flows;
 2. for every region compute the marginal cost of one more MW, ``up_r`` (cost of the first
@@ -112,7 +114,7 @@ def _moves(flow: np.ndarray, fcap: np.ndarray, eta: np.ndarray):
     return rho, lim
 
 
-def prices(
+def prices_reference(
     cum: np.ndarray, cost: np.ndarray, x: np.ndarray, flow: np.ndarray, fcap, grid: Grid
 ) -> np.ndarray:
     """Marginal price of each region at a solution: the cheapest way to serve one more MW,
@@ -187,7 +189,7 @@ def _best_values(dn_c: np.ndarray, rho: np.ndarray, ok: np.ndarray, grid: Grid):
     return val, nxt
 
 
-def solve_cells(
+def solve_cells_reference(
     cum: np.ndarray,
     cost: np.ndarray,
     demand: np.ndarray,
@@ -333,3 +335,67 @@ def solve_cells(
         flow[act] = c_f
     np.clip(flow, -fcap, fcap, out=flow)
     return x, flow, left
+
+
+def _fcap_cells(fcap, n: int, n_l: int) -> np.ndarray:
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(fcap, float), (n, n_l)))
+
+
+def solve_cells(
+    cum: np.ndarray,
+    cost: np.ndarray,
+    demand: np.ndarray,
+    fcap: np.ndarray,
+    grid: Grid,
+    *,
+    flow0: np.ndarray | None = None,
+    max_iter: int = 400,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Solve the network dispatch of n cells with the compiled kernel.
+
+    Same parameters, method and results as :func:`solve_cells_reference` (``cum`` (n, R, K),
+    ``cost`` (R, K), ``demand`` (n, R), ``fcap`` (n, L) or (L,), ``flow0`` (n, L) or None);
+    each cell is solved on its own (:func:`energy_sim.dispatch.kernels.solve_cells`), cells in
+    parallel across cores.
+    """
+    from energy_sim.dispatch import kernels
+
+    n, n_r, _ = cum.shape
+    n_l = len(grid.frm)
+    if n_l == 0 or n == 0:
+        return demand.astype(float, copy=True), np.zeros((n, n_l)), 0
+    warm = flow0 is not None
+    f0 = np.ascontiguousarray(flow0, dtype=float) if warm else np.zeros((n, n_l))
+    return kernels.solve_cells(
+        np.ascontiguousarray(cum, dtype=float),
+        np.ascontiguousarray(cost, dtype=float),
+        np.ascontiguousarray(demand, dtype=float),
+        _fcap_cells(fcap, n, n_l),
+        grid.frm,
+        grid.to,
+        grid.eta,
+        grid.mv_dst,
+        grid.out_moves,
+        f0,
+        warm,
+        max_iter,
+    )
+
+
+def prices(
+    cum: np.ndarray, cost: np.ndarray, x: np.ndarray, flow: np.ndarray, fcap, grid: Grid
+) -> np.ndarray:
+    """Marginal price of each region at a solution (compiled; see :func:`prices_reference`)."""
+    from energy_sim.dispatch import kernels
+
+    n = len(x)
+    return kernels.cell_prices(
+        np.ascontiguousarray(cum, dtype=float),
+        np.ascontiguousarray(cost, dtype=float),
+        np.ascontiguousarray(x, dtype=float),
+        np.ascontiguousarray(flow, dtype=float).reshape(n, len(grid.frm)),
+        _fcap_cells(fcap, n, len(grid.frm)),
+        grid.eta,
+        grid.mv_src,
+        grid.mv_dst,
+    )

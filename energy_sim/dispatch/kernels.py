@@ -1,0 +1,310 @@
+"""Compiled (numba) kernels of the dispatch core: one cell at a time, cells in parallel.
+
+Each kernel is the scalar form of a whole-array numpy function kept in the package as its
+reference (tests compare the two on random inputs):
+
+- :func:`solve_cells` <- :func:`energy_sim.dispatch.network.solve_cells_reference`:
+  the network dispatch of one (sample, hour) cell by successive most-profitable paths;
+- :func:`cell_prices` <- :func:`energy_sim.dispatch.network.prices_reference`: the regional
+  marginal prices at a solution (Bellman-Ford, cheapest way to serve one more MW).
+
+Arrays in, arrays out; ``cache=True`` keeps the machine code on disk (``__pycache__``), so only
+the first call after an install compiles (a few seconds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: Same tolerances as the numpy reference (:mod:`energy_sim.dispatch.network`).
+EPS_MW = 1e-7
+TOL_GAIN = 1e-6
+
+
+@njit(cache=True, inline="always")
+def _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r):
+    """Marginal cost up/down of region r and the room at each (cf. network._marginals)."""
+    n_k = cum.shape[1]
+    xr = x[r]
+    up_i = 0
+    dn_i = 0
+    for k in range(n_k):
+        c = cum[r, k]
+        if c <= xr + EPS_MW:
+            up_i += 1
+        if c < xr - EPS_MW:
+            dn_i += 1
+    if dn_i > n_k - 1:
+        dn_i = n_k - 1
+    if up_i < n_k:
+        up_c[r] = cost[r, up_i]
+        up_r[r] = cum[r, up_i] - xr
+    else:
+        up_c[r] = np.inf
+        up_r[r] = 0.0
+    below = cum[r, dn_i - 1] if dn_i > 0 else 0.0
+    room = xr - below
+    dn_r[r] = room if room > 0.0 else 0.0
+    dn_c[r] = cost[r, dn_i] if xr > EPS_MW else -np.inf
+
+
+@njit(cache=True)
+def _solve_one(cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, f0, warm, max_iter, x, f):
+    """Network dispatch of one cell in place (``x`` levels, ``f`` flows); True if converged.
+
+    Successive most-profitable paths: from the start point, repeatedly find for every region
+    the best displacement value ``V_r = max(down_r, max_e rho_e*V_dst(e))`` (Bellman-Ford over
+    moves with residual capacity), take the source with the largest ``V_r - up_r`` and push
+    the largest amount along its path that keeps every block, corridor and room bound.
+    """
+    n_r = cum.shape[0]
+    n_k = cum.shape[1]
+    n_l = frm.shape[0]
+    n_mv = 2 * n_l
+    deg = out_moves.shape[1]
+    for r in range(n_r):
+        x[r] = dem[r]
+    for l_ in range(n_l):
+        f[l_] = 0.0
+    if n_l == 0:
+        return True
+    if warm:
+        # start from the given flows where they keep every region inside its stack
+        x0 = np.empty(n_r)
+        for r in range(n_r):
+            x0[r] = dem[r]
+        g0 = np.empty(n_l)
+        for l_ in range(n_l):
+            v = f0[l_]
+            if v < -fcap[l_]:
+                v = -fcap[l_]
+            if v > fcap[l_]:
+                v = fcap[l_]
+            g0[l_] = v
+        # the reference's order: every sending end first, then every receiving end
+        for l_ in range(n_l):
+            sent = g0[l_] if g0[l_] > 0.0 else 0.0
+            back = -g0[l_] if g0[l_] < 0.0 else 0.0
+            x0[frm[l_]] += sent - eta[l_] * back
+        for l_ in range(n_l):
+            sent = g0[l_] if g0[l_] > 0.0 else 0.0
+            back = -g0[l_] if g0[l_] < 0.0 else 0.0
+            x0[to[l_]] += back - eta[l_] * sent
+        ok = True
+        for r in range(n_r):
+            if x0[r] < 0.0 or x0[r] > cum[r, n_k - 1]:
+                ok = False
+        if ok:
+            for r in range(n_r):
+                x[r] = x0[r]
+            for l_ in range(n_l):
+                f[l_] = g0[l_]
+    up_c = np.empty(n_r)
+    up_r = np.empty(n_r)
+    dn_c = np.empty(n_r)
+    dn_r = np.empty(n_r)
+    rho = np.empty(n_mv)
+    lim = np.empty(n_mv)
+    ok_m = np.empty(n_mv, np.bool_)
+    cand = np.empty(n_mv)
+    val = np.empty(n_r)
+    nxt = np.empty(n_r, np.int64)
+    best = np.empty(n_r)
+    arg = np.empty(n_r, np.int64)
+    blocked = np.zeros(n_r, np.bool_)
+    visited = np.empty(n_r, np.bool_)
+    hop_mv = np.empty(n_r, np.int64)
+    hop_mult = np.empty(n_r)
+    for _ in range(max_iter):
+        for r in range(n_r):
+            _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r)
+        for l_ in range(n_l):
+            fl = f[l_]
+            e = eta[l_]
+            if fl > -EPS_MW:
+                rho[2 * l_] = e
+                lim[2 * l_] = fcap[l_] - fl
+            else:
+                rho[2 * l_] = 1.0 / e
+                lim[2 * l_] = -fl * e
+            if fl < EPS_MW:
+                rho[2 * l_ + 1] = e
+                lim[2 * l_ + 1] = fcap[l_] + fl
+            else:
+                rho[2 * l_ + 1] = 1.0 / e
+                lim[2 * l_ + 1] = fl * e
+        for m in range(n_mv):
+            ok_m[m] = lim[m] > EPS_MW
+        # Bellman-Ford (Jacobi rounds, as the reference)
+        for r in range(n_r):
+            val[r] = dn_c[r]
+            nxt[r] = -1
+        for _round in range(n_r - 1):
+            for m in range(n_mv):
+                cand[m] = rho[m] * val[mv_dst[m]] if ok_m[m] else -np.inf
+            changed = False
+            for r in range(n_r):
+                m0 = out_moves[r, 0]
+                b = cand[m0] if m0 < n_mv else -np.inf
+                a = m0 if b > -np.inf else -1
+                for j in range(1, deg):
+                    mj = out_moves[r, j]
+                    cj = cand[mj] if mj < n_mv else -np.inf
+                    if cj > b:
+                        b = cj
+                        a = mj
+                best[r] = b
+                arg[r] = a
+            for r in range(n_r):
+                if best[r] > val[r] * (1.0 + 1e-12) + 1e-12:
+                    val[r] = best[r]
+                    nxt[r] = arg[r]
+                    changed = True
+            if not changed:
+                break
+        src = 0
+        g = -np.inf
+        for r in range(n_r):
+            gr = -np.inf if blocked[r] else val[r] - up_c[r]
+            if gr > g:
+                g = gr
+                src = r
+        if not g > TOL_GAIN:
+            return True
+        node = src
+        amount = up_r[src]
+        mult = 1.0
+        for r in range(n_r):
+            visited[r] = False
+        visited[src] = True
+        n_hop = 0
+        for _h in range(n_r - 1):
+            mv = nxt[node]
+            if mv < 0:
+                break
+            dst = mv_dst[mv]
+            if visited[dst]:
+                break
+            hop_mv[n_hop] = mv
+            hop_mult[n_hop] = mult
+            n_hop += 1
+            a_ = lim[mv] / mult
+            if a_ < amount:
+                amount = a_
+            mult = mult * rho[mv]
+            node = dst
+            visited[node] = True
+        a_ = dn_r[node] / mult
+        if a_ < amount:
+            amount = a_
+        realised = mult * dn_c[node] - up_c[src]
+        if amount > EPS_MW and realised > TOL_GAIN and node != src:
+            for r in range(n_r):
+                blocked[r] = False
+            x[src] += amount
+            x[node] -= amount * mult
+            for h in range(n_hop):
+                mv = hop_mv[h]
+                cor = mv // 2
+                amt = amount * hop_mult[h]
+                f_now = f[cor]
+                forward = (mv % 2) == 0
+                if forward:
+                    inc = f_now > -EPS_MW
+                else:
+                    inc = f_now < EPS_MW
+                delta = amt if inc else amt / eta[cor]
+                f[cor] = f_now + delta if forward else f_now - delta
+        else:
+            blocked[src] = True
+    return False
+
+
+@njit(cache=True, parallel=True)
+def solve_cells(cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, flow0, warm, max_iter):
+    """Network dispatch of n cells (see :func:`energy_sim.dispatch.network.solve_cells`).
+
+    Parameters: ``cum`` (n, R, K) cumulative stack sizes (last block: shedding), ``cost``
+    (R, K) block costs, ``dem`` (n, R), ``fcap`` (n, L), corridor graph arrays, ``flow0``
+    (n, L) warm-start flows used where ``warm``. Returns levels (n, R), flows (n, L) and the
+    number of cells not converged within ``max_iter`` pushes.
+    """
+    n = cum.shape[0]
+    n_r = cum.shape[1]
+    n_l = frm.shape[0]
+    x = np.empty((n, n_r))
+    f = np.empty((n, n_l))
+    conv = np.empty(n, np.bool_)
+    for i in prange(n):
+        conv[i] = _solve_one(
+            cum[i], cost, dem[i], fcap[i], frm, to, eta, mv_dst, out_moves, flow0[i], warm,
+            max_iter, x[i], f[i],
+        )  # fmt: skip
+        for l_ in range(n_l):
+            if f[i, l_] < -fcap[i, l_]:
+                f[i, l_] = -fcap[i, l_]
+            elif f[i, l_] > fcap[i, l_]:
+                f[i, l_] = fcap[i, l_]
+    left = 0
+    for i in range(n):
+        if not conv[i]:
+            left += 1
+    return x, f, left
+
+
+@njit(cache=True, parallel=True)
+def cell_prices(cum, cost, x, flow, fcap, eta, mv_src, mv_dst):
+    """Marginal price of each region of each cell, ``W_r = min(up_r, min_e W_q(e)/rho_e)``
+    over moves from q into r with residual capacity (Bellman-Ford, Jacobi rounds)."""
+    n = cum.shape[0]
+    n_r = cum.shape[1]
+    n_l = eta.shape[0]
+    n_mv = 2 * n_l
+    out = np.empty((n, n_r))
+    for i in prange(n):
+        up_c = np.empty(n_r)
+        up_r = np.empty(n_r)
+        dn_c = np.empty(n_r)
+        dn_r = np.empty(n_r)
+        for r in range(n_r):
+            _marginals(cum[i], cost, x[i], r, up_c, up_r, dn_c, dn_r)
+        w = up_c.copy()
+        if n_l > 0:
+            rho = np.empty(n_mv)
+            okm = np.empty(n_mv, np.bool_)
+            for l_ in range(n_l):
+                fl = flow[i, l_]
+                e = eta[l_]
+                if fl > -EPS_MW:
+                    rho[2 * l_] = e
+                    okm[2 * l_] = fcap[i, l_] - fl > EPS_MW
+                else:
+                    rho[2 * l_] = 1.0 / e
+                    okm[2 * l_] = -fl * e > EPS_MW
+                if fl < EPS_MW:
+                    rho[2 * l_ + 1] = e
+                    okm[2 * l_ + 1] = fcap[i, l_] + fl > EPS_MW
+                else:
+                    rho[2 * l_ + 1] = 1.0 / e
+                    okm[2 * l_ + 1] = fl * e > EPS_MW
+            new = np.empty(n_r)
+            for _round in range(n_r - 1):
+                for r in range(n_r):
+                    new[r] = w[r]
+                for m in range(n_mv):
+                    if okm[m]:
+                        c = w[mv_src[m]] / rho[m]
+                        d = mv_dst[m]
+                        if c < new[d]:
+                            new[d] = c
+                same = True
+                for r in range(n_r):
+                    if new[r] != w[r]:
+                        same = False
+                    w[r] = new[r]
+                if same:
+                    break
+        for r in range(n_r):
+            out[i, r] = w[r]
+    return out
