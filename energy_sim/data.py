@@ -41,6 +41,11 @@ KINDS = (
 NO_FUEL = "none"
 REGIONAL_COAL = "coal"
 MONTHS = tuple(range(1, 13))
+#: How a row of demand.csv was obtained (data/SOURCES.md gives the source of each).
+DEMAND_TAGS = ("published", "interpolated", "estimate")
+#: The regional energy shares of one year must add up to 1 within this tolerance (they are
+#: normalised to exactly 1 when used).
+SHARE_TOLERANCE = 0.005
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -178,6 +183,7 @@ TABLES: dict[str, tuple[Col, ...]] = {
         Col("hub", "name"),
         Col("region", "name"),
         Col("year", "int", 1900, 2200),
+        _num("terminal_mtpa"),
         _num("regas_mw_th"),
         _num("tank0_mwh_th"),
         _num("tankmax_mwh_th", allow_inf=True),
@@ -196,9 +202,14 @@ TABLES: dict[str, tuple[Col, ...]] = {
     "demand.csv": (
         Col("year", "int", 1900, 2200),
         Col("case", "name"),
-        Col("region", "name"),
         _num("energy_twh", 0, lo_open=True),
         _num("peak_mw", 0, lo_open=True),
+        Col("tag", "name"),
+    ),
+    "demand_regions.csv": (
+        Col("year", "int", 1900, 2200),
+        Col("region", "name"),
+        _frac("energy_share"),
     ),
     "assumptions.csv": (
         Col("name", "name"),
@@ -422,14 +433,23 @@ def _check_folder(data: DataTables) -> None:
         ("corridors", ["from_region", "to_region"]),
         ("lng_hubs", ["hub", "year"]),
         ("hydro_monthly", ["region", "month"]),
-        ("demand", ["year", "case", "region"]),
+        ("demand", ["year", "case"]),
+        ("demand_regions", ["year", "region"]),
         ("assumptions", ["name"]),
     ):
         _check_unique(data[name], keys, p(name))
     for name in ("tech_costs", "fleet", "fleet_pdp8_2030", "build_limits", "build_ranges"):
         _check_known(data[name], "tech", techs, p(name), "technology")
-    for name in ("fleet", "fleet_pdp8_2030", "build_limits", "lng_hubs", "hydro_monthly", "demand"):
+    for name in (
+        "fleet",
+        "fleet_pdp8_2030",
+        "build_limits",
+        "lng_hubs",
+        "hydro_monthly",
+        "demand_regions",
+    ):
         _check_known(data[name], "region", regions, p(name), "region")
+    _check_known(data["demand"], "tag", DEMAND_TAGS, p("demand"), "tag")
     for col in ("from_region", "to_region"):
         _check_known(data["corridors"], col, regions, p("corridors"), "region")
     _check_complete(data)
@@ -507,25 +527,35 @@ def _check_complete(data: DataTables) -> None:
                 value=f"{region}: {sorted(group['month'])}",
                 allowed="12 rows per region, months 1..12",
             )
-    for (year, case), group in data["demand"].groupby(["year", "case"]):
+    demand = data["demand"]
+    lf = demand["energy_twh"] * 1e6 / (8760.0 * demand["peak_mw"])
+    if (lf > 1).any():
+        i = lf.idxmax()
+        raise InputError(
+            "annual energy exceeds peak x 8760 h",
+            file=p("demand"),
+            field=f"energy_twh, line {_line(i)}",
+            value=float(demand.loc[i, "energy_twh"]),
+            allowed=f"<= {demand.loc[i, 'peak_mw'] * 8760 / 1e6:g} TWh for that peak",
+        )
+    for year, group in data["demand_regions"].groupby("year"):
         missing = sorted(set(data.regions) - set(group["region"]))
         if missing:
             raise InputError(
-                "demand missing for a region",
-                file=p("demand"),
+                "regional energy share missing for a region",
+                file=p("demand_regions"),
                 field="region",
-                value=f"{year} {case}: {missing[0]}",
-                allowed="one row per region for every year and case",
+                value=f"{year}: {missing[0]}",
+                allowed="one row per region for every year",
             )
-        lf = group["energy_twh"] * 1e6 / (8760.0 * group["peak_mw"])
-        if (lf > 1).any():
-            i = lf.idxmax()
+        total = float(group["energy_share"].sum())
+        if abs(total - 1.0) > SHARE_TOLERANCE:
             raise InputError(
-                "annual energy exceeds peak x 8760 h",
-                file=p("demand"),
-                field=f"energy_twh, line {_line(i)}",
-                value=float(group.loc[i, "energy_twh"]),
-                allowed=f"<= {group.loc[i, 'peak_mw'] * 8760 / 1e6:g} TWh for that peak",
+                "regional energy shares of a year do not add up to 1",
+                file=p("demand_regions"),
+                field=f"energy_share, year {year}",
+                value=round(total, 6),
+                allowed=f"a sum within 1 +- {SHARE_TOLERANCE:g}",
             )
     names = set(data["assumptions"]["name"])
     for name, (lo, hi) in ASSUMPTIONS.items():
@@ -609,6 +639,33 @@ def existing_capacity(data: DataTables, fleet: str, year: int) -> pd.DataFrame:
     return cap.reindex(index=data.regions, columns=data.techs, fill_value=0.0).astype(float)
 
 
+def fleet_below_existing(data: DataTables, fleet: str, year: int) -> pd.DataFrame:
+    """Region/technology pairs where ``fleet`` has less capacity in ``year`` than the end-2025
+    fleet still alive then: a plan that shrinks a fleet without listing the retirement.
+
+    ``short[r, j] = cap_end2025(r, j, year) - cap_fleet(r, j, year)`` for every pair with
+    ``short > 0`` (both fleets net of the retirements they list, :func:`existing_capacity`).
+
+    Returns
+    -------
+    DataFrame with columns ``region``, ``tech``, ``end2025_mw``, ``fleet_mw``, ``short_mw``
+    (empty when the fleet is consistent).
+    """
+    base = existing_capacity(data, "end2025", year).stack()
+    plan = existing_capacity(data, fleet, year).stack()
+    short = base - plan
+    bad = short[short > 1e-6]
+    return pd.DataFrame(
+        {
+            "region": [r for r, _ in bad.index],
+            "tech": [t for _, t in bad.index],
+            "end2025_mw": base[bad.index].to_numpy(),
+            "fleet_mw": plan[bad.index].to_numpy(),
+            "short_mw": bad.to_numpy(),
+        }
+    )
+
+
 def build_limit(data: DataTables, year: int) -> pd.DataFrame:
     """Maximum total capacity (MW) by region x tech for ``year`` (interpolated; 0 where absent)."""
     table = data["build_limits"]
@@ -627,11 +684,46 @@ def build_ranges(data: DataTables, year: int) -> pd.DataFrame:
     return table[table["year"] == year].set_index("tech")[["min_mw", "max_mw"]]
 
 
-def demand_table(data: DataTables, year: int, case: str) -> pd.DataFrame:
-    """Annual energy (TWh) and peak (MW) by region for ``year`` and ``case``.
+@dataclass(frozen=True)
+class DemandPair:
+    """A year's national demand: annual energy paired with its coincident peak (``Pmax``).
 
-    Between table years the values are interpolated geometrically (constant growth rate),
-    ``x(y) = x(y0) * (x(y1)/x(y0))^((y - y0)/(y1 - y0))``.
+    Revised PDP8 (Decision 768) publishes each demand case as such a pair, e.g. 2030 low
+    560.4 TWh with 89,655 MW. ``tag`` says how the row was obtained (``published``,
+    ``interpolated`` or ``estimate``; data/SOURCES.md gives the source).
+    """
+
+    year: int
+    case: str
+    energy_twh: float
+    peak_mw: float
+    tag: str
+
+    @property
+    def load_factor(self) -> float:
+        """``LF = E / (8760 h * Pmax)``."""
+        return self.energy_twh * 1e6 / (8760.0 * self.peak_mw)
+
+
+def _bracket(years: list[int], year: int, file: Path, what: str) -> tuple[int, int]:
+    """The table years ``y0 <= year <= y1`` around ``year`` (no extrapolation)."""
+    if not years or not years[0] <= year <= years[-1]:
+        raise InputError(
+            f"no {what} for this year",
+            file=file,
+            field="year",
+            value=year,
+            allowed=f"{years[0]}..{years[-1]}" if years else "a table with rows",
+        )
+    return max(y for y in years if y <= year), min(y for y in years if y >= year)
+
+
+def demand_pair(data: DataTables, year: int, case: str) -> DemandPair:
+    """National annual energy and coincident peak of ``case`` in ``year`` (demand.csv).
+
+    Between table years both are interpolated geometrically (constant growth rate),
+    ``x(y) = x(y0) * (x(y1)/x(y0))^((y - y0)/(y1 - y0))``; such a year is tagged
+    ``interpolated``.
 
     Raises
     ------
@@ -639,7 +731,6 @@ def demand_table(data: DataTables, year: int, case: str) -> pd.DataFrame:
         The case is not in demand.csv, or the year is outside the table's years for that case.
     """
     table = data["demand"]
-    cases = sorted(set(table["case"]))
     rows = table[table["case"] == case]
     if rows.empty:
         raise InputError(
@@ -647,25 +738,49 @@ def demand_table(data: DataTables, year: int, case: str) -> pd.DataFrame:
             file=data.path("demand"),
             field="case",
             value=case,
-            allowed="one of " + ", ".join(cases),
+            allowed="one of " + ", ".join(sorted(set(table["case"]))),
         )
-    years = sorted(set(rows["year"]))
-    if not years[0] <= year <= years[-1]:
-        raise InputError(
-            "no demand for this year",
-            file=data.path("demand"),
-            field="year",
-            value=year,
-            allowed=f"{years[0]}..{years[-1]} for case {case}",
-        )
-    y0 = max(y for y in years if y <= year)
-    y1 = min(y for y in years if y >= year)
-    a = rows[rows["year"] == y0].set_index("region")[["energy_twh", "peak_mw"]]
-    if y1 == y0:
-        return a.reindex(data.regions)
-    b = rows[rows["year"] == y1].set_index("region")[["energy_twh", "peak_mw"]]
+    rows = rows.set_index("year")
+    y0, y1 = _bracket(sorted(rows.index), year, data.path("demand"), f"demand of case {case}")
+    a, b = rows.loc[y0], rows.loc[y1]
+    if y0 == y1:
+        return DemandPair(year, case, float(a["energy_twh"]), float(a["peak_mw"]), str(a["tag"]))
     f = (year - y0) / (y1 - y0)
-    return (a * (b / a) ** f).reindex(data.regions)
+    energy = float(a["energy_twh"] * (b["energy_twh"] / a["energy_twh"]) ** f)
+    peak = float(a["peak_mw"] * (b["peak_mw"] / a["peak_mw"]) ** f)
+    return DemandPair(year, case, energy, peak, "interpolated")
+
+
+def demand_shares(data: DataTables, year: int) -> pd.Series:
+    """Regional shares of national energy in ``year`` (demand_regions.csv), summing to 1.
+
+    Between table years each share is interpolated linearly, then the shares are divided by
+    their sum, ``s_r(y) = s~_r(y) / sum_r s~_r(y)``; outside the table's years the first or last
+    year's shares hold (shares are a split, not a forecast).
+    """
+    table = data["demand_regions"]
+    if table.empty:
+        raise InputError(
+            "no regional energy shares",
+            file=data.path("demand_regions"),
+            allowed="one row per region for at least one year",
+        )
+    share = interpolate_years(table, "region", year, ["energy_share"])["energy_share"]
+    share = share.reindex(data.regions)
+    return share / share.sum()
+
+
+def demand_table(data: DataTables, year: int, case: str) -> pd.DataFrame:
+    """Annual energy by region for ``year`` and ``case``: ``E_r = s_r(y) * E(y)``.
+
+    Returns
+    -------
+    DataFrame indexed by region with ``energy_twh`` and ``energy_share``; the national
+    coincident peak the regions are scaled to is :func:`demand_pair`'s ``peak_mw``.
+    """
+    pair = demand_pair(data, year, case)
+    share = demand_shares(data, year)
+    return pd.DataFrame({"energy_twh": share * pair.energy_twh, "energy_share": share})
 
 
 def hub_table(data: DataTables, year: int) -> pd.DataFrame:

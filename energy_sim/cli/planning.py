@@ -41,6 +41,29 @@ def validate_cmd(
         _print_summary(sc, system_summary(hourly), hourly, steps)
 
 
+def _print_pair(console, show, system) -> None:
+    """The national energy, coincident peak and load factor next to the year's pair
+    (:func:`energy_sim.system.demand_vs_pair`), with a warning beyond the 1 % rule."""
+    from energy_sim.system import demand_vs_pair
+
+    pair = demand_vs_pair(system)
+    if pair.empty:
+        return
+    fmt = {"energy_twh": ",.1f", "coincident_peak_mw": ",.0f", "load_factor": ".4f"}
+    cells = pair.apply(
+        lambda r: [format(r["system"], fmt[r.name]), format(r["pair"], fmt[r.name]),
+                   f"{r['diff_pct']:+.2f}", "WARNING" if r["warn"] else "ok"],
+        axis=1, result_type="expand",
+    )  # fmt: skip
+    cells.columns = ["system", "pair", "diff_pct", "warn"]
+    show(f"Demand vs the {pair.attrs['tag']} pair (energy, Pmax)", cells, {})
+    for figure in pair.index[pair["warn"]]:
+        console.print(
+            f"[yellow]WARNING[/yellow]: {figure} is {pair.loc[figure, 'diff_pct']:+.2f}% from "
+            f"the pair (more than {100 * pair.attrs['tolerance']:g}%)."
+        )
+
+
 # --- run: plan a scenario with the LP (helper H4) -----------------------------------------------
 
 
@@ -206,6 +229,7 @@ def _print_summary(sc: Any, tables: dict[str, Any], system: Any, steps: int) -> 
         f"Demand basis: {nat['basis']} (generation at the plants' terminals plus imports, the "
         "basis of the revised-PDP8 energy and Pmax figures; see docs/data.md)."
     )
+    _print_pair(console, show, system)
     show("Existing capacity by technology (MW) and national build range", tables["capacity"], {})
     show(
         "Corridors (MW each direction)",

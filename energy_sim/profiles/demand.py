@@ -14,7 +14,9 @@ from energy_sim.profiles.stochastic import ar1, logistic, rng_for
 
 __all__ = ["ENERGY_SHARE", "TARGET_LOAD_FACTOR", "demand_shape"]
 
-#: Energy shares of the six PDP8 regions [M, SWITCH-Vietnam 2050 loads] (shared/DATA.md).
+#: Energy shares of the six PDP8 regions [M, SWITCH-Vietnam 2050 loads] (shared/DATA.md): the
+#: default of :func:`demand_shape` when no shares are given. The System uses the shares of the
+#: scenario year from data/vietnam/demand_regions.csv instead (2025 calibrated, 2050 these).
 ENERGY_SHARE = {
     "north": 0.376,
     "north_central": 0.084,
@@ -54,7 +56,8 @@ _TET_FACTOR = np.array(
 _HOT_CENTRE = (120.0, 4.0)
 #: Sharpness of the hot-season bump (von Mises concentration), the share of the day-to-day
 #: weather that is national rather than regional, and the spread of the cooling load by weather.
-#: data/vietnam/demand.csv's regional peaks are calibrated to the shapes these values give.
+#: data/vietnam/demand_regions.csv's 2025 shares are calibrated to the shapes these values give
+#: (the grid operator's North peak of 2025, data/SOURCES.md).
 _HOT_KAPPA = 2.5
 _NATIONAL_WEATHER = 0.4
 _COOL_NOISE = 0.3
@@ -136,8 +139,8 @@ def demand_shape(
     Each region's raw shape (:func:`_raw_demand`) is raised to a common power ``k`` found by
     bisection so that the national load factor of the energy-weighted sum,
     ``LF = mean_t D[t] / max_t D[t]`` with ``D[t] = sum_r share_r s_r[t]^k / mean_t s_r^k``,
-    equals ``target_load_factor`` (revised PDP8 2030: 0.714). Regions whose share is unknown
-    get the mean share.
+    equals ``target_load_factor`` (the load factor of the year's published pair, e.g. revised
+    PDP8 2030: 0.7135 for both cases). Regions whose share is unknown get the mean share.
 
     Returns
     -------
