@@ -6,7 +6,11 @@
   ``dt`` hours ``p_fail = lambda*dt``, ``p_repair = mu*dt``; the stationary share of units out is
   ``lambda / (lambda + mu) = FOR`` and an outage lasts ``MTTR`` hours on average. The chain starts
   from its stationary distribution. The count of units out then follows
-  ``k[t] = k[t-1] + Bin(n - k[t-1], p_fail) - Bin(k[t-1], p_repair)``;
+  ``k[t] = k[t-1] + Bin(n - k[t-1], p_fail) - Bin(k[t-1], p_repair)``. Groups with
+  ``n*FOR*(1-FOR) <= gaussian_threshold`` are drawn exactly, unit by unit, as alternating up and
+  down spells of geometric length (:func:`~energy_sim.adequacy._kernels.units_out_exact`);
+  larger groups as the Gaussian AR(1) with the same mean, variance and lag-1 correlation
+  (:func:`~energy_sim.adequacy._kernels.share_out_gaussian`);
 - **weather years**: solar and wind profiles shifted by a random whole number of days and perturbed
   by daily lognormal noise;
 - **hydro years**: a dry year with probability ``dry_probability`` scales the monthly hydro energy
@@ -14,16 +18,21 @@
 - **demand**: one lognormal scale factor per sample (mean 1, ``demand_sigma``).
 
 Random numbers come from ``np.random.SeedSequence(seed, spawn_key=(chunk,))`` per chunk of
-samples (:func:`chunk_seed`), so a chunk gives identical numbers wherever it runs.
+samples (:func:`chunk_seed`), split into four streams (outages, weather, hydro, demand); the
+outage stream is split again into one generator per generator group. Each group's rows are
+drawn by a compiled kernel from its own generator, so the groups run in parallel threads
+(``threads``) and a chunk gives identical numbers wherever it runs and with any thread count.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import xarray as xr
 
+from energy_sim.adequacy import _kernels
 from energy_sim.adequacy.options import DEFAULT_OPTIONS, WEATHER_TECHS, AdequacyOptions
 from energy_sim.errors import InputError
 
@@ -62,64 +71,65 @@ def transition_probabilities(
     return np.minimum(lam * dt_h, 1.0), np.minimum(dt_h / mttr, 1.0)
 
 
-def _units_out_exact(
-    n: int, p_fail: float, p_repair: float, samples: int, steps: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Exact count of units out ``(sample, step)`` for one group.
+def _sampling_threads(threads: int | None, groups: int) -> int:
+    """Threads for the group kernels: ``threads``, else numba's (``NUMBA_NUM_THREADS``)."""
+    if threads is None:
+        import numba
 
-    Each unit alternates up and down spells of geometric length (``Geo(p_fail)`` up,
-    ``Geo(p_repair)`` down), starting in its stationary state; by memorylessness this is the
-    same process as the binomial transitions of the count, drawn in a few vector operations.
+        threads = numba.get_num_threads()
+    return max(1, min(int(threads), groups))
+
+
+def _draw_groups(
+    avail: np.ndarray,
+    n_units: np.ndarray,
+    forced_outage_rate: np.ndarray,
+    mttr_h: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    dt_h: float,
+    gaussian_threshold: float,
+    outages: bool,
+    after: Callable[[int], None] | None,
+    threads: int | None,
+) -> None:
+    """Fill ``avail (sample, gen, time)`` group by group: outages, then ``after(g)`` if given.
+
+    Group ``g`` draws from ``rng.spawn(G)[g]`` whatever the other groups are, so a group's
+    draws depend only on the chunk's seed and its own parameters. Groups are handed out to
+    ``threads`` threads (the kernels release the GIL), the costliest first.
     """
-    units = samples * n
-    q = p_fail / (p_fail + p_repair)
-    down0 = rng.random(units) < q
-    cycle = 1.0 / p_fail + 1.0 / p_repair
-    expected = steps / cycle  # mean number of up-down cycles in the year
-    k = 2 * math.ceil(expected + 6 * math.sqrt(expected) + 2)
-    spells = np.empty((units, 0), dtype=np.int64)
-    while True:
-        j = np.arange(spells.shape[1], spells.shape[1] + k)
-        down = down0[:, None] ^ (j[None, :] % 2 == 1)
-        more = rng.geometric(np.where(down, p_repair, p_fail))
-        spells = np.concatenate([spells, more], axis=1)
-        ends = np.cumsum(spells, axis=1)
-        if ends[:, -1].min() >= steps:
-            break
-    starts = np.concatenate([np.zeros((units, 1), dtype=np.int64), ends[:, :-1]], axis=1)
-    j = np.arange(spells.shape[1])
-    down = down0[:, None] ^ (j[None, :] % 2 == 1)
-    first = np.minimum(starts[down], steps)
-    last = np.minimum(ends[down], steps)
-    row = np.broadcast_to((np.arange(units) // n)[:, None], down.shape)[down]
-    width = steps + 1
-    size = samples * width
-    diff = np.bincount(row * width + first, minlength=size)
-    diff -= np.bincount(row * width + last, minlength=size)
-    # whole numbers below 2**24: exact in float32
-    return np.cumsum(diff.reshape(samples, width)[:, :steps], axis=1, dtype=np.float32)
+    n = np.asarray(n_units, dtype=np.int64)
+    p_fail, p_repair = transition_probabilities(forced_outage_rate, mttr_h, dt_h)
+    q = np.asarray(forced_outage_rate, dtype=float)
+    active = outages & (n > 0) & (p_fail > 0)
+    big = active & (n * q * (1 - q) > gaussian_threshold)
+    rngs = rng.spawn(n.size)
+    samples, _, steps = avail.shape
 
+    def one(g: int) -> None:
+        if big[g]:
+            _kernels.share_out_gaussian(rngs[g], int(n[g]), p_fail[g], p_repair[g], avail, g)
+        elif active[g]:
+            _kernels.units_out_exact(rngs[g], int(n[g]), p_fail[g], p_repair[g], avail, g)
+        else:
+            _kernels.fill_rows(avail, g, 1.0)
+        if after is not None:
+            after(g)
 
-def _share_out_gaussian(
-    n: int, p_fail: float, p_repair: float, samples: int, steps: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Share of units out ``(sample, step)`` of one large group, Gaussian AR(1), float32.
-
-    ``x[t] = q + rho*(x[t-1] - q) + e[t]``, ``rho = 1 - p_fail - p_repair``,
-    ``e ~ N(0, q(1-q)/n * (1 - rho^2))``, ``x[0] ~ N(q, q(1-q)/n)``: the mean, variance and lag
-    correlation of the exact count process divided by ``n``; clipped to ``[0, 1]``.
-    """
-    from scipy.signal import lfilter
-
-    q = p_fail / (p_fail + p_repair)
-    rho = 1.0 - p_fail - p_repair
-    var = q * (1.0 - q) / n
-    u = rng.standard_normal((samples, steps), dtype=np.float32)
-    u *= np.float32(np.sqrt(var * (1.0 - rho**2)))
-    u += np.float32(q * (1.0 - rho))
-    u[:, 0] = q + np.sqrt(var) * rng.standard_normal(samples)  # x[0], stationary
-    x = lfilter(np.float32([1.0]), np.float32([1.0, -rho]), u, axis=1)  # x[t] = u[t] + rho*x[t-1]
-    return np.clip(x, 0.0, 1.0, out=x)
+    # cost per sample in ~ns: a normal per step; the exact path's spells; a plain row write
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spells = np.where(active, 2 * steps / (1 / p_fail + 1 / p_repair), 0.0)
+    cost = np.where(big, 3.0 * steps, np.where(active, steps + 4.0 * n * spells, 0.3 * steps))
+    order = [int(g) for g in np.argsort(-cost, kind="stable")]
+    workers = _sampling_threads(threads, n.size)
+    if workers == 1 or samples == 0:
+        for g in order:
+            one(g)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(one, order):  # re-raises a group's exception here
+            pass
 
 
 def sample_outages(
@@ -132,8 +142,19 @@ def sample_outages(
     rng: np.random.Generator,
     dt_h: float = 1.0,
     gaussian_threshold: float = 3.0,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Available share of each group's capacity, ``1 - k[s, g, t] / n[g]``.
+
+    Every unit of a group is a two-state Markov chain with per-step failure probability
+    ``p_fail`` and repair probability ``p_repair`` (:func:`transition_probabilities`), started
+    from its stationary state (down with probability ``FOR``), so the share out is ``FOR`` on
+    average and an outage lasts ``MTTR`` hours on average. Groups with
+    ``n*FOR*(1-FOR) <= gaussian_threshold`` are drawn exactly, unit by unit, as alternating
+    geometric up and down spells (:func:`~energy_sim.adequacy._kernels.units_out_exact`);
+    larger groups as the Gaussian AR(1) ``x[t] = q + rho (x[t-1] - q) + e[t]``,
+    ``rho = 1 - p_fail - p_repair``, ``Var(e) = q(1-q)/n (1 - rho^2)``, clipped to ``[0, 1]``
+    (:func:`~energy_sim.adequacy._kernels.share_out_gaussian`).
 
     Parameters
     ----------
@@ -142,11 +163,14 @@ def sample_outages(
     samples, steps
         Output shape ``(samples, len(n_units), steps)``.
     rng
-        Random generator (one per chunk).
+        Random generator (one per chunk); group ``g`` draws from ``rng.spawn(G)[g]``.
     dt_h
         Step duration; transition probabilities per step are ``lambda*dt``, ``mu*dt``.
     gaussian_threshold
-        Groups with ``n*FOR*(1-FOR)`` above it use :func:`_share_out_gaussian`.
+        Groups with ``n*FOR*(1-FOR)`` above it use the Gaussian AR(1).
+    threads
+        Threads over groups (default: ``numba.get_num_threads()``); the numbers do not depend
+        on it.
 
     Returns
     -------
@@ -154,19 +178,19 @@ def sample_outages(
         float32 ``(sample, gen, time)`` in ``[0, 1]``; 1 for groups without units or FOR.
     """
     n = np.asarray(n_units, dtype=np.int64)
-    p_fail, p_repair = transition_probabilities(forced_outage_rate, mttr_h, dt_h)
     avail = np.empty((samples, n.size, steps), dtype=np.float32)
-    q = np.asarray(forced_outage_rate, dtype=float)
-    active = (n > 0) & (p_fail > 0)
-    big = active & (n * q * (1 - q) > gaussian_threshold)
-    avail[:, ~active, :] = 1.0
-    for g in np.flatnonzero(active):
-        if big[g]:
-            out = _share_out_gaussian(int(n[g]), p_fail[g], p_repair[g], samples, steps, rng)
-        else:
-            out = _units_out_exact(int(n[g]), p_fail[g], p_repair[g], samples, steps, rng)
-            out *= np.float32(1.0 / n[g])
-        np.subtract(np.float32(1.0), out, out=avail[:, g, :])
+    _draw_groups(
+        avail,
+        n,
+        np.asarray(forced_outage_rate, dtype=float),
+        np.asarray(mttr_h, dtype=float),
+        rng,
+        dt_h=dt_h,
+        gaussian_threshold=gaussian_threshold,
+        outages=True,
+        after=None,
+        threads=threads,
+    )
     return avail
 
 
@@ -183,34 +207,34 @@ def _uniform_dt(system: xr.Dataset) -> float:
     return float(dt[0])
 
 
-def _weather_multiplier(
+def _weather_draws(
     system: xr.Dataset, samples: int, dt: float, options: AdequacyOptions, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weather gens, their multipliers ``(sample, gen_w, time)``, and the day shifts.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The weather year of each sample: gens, day shifts, daily noise and the profiles.
 
     Effective profile ``min(1, a[t - 24*d/dt] * z[day])`` with ``d`` uniform in
     ``[-D, D]`` and ``z = exp(sigma*N - sigma^2/2)`` per sample, group and day; as a multiplier
-    of the System's profile ``a[t]`` it is ``effective / a[t]`` (0 where ``a[t] = 0``).
+    of the System's profile ``a[t]`` it is ``effective / a[t]`` (0 where ``a[t] = 0``), applied
+    by :func:`~energy_sim.adequacy._kernels.multiply_weather`.
+
+    Returns
+    -------
+    tuple
+        ``gens`` (indices of the weather groups), ``shift`` (days, per sample), ``z`` float32
+        ``(sample, gen_w, day)``, ``base`` and ``inverse`` float32 ``(gen_w, time)``, steps per
+        day.
     """
     gens = np.flatnonzero(np.isin(system["gen_tech"].values, WEATHER_TECHS))
     max_shift = int(options.weather_shift_days)
     shift = rng.integers(-max_shift, max_shift + 1, samples)
-    if gens.size == 0:
-        return gens, np.ones((samples, 0, system.sizes["time"]), np.float32), shift
-    base = system["availability"].transpose("gen", "time").values[gens].astype(np.float32)
-    steps = base.shape[1]
+    steps = system.sizes["time"]
     per_day = max(1, round(24 / dt))
     days = -(-steps // per_day)
     sigma = options.weather_sigma
     z = np.exp(sigma * rng.standard_normal((samples, gens.size, days)) - sigma**2 / 2)
-    z = np.repeat(z.astype(np.float32), per_day, axis=2)[:, :, :steps]
+    base = system["availability"].transpose("gen", "time").values[gens].astype(np.float32)
     inverse = np.where(base > 1e-6, 1.0 / np.maximum(base, 1e-6), 0.0).astype(np.float32)
-    for d in np.unique(shift):  # z becomes the multiplier, one shift value at a time
-        rows = shift == d
-        z[rows] *= np.roll(base, int(d) * per_day, axis=1)[None]
-    np.minimum(z, 1.0, out=z)
-    z *= inverse[None]
-    return gens, z, shift
+    return gens, shift, z.astype(np.float32), base, inverse, per_day
 
 
 def sample_chunk(
@@ -220,45 +244,81 @@ def sample_chunk(
     size: int,
     seed: int,
     options: AdequacyOptions = DEFAULT_OPTIONS,
+    *,
+    threads: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Draw the random inputs of one chunk of ``size`` samples.
+
+    The availability multiplier of group ``g`` in sample ``s`` is its outage availability
+    (:func:`sample_outages`) times, for solar and wind, the weather-year multiplier and, for
+    run-of-river hydro, the dry-year factor; each group's rows are written once, by one
+    thread, in a single pass.
+
+    Parameters
+    ----------
+    system
+        Chronological System (equal steps, weight 1).
+    capacity_mw
+        The plan's capacity per generator group.
+    chunk, size, seed
+        Chunk ``chunk`` of ``size`` samples draws from :func:`chunk_seed` ``(seed, chunk)``.
+    options
+        What to draw (:class:`~energy_sim.adequacy.options.AdequacyOptions`).
+    threads
+        Threads over generator groups (default: ``numba.get_num_threads()``); the numbers do
+        not depend on it.
 
     Returns
     -------
     dict
-        ``availability (sample, gen, time)`` multiplier, ``demand (sample, region, time)`` MW,
-        ``hydro_cf_month (sample, gen, month)``, and the drivers ``demand_scale (sample)``,
-        ``weather_shift_days (sample)``, ``dry_year (sample)``.
+        ``availability (sample, gen, time)`` float32 multiplier, ``demand (sample, region,
+        time)`` MW, ``hydro_cf_month (sample, gen, month)``, and the drivers ``demand_scale
+        (sample)``, ``weather_shift_days (sample)``, ``dry_year (sample)``.
     """
     dt = _uniform_dt(system)
     s_out, s_weather, s_hydro, s_demand = (
         np.random.default_rng(s) for s in chunk_seed(seed, chunk).spawn(4)
     )
     steps = system.sizes["time"]
-    if options.outages:
-        avail = sample_outages(
-            unit_counts(capacity_mw, system["unit_size_mw"].values),
-            system["forced_outage_rate"].values,
-            system["mttr_h"].values,
-            samples=size,
-            steps=steps,
-            rng=s_out,
-            dt_h=dt,
-            gaussian_threshold=options.gaussian_threshold,
-        )
-    else:
-        avail = np.ones((size, system.sizes["gen"], steps), dtype=np.float32)
-    gens_w, mult, shift = _weather_multiplier(system, size, dt, options, s_weather)
-    for i, g in enumerate(gens_w):  # plain slices: no gather/scatter copies
-        avail[:, g, :] *= mult[:, i, :]
+    gens_w, shift, noise, base, inverse, per_day = _weather_draws(
+        system, size, dt, options, s_weather
+    )
     dry = s_hydro.random(size) < options.dry_probability
     hydro_factor = np.where(dry, options.dry_factor, 1.0)
-    ror = np.flatnonzero(system["gen_tech"].values == "hydro_ror")
-    for g in ror:
-        avail[:, g, :] *= hydro_factor[:, None].astype(np.float32)
-    cf = system["hydro_cf_month"].transpose("gen", "month").values
     sigma = options.demand_sigma
     scale = np.exp(sigma * s_demand.standard_normal(size) - sigma**2 / 2)
+
+    weather_row = {int(g): i for i, g in enumerate(gens_w)}
+    ror = set(np.flatnonzero(system["gen_tech"].values == "hydro_ror").tolist())
+    ones = np.ones(size, dtype=np.float32)
+    dry_f32 = hydro_factor.astype(np.float32)
+    shift_steps = shift.astype(np.int64) * per_day
+    avail = np.empty((size, system.sizes["gen"], steps), dtype=np.float32)
+
+    def after(g: int) -> None:
+        factor = dry_f32 if g in ror else ones
+        i = weather_row.get(g)
+        if i is not None:
+            z = np.ascontiguousarray(noise[:, i, :])
+            _kernels.multiply_weather(
+                avail, g, base[i], inverse[i], shift_steps, z, per_day, factor
+            )
+        elif g in ror:
+            _kernels.multiply_rows(avail, g, factor)
+
+    _draw_groups(
+        avail,
+        unit_counts(capacity_mw, system["unit_size_mw"].values),
+        np.asarray(system["forced_outage_rate"].values, dtype=float),
+        np.asarray(system["mttr_h"].values, dtype=float),
+        s_out,
+        dt_h=dt,
+        gaussian_threshold=options.gaussian_threshold,
+        outages=options.outages,
+        after=after,
+        threads=threads,
+    )
+    cf = system["hydro_cf_month"].transpose("gen", "month").values
     demand = system["demand_mw"].transpose("region", "time").values
     return {
         "availability": avail,
