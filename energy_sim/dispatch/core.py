@@ -20,14 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from energy_sim.dispatch import hydro, lng, merit, network, storage
+from energy_sim.dispatch import hydro, kernels, lng, merit, network, storage
 from energy_sim.dispatch.inputs import Static
 
 #: Loss of load counts hours whose shed exceeds this, MW.
 SHED_THRESHOLD_MW = 0.1
-#: Cells per network batch: small enough that a batch's arrays (~cells * regions * blocks * 8
-#: bytes for the stacks) stay in cache; 4,096 ran the network ~30% faster than 32,768.
-CELLS_PER_BATCH = 4096
 #: Passes that re-place reservoir hydro on the zones and prices of the previous pass.
 ZONE_PASSES = 6
 #: Zone passes stop once one gains less than this share of the operating cost (after two);
@@ -76,26 +73,50 @@ def _solve_cells(
     flow0: np.ndarray | None = None,
     with_price: bool = True,
 ):
-    """Network dispatch of cells in batches: block outputs, shed, flows, prices (NaN unless
-    ``with_price``: they cost a Bellman-Ford per cell and only the hourly output shows them)."""
+    """Network dispatch of cells (:func:`kernels.dispatch_cells`, cells in parallel): block
+    outputs, shed, flows, unconverged count and prices (NaN unless ``with_price``: they cost a
+    Bellman-Ford per cell and only the hourly output shows them)."""
     n = len(dem)
-    out = np.empty((n, stack.n_col))
-    shed = np.empty_like(dem)
-    flow = np.empty((n, len(fcap)))
-    price = np.empty_like(dem) if with_price else np.full_like(dem, np.nan)
-    left = 0
-    for a in range(0, n, CELLS_PER_BATCH):
-        b = min(a + CELLS_PER_BATCH, n)
-        cum = merit.cumulative(stack, blocks[a:b], dem[a:b])
-        f0 = None if flow0 is None else flow0[a:b]
-        steps = np.take_along_axis(cum, stack.solver_pos[None], axis=2)
-        x, f, k = network.solve_cells(steps, stack.solver_key, dem[a:b], fcap, grid, flow0=f0)
-        out[a:b], shed[a:b] = merit.unstack(stack, blocks[a:b], cum, x)
-        flow[a:b] = f
-        if with_price:
-            price[a:b] = network.prices(steps, stack.solver_key, x, f, fcap, grid)
-        left += k
-    return out, shed, flow, left, price
+    n_l = len(fcap)
+    warm = flow0 is not None
+    return kernels.dispatch_cells(
+        np.ascontiguousarray(blocks, dtype=float),
+        stack.table,
+        stack.solver_pos,
+        stack.solver_key,
+        np.ascontiguousarray(dem, dtype=float),
+        np.ascontiguousarray(np.broadcast_to(np.asarray(fcap, float), (n, n_l))),
+        grid.frm,
+        grid.to,
+        grid.eta,
+        grid.mv_src,
+        grid.mv_dst,
+        grid.out_moves,
+        np.ascontiguousarray(flow0, dtype=float) if warm else np.zeros((n, n_l)),
+        warm,
+        400,
+        with_price,
+    )
+
+
+def _solve_cells_reference(
+    stack: merit.Stack,
+    grid: network.Grid,
+    blocks: np.ndarray,
+    dem: np.ndarray,
+    fcap: np.ndarray,
+    flow0: np.ndarray | None = None,
+    with_price: bool = True,
+):
+    """:func:`_solve_cells` with the numpy reference of every step (tests compare the two)."""
+    cum = merit.cumulative(stack, blocks, dem)
+    steps = np.take_along_axis(cum, stack.solver_pos[None], axis=2)
+    x, f, k = network.solve_cells_reference(steps, stack.solver_key, dem, fcap, grid, flow0=flow0)
+    out, shed = merit.unstack(stack, blocks, cum, x)
+    price = network.prices_reference(steps, stack.solver_key, x, f, fcap, grid)
+    if not with_price:
+        price = np.full_like(dem, np.nan)
+    return out, shed, f, k, price
 
 
 def _blocks(stack: merit.Stack, avail: np.ndarray, window: np.ndarray, sdis: np.ndarray):

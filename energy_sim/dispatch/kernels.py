@@ -258,53 +258,127 @@ def cell_prices(cum, cost, x, flow, fcap, eta, mv_src, mv_dst):
     """Marginal price of each region of each cell, ``W_r = min(up_r, min_e W_q(e)/rho_e)``
     over moves from q into r with residual capacity (Bellman-Ford, Jacobi rounds)."""
     n = cum.shape[0]
-    n_r = cum.shape[1]
+    out = np.empty((n, cum.shape[1]))
+    for i in prange(n):
+        _cell_prices(cum[i], cost, x[i], flow[i], fcap[i], eta, mv_src, mv_dst, out[i])
+    return out
+
+
+@njit(cache=True, inline="always")
+def _cell_prices(steps, cost, x, f, fcap, eta, mv_src, mv_dst, w):
+    """Prices of one cell into ``w`` (see :func:`cell_prices`)."""
+    n_r = steps.shape[0]
     n_l = eta.shape[0]
     n_mv = 2 * n_l
-    out = np.empty((n, n_r))
+    up_c = np.empty(n_r)
+    up_r = np.empty(n_r)
+    dn_c = np.empty(n_r)
+    dn_r = np.empty(n_r)
+    for r in range(n_r):
+        _marginals(steps, cost, x, r, up_c, up_r, dn_c, dn_r)
+        w[r] = up_c[r]
+    if n_l == 0:
+        return
+    rho = np.empty(n_mv)
+    okm = np.empty(n_mv, np.bool_)
+    for l_ in range(n_l):
+        fl = f[l_]
+        e = eta[l_]
+        if fl > -EPS_MW:
+            rho[2 * l_] = e
+            okm[2 * l_] = fcap[l_] - fl > EPS_MW
+        else:
+            rho[2 * l_] = 1.0 / e
+            okm[2 * l_] = -fl * e > EPS_MW
+        if fl < EPS_MW:
+            rho[2 * l_ + 1] = e
+            okm[2 * l_ + 1] = fcap[l_] + fl > EPS_MW
+        else:
+            rho[2 * l_ + 1] = 1.0 / e
+            okm[2 * l_ + 1] = fl * e > EPS_MW
+    new = np.empty(n_r)
+    for _round in range(n_r - 1):
+        for r in range(n_r):
+            new[r] = w[r]
+        for m in range(n_mv):
+            if okm[m]:
+                c = w[mv_src[m]] / rho[m]
+                d = mv_dst[m]
+                if c < new[d]:
+                    new[d] = c
+        same = True
+        for r in range(n_r):
+            if new[r] != w[r]:
+                same = False
+            w[r] = new[r]
+        if same:
+            break
+
+
+@njit(cache=True, parallel=True)
+def dispatch_cells(
+    blocks, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src, mv_dst, out_moves,
+    flow0, warm, max_iter, with_price,
+):  # fmt: skip
+    """Merit-order stacks, network dispatch and block outputs of n cells in one pass.
+
+    Per cell: the cumulative sizes ``Q[r,k] = sum_{j<=k} A[table[r,j]]`` with shedding on top
+    (``Q[r,K] = Q[r,K-1] + D_r``), the network solve on the key steps ``Q[r, solver_pos]``
+    (:func:`_solve_one`), then every block's output ``y[r,k] = min(A, max(0, x_r - Q[r,k-1]))``
+    and the shed ``max(0, x_r - Q[r,K-1])`` (cf. ``merit.cumulative``/``merit.unstack``).
+
+    Returns block outputs (n, n_col), shed (n, R), flows (n, L), unconverged count, prices
+    (n, R; NaN unless ``with_price``).
+    """
+    n = blocks.shape[0]
+    n_col = blocks.shape[1]
+    n_r = table.shape[0]
+    n_k = table.shape[1]
+    n_ks = solver_pos.shape[1]
+    n_l = frm.shape[0]
+    out = np.zeros((n, n_col))
+    shed = np.empty((n, n_r))
+    flow = np.empty((n, n_l))
+    price = np.full((n, n_r), np.nan)
+    conv = np.empty(n, np.bool_)
     for i in prange(n):
-        up_c = np.empty(n_r)
-        up_r = np.empty(n_r)
-        dn_c = np.empty(n_r)
-        dn_r = np.empty(n_r)
+        cum = np.empty((n_r, n_k + 1))
+        steps = np.empty((n_r, n_ks))
+        x = np.empty(n_r)
         for r in range(n_r):
-            _marginals(cum[i], cost, x[i], r, up_c, up_r, dn_c, dn_r)
-        w = up_c.copy()
-        if n_l > 0:
-            rho = np.empty(n_mv)
-            okm = np.empty(n_mv, np.bool_)
-            for l_ in range(n_l):
-                fl = flow[i, l_]
-                e = eta[l_]
-                if fl > -EPS_MW:
-                    rho[2 * l_] = e
-                    okm[2 * l_] = fcap[i, l_] - fl > EPS_MW
-                else:
-                    rho[2 * l_] = 1.0 / e
-                    okm[2 * l_] = -fl * e > EPS_MW
-                if fl < EPS_MW:
-                    rho[2 * l_ + 1] = e
-                    okm[2 * l_ + 1] = fcap[i, l_] + fl > EPS_MW
-                else:
-                    rho[2 * l_ + 1] = 1.0 / e
-                    okm[2 * l_ + 1] = fl * e > EPS_MW
-            new = np.empty(n_r)
-            for _round in range(n_r - 1):
-                for r in range(n_r):
-                    new[r] = w[r]
-                for m in range(n_mv):
-                    if okm[m]:
-                        c = w[mv_src[m]] / rho[m]
-                        d = mv_dst[m]
-                        if c < new[d]:
-                            new[d] = c
-                same = True
-                for r in range(n_r):
-                    if new[r] != w[r]:
-                        same = False
-                    w[r] = new[r]
-                if same:
-                    break
+            c = 0.0
+            for k in range(n_k):
+                c += blocks[i, table[r, k]]
+                cum[r, k] = c
+            cum[r, n_k] = c + dem[i, r]
+            for k in range(n_ks):
+                steps[r, k] = cum[r, solver_pos[r, k]]
+        conv[i] = _solve_one(
+            steps, solver_key, dem[i], fcap[i], frm, to, eta, mv_dst, out_moves, flow0[i], warm,
+            max_iter, x, flow[i],
+        )  # fmt: skip
+        for l_ in range(n_l):
+            if flow[i, l_] < -fcap[i, l_]:
+                flow[i, l_] = -fcap[i, l_]
+            elif flow[i, l_] > fcap[i, l_]:
+                flow[i, l_] = fcap[i, l_]
         for r in range(n_r):
-            out[i, r] = w[r]
-    return out
+            xr = x[r]
+            for k in range(n_k):
+                start = cum[r, k - 1] if k > 0 else 0.0
+                y = xr - start
+                if y < 0.0:
+                    y = 0.0
+                a = blocks[i, table[r, k]]
+                if a < y:
+                    y = a
+                out[i, table[r, k]] = y
+            s = xr - cum[r, n_k - 1]
+            shed[i, r] = s if s > 0.0 else 0.0
+        if with_price:
+            _cell_prices(steps, solver_key, x, flow[i], fcap[i], eta, mv_src, mv_dst, price[i])
+    left = 0
+    for i in range(n):
+        if not conv[i]:
+            left += 1
+    return out, shed, flow, left, price
