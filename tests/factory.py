@@ -416,3 +416,130 @@ def solve_checked(system: xr.Dataset, **kw: Any) -> xr.Dataset:
     errs = check_invariants(system, res)
     assert errs == [], errs
     return res
+
+
+# ------------------------------------------------- stressed horizons of a (real) hourly System
+
+#: The two corridors into the South of the Vietnam System.
+SOUTH_CORRIDORS = ["central_highlands-south", "south_central-south"]
+
+
+def horizon_days(day0: int, day1: int) -> slice:
+    """Steps of days ``day0`` to ``day1`` (1-based, inclusive) of an hourly horizon."""
+    return slice(24 * (day0 - 1), 24 * day1)
+
+
+def scale_demand(system: xr.Dataset, factor: float, steps: slice | None = None) -> xr.Dataset:
+    """``demand_mw x factor`` in every region over ``steps`` (default: every step)."""
+    out = system.copy()
+    d = out["demand_mw"].transpose("region", "time")
+    values = d.values.astype(float).copy()
+    values[:, steps if steps is not None else slice(None)] *= factor
+    out["demand_mw"] = d.copy(data=values).transpose(*system["demand_mw"].dims)
+    return out
+
+
+def lng_off(system: xr.Dataset, steps: slice) -> xr.Dataset:
+    """Every LNG hub cut off (``lng_availability = 0``) over ``steps``."""
+    out = system.copy()
+    lng = out["lng_availability"].transpose("hub", "time")
+    values = lng.values.copy()
+    values[:, steps] = 0.0
+    out["lng_availability"] = lng.copy(data=values).transpose(*system["lng_availability"].dims)
+    return out
+
+
+def scale_corridors(system: xr.Dataset, factors: dict[str, float]) -> xr.Dataset:
+    """``fcap0_mw x factor`` of the named corridors (0: out; 1/3: one circuit of three left)."""
+    out = system.copy()
+    f = np.array([factors.get(str(c), 1.0) for c in out["corridor"].values])
+    out["fcap0_mw"] = out["fcap0_mw"] * f
+    return out
+
+
+def coal_shortfall(system: xr.Dataset, factor: float, regions: Sequence[str], steps: slice):
+    """Coal plant availability ``x factor`` in ``regions`` over ``steps`` (fuel shortfall)."""
+    out = system.copy()
+    av = out["availability"].transpose("gen", "time")
+    values = av.values.copy()
+    rows = (out["gen_tech"].values == "coal") & np.isin(out["gen_region"].values, list(regions))
+    values[rows, steps] *= factor
+    out["availability"] = av.copy(data=values).transpose(*system["availability"].dims)
+    return out
+
+
+def stressed_horizons(system: xr.Dataset, scale: float = 1.0) -> dict[str, xr.Dataset]:
+    """The accuracy variants of an hourly horizon of the Vietnam System (days counted from its
+    start; ``benchmarks/dispatch_accuracy.py`` describes what sheds where on the 2030 plan).
+
+    ``as_is`` (demand x ``scale``); ``tight_reserve``: demand +15%; ``corridor_outage``: the two
+    corridors into the South out; ``lng_cut_off``: every hub cut off on days 9-15;
+    ``heatwave_lng_corridor``: demand x1.25 on days 8-21, every hub cut off on days 11-17,
+    north-north_central down to one of three circuits, south_central-south out;
+    ``south_island_heatwave``: the South islanded, demand x1.2 on days 8-21, the North's coal
+    at half availability on days 8-21, every hub cut off on days 11-17.
+    """
+    base = scale_demand(system, scale)
+    heat, lng = horizon_days(8, 21), horizon_days(11, 17)
+    return {
+        "as_is": base,
+        "tight_reserve": scale_demand(base, 1.15),
+        "corridor_outage": scale_corridors(base, dict.fromkeys(SOUTH_CORRIDORS, 0.0)),
+        "lng_cut_off": lng_off(base, horizon_days(9, 15)),
+        "heatwave_lng_corridor": scale_corridors(
+            lng_off(scale_demand(base, 1.25, heat), lng),
+            {"north-north_central": 1.0 / 3.0, "south_central-south": 0.0},
+        ),
+        "south_island_heatwave": scale_corridors(
+            lng_off(coal_shortfall(scale_demand(base, 1.2, heat), 0.5, ["north"], heat), lng),
+            dict.fromkeys(SOUTH_CORRIDORS, 0.0),
+        ),
+    }
+
+
+def sampled_year(system: xr.Dataset, seed: int = 1, draws: int = 10):
+    """The most stressed of ``draws`` sample years of the adequacy sampler, applied to ``system``.
+
+    ``energy_sim.adequacy.sample_chunk(system, cap0_mw, chunk=0, size=draws, seed)`` (forced
+    outages, weather shift, hydro year, demand); the draw with the highest demand scale, dry
+    years first, is applied: availability multiplied, ``demand_mw`` and ``hydro_cf_month``
+    replaced. Returns the System and the draw's drivers (index, demand scale, dry year, shift).
+    """
+    from energy_sim.adequacy import sample_chunk
+
+    d = sample_chunk(system, system["cap0_mw"].values, 0, draws, seed)
+    i = int(np.argmax(d["demand_scale"] + 10.0 * d["dry_year"]))
+    out = system.copy()
+    av = out["availability"].transpose("gen", "time")
+    out["availability"] = av.copy(data=av.values * d["availability"][i]).transpose(
+        *system["availability"].dims
+    )
+    dm = out["demand_mw"].transpose("region", "time")
+    out["demand_mw"] = dm.copy(data=d["demand"][i]).transpose(*system["demand_mw"].dims)
+    cf = out["hydro_cf_month"].transpose("gen", "month")
+    out["hydro_cf_month"] = cf.copy(data=d["hydro_cf_month"][i]).transpose(
+        *system["hydro_cf_month"].dims
+    )
+    drivers = {
+        "seed": seed,
+        "chunk": 0,
+        "draws": draws,
+        "index": i,
+        "demand_scale": float(d["demand_scale"][i]),
+        "dry_year": bool(d["dry_year"][i]),
+        "weather_shift_days": float(d["weather_shift_days"][i]),
+    }
+    return out, drivers
+
+
+def with_plan(system: xr.Dataset, plan: xr.Dataset) -> xr.Dataset:
+    """``system`` with the plan's capacities as its existing ones (cap0, pcap0, fcap0, tank0)."""
+    out = system.copy()
+    for var, src in (
+        ("cap0_mw", "capacity_mw"),
+        ("pcap0_mw", "storage_power_mw"),
+        ("fcap0_mw", "corridor_capacity_mw"),
+        ("tank0_mwh_th", "tank_mwh_th"),
+    ):
+        out[var] = (out[var].dims, np.asarray(plan[src].values, float), out[var].attrs)
+    return out

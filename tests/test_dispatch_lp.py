@@ -1,24 +1,71 @@
-"""The dispatch core against the LP with the same capacities fixed (the accuracy contract).
+"""The dispatch core against the LP with the same capacities fixed: the accuracy contract.
 
-Contract (MODEL.md, "Fast dispatch core"): operating cost within 1%, annual unserved energy
-within 1% (or 0.001% of demand when the LP has none), annual generation per region and
-technology within 5%, every physical limit exact. The full-year 2030 comparisons live in
-``benchmarks/dispatch_accuracy.py``; here they run on short horizons so the file stays fast.
+Contract (MODEL.md, "Fast dispatch core"), asserted with its own numbers (``CONTRACT``):
+
+- ``operating``: total operating cost within 0.5% of the LP optimum. "Total" as in MODEL.md's
+  objective, whose operating term is ``sum_t w*dt*(sum_g mc_g*p + voll*sum_r shed)``: the
+  ``operating`` plus the ``unserved_energy`` cost component (the fuel-and-O&M component alone is
+  reported as ``operating_component``, not asserted: a core that sheds more burns less);
+- ``unserved``: annual unserved energy within 1% of the LP's, or within 0.001% of demand where
+  the LP has none (below ``LP_NONE`` = 1e-8 of demand: solver noise);
+- ``generation_region_tech``: annual generation per (region, technology) within 5% of the LP's,
+  for every pair that carries at least ``MATERIAL`` = 0.1% of the LP's total generation in
+  the LP *or* in the core (a pair the LP leaves idle and the core runs counts as an infinite gap);
+- ``invariants``: every physical limit holds (``energy_sim.results.check_invariants`` empty).
+
+Each case is checked metric by metric (one parametrised test per case and metric), so a case that
+misses one metric still shows its passes on the others; a miss is ``xfail(strict=True)`` with the
+measured gap in its reason (``XFAIL``), never a wider tolerance, so the test turns red the day the
+gap closes. Cases: small systems, the 2030 System's first fortnight (existing fleet, demand x0.8)
+with four stresses, and (``SLOW``) four weeks of May of the 2030 plan under the stresses of
+``benchmarks/dispatch_accuracy.py`` that shed load in several regions, and a sampled outage year.
+The full-year and 13-week comparisons live in that benchmark.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
-from factory import corridor, gen, hub, store, synthetic_system, tiny_system
+from factory import (
+    corridor,
+    gen,
+    hub,
+    sampled_year,
+    store,
+    stressed_horizons,
+    synthetic_system,
+    tiny_system,
+    with_plan,
+)
 
 from energy_sim.dispatch import dispatch
 from energy_sim.results import check_invariants
 
 pytest.importorskip("highspy")
 
+ROOT = Path(__file__).resolve().parents[1]
+
+#: MODEL.md, "Fast dispatch core": the bounds asserted, never widened.
+CONTRACT = {
+    "operating": 0.005,  # relative to the LP's operating cost
+    "unserved_lp": 0.01,  # relative to the LP's unserved energy, where it has some
+    "unserved_demand": 1e-5,  # relative to demand, where the LP has none
+    "generation_region_tech": 0.05,  # relative, per (region, technology)
+}
+#: Metrics asserted for every case (``invariants`` is the list of check_invariants).
+METRICS = ("operating", "unserved", "generation_region_tech", "invariants")
+#: A (region, technology) pair is compared when it carries at least this share of the LP's
+#: total generation in the LP or in the core (relative gaps of negligible pairs are noise).
+MATERIAL = 1e-3
+#: The LP "has no unserved energy" below this share of demand (solver tolerance).
+LP_NONE = 1e-8
+
 
 def lp_of(system, res):
+    """The LP (Pyomo + HiGHS) operating ``system`` with the core's capacities fixed."""
     from energy_sim.solve import plan
 
     sy = system.copy()  # operating only: no build ranges or policy rows on fixed capacities
@@ -30,28 +77,111 @@ def lp_of(system, res):
     return lp
 
 
-def gaps(system, res, lp) -> dict[str, float]:
-    """Relative gaps of the core's sample 0 against the LP."""
+def _relative(core: pd.Series, lp: pd.Series, total: float) -> tuple[float, str]:
+    """Largest |core - lp| / lp over the material entries (MWh), and its label with the two
+    values ('' when no entry is material)."""
+    core, lp = core.align(lp, fill_value=0.0)
+    keep = np.maximum(core.abs(), lp.abs()) >= MATERIAL * total
+    if not keep.any():
+        return 0.0, ""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = ((core - lp)[keep] / lp[keep]).abs().replace(np.nan, np.inf)
+    k = rel.idxmax()
+    name = "/".join(k) if isinstance(k, tuple) else str(k)
+    return float(rel.max()), f"{name} (LP {lp[k] / 1e3:,.1f} -> core {core[k] / 1e3:,.1f} GWh)"
+
+
+def gaps(system, res, lp) -> dict[str, float | str]:
+    """Gaps of the core's sample 0 against the LP, in the contract's terms.
+
+    ``operating``: |core/LP - 1| of the total operating cost (operating plus unserved-energy
+    components; ``operating_component``: the signed gap of the first alone). ``unserved``: |core - LP| of the
+    annual unserved energy divided by the LP's (``unserved_basis`` 'lp') or by demand
+    (basis 'demand', where the LP has none), with the matching ``unserved_bound``.
+    ``generation_region_tech`` (worst pair ``worst_region_tech``), ``generation_tech``
+    (national per technology, ``worst_tech``) and ``generation_group``: relative gaps over the
+    material entries (see ``MATERIAL``). ``unserved_*_mwh``, ``operating_*_usd``, ``total_operating_*_usd`` and
+    ``demand_mwh`` are the underlying totals.
+    """
     wdt = (system["weight"] * system["dt_h"]).values
     demand = float(system["demand_mw"].values.sum(axis=0) @ wdt)
-    op_lp = float(lp["cost_usd"].sel(cost_component="operating"))
-    op = float(res["cost_usd"].isel(sample=0).sel(cost_component="operating"))
+    parts = ["operating", "unserved_energy"]
+    c_lp = lp["cost_usd"].sel(cost_component=parts).values.astype(float)
+    c = res["cost_usd"].isel(sample=0).sel(cost_component=parts).values.astype(float)
+    op_lp, op = float(c_lp.sum()), float(c.sum())
     un_lp = float(lp["unserved_energy_mwh"].sum())
     un = float(res["unserved_energy_mwh"].isel(sample=0).sum())
+    if un_lp > LP_NONE * demand:
+        basis, unserved, bound = "lp", abs(un - un_lp) / un_lp, CONTRACT["unserved_lp"]
+    else:
+        basis, unserved, bound = "demand", abs(un - un_lp) / demand, CONTRACT["unserved_demand"]
     g_lp = lp["generation_mwh"].to_series()
-    g = res["generation_mwh"].isel(sample=0).to_series()
-    big = g_lp > 0.001 * g_lp.sum()  # groups that carry at least 0.1% of the energy
-    tech = res["gen_tech"].values
-    t_lp = g_lp.groupby(tech).sum()
-    t_d = g.groupby(tech).sum()
-    tbig = t_lp > 0.001 * t_lp.sum()
+    g = res["generation_mwh"].isel(sample=0).to_series().reindex(g_lp.index)
+    total = float(g_lp.sum())
+    keys = [system["gen_region"].values, system["gen_tech"].values]
+    rt, rt_label = _relative(g.groupby(keys).sum(), g_lp.groupby(keys).sum(), total)
+    tech, tech_label = _relative(g.groupby(keys[1]).sum(), g_lp.groupby(keys[1]).sum(), total)
+    group, _ = _relative(g, g_lp, total)
     return {
-        "generation_tech": float(((t_d - t_lp)[tbig] / t_lp[tbig]).abs().max()),
         "operating": abs(op / op_lp - 1.0) if op_lp else abs(op),
-        "unserved": abs(un - un_lp) / un_lp if un_lp > 1e-6 * demand else abs(un - un_lp) / demand,
-        "unserved_vs_demand": abs(un - un_lp) / demand,
-        "generation": float(((g - g_lp)[big] / g_lp[big]).abs().max()) if big.any() else 0.0,
+        "operating_component": float(c[0] / c_lp[0] - 1.0) if c_lp[0] else float(c[0]),
+        "unserved": unserved,
+        "unserved_basis": basis,
+        "unserved_bound": bound,
+        "generation_region_tech": rt,
+        "worst_region_tech": rt_label,
+        "generation_tech": tech,
+        "worst_tech": tech_label,
+        "generation_group": group,
+        "unserved_lp_mwh": un_lp,
+        "unserved_core_mwh": un,
+        "operating_lp_usd": float(c_lp[0]),
+        "operating_core_usd": float(c[0]),
+        "total_operating_lp_usd": op_lp,
+        "total_operating_core_usd": op,
+        "demand_mwh": demand,
     }
+
+
+def contract_misses(g: dict, invariants: list[str]) -> list[str]:
+    """One line per metric of the contract that ``g`` (from :func:`gaps`) misses."""
+    out = []
+    if g["operating"] > CONTRACT["operating"]:
+        out.append(
+            f"total operating cost: {g['operating']:.3%} against {CONTRACT['operating']:.1%}"
+        )
+    if g["unserved"] > g["unserved_bound"]:
+        out.append(
+            f"unserved energy: {g['unserved']:.4%} of the {g['unserved_basis']}'s "
+            f"({g['unserved_lp_mwh']:.1f} -> {g['unserved_core_mwh']:.1f} MWh) against "
+            f"{g['unserved_bound']:.3%}"
+        )
+    if g["generation_region_tech"] > CONTRACT["generation_region_tech"]:
+        out.append(
+            f"generation per region and technology: {g['generation_region_tech']:.1%} "
+            f"({g['worst_region_tech']}) against {CONTRACT['generation_region_tech']:.0%}"
+        )
+    if invariants:
+        out.append("physical limits: " + "; ".join(invariants))
+    return out
+
+
+def assert_metric(case: tuple, metric: str) -> None:
+    """Assert one metric of the contract on ``case = (g, invariants)``."""
+    g, inv = case
+    if metric == "invariants":
+        assert inv == [], inv
+    elif metric == "unserved":
+        assert g["unserved"] <= g["unserved_bound"], contract_misses(g, inv)
+    else:
+        assert g[metric] <= CONTRACT[metric], contract_misses(g, inv)
+
+
+def run_case(system) -> tuple[dict, list[str]]:
+    """Operate ``system`` with the core and with the LP; the gaps and the invariant errors."""
+    r = dispatch(system)
+    inv = check_invariants(system, r)
+    return gaps(system, r, lp_of(system, r)), inv
 
 
 def meshed(seed: int, steps: int = 24):
@@ -99,7 +229,8 @@ def meshed(seed: int, steps: int = 24):
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_meshed_network_matches_lp_exactly(seed):
-    """Without storage, hydro or LNG every hour is separate: the core must find the LP optimum."""
+    """Without storage, hydro or LNG every hour is separate: the core must find the LP optimum
+    (total cost equal to 1e-7, stricter than the contract) with every limit exact."""
     s = meshed(seed)
     r = dispatch(s)
     assert check_invariants(s, r) == []
@@ -110,22 +241,11 @@ def test_meshed_network_matches_lp_exactly(seed):
     )
 
 
-def test_synthetic_week_within_contract():
-    s = synthetic_system(steps=24 * 7, seed=1)
-    r = dispatch(s)
-    assert check_invariants(s, r) == []
-    g = gaps(s, r, lp_of(s, r))
-    assert g["operating"] < 0.005
-    assert g["unserved"] < 0.01
-    assert g["generation_tech"] < 0.05
-
-
-def test_hydro_storage_lng_system_within_contract():
+def hydro_storage_lng_system():
     """One region pair with reservoir hydro, a battery and an LNG hub with a disruption.
 
-    The hardest case measured: the LP spreads the LNG tank, the hydro budget and the battery
-    over a 60-hour cut-off behind a congested corridor with perfect foresight; the core sheds
-    about twice the LP's unserved energy here (about 1% of demand, see docs/dispatch.md).
+    The LP spreads the LNG tank, the hydro budget and the battery over a 60-hour cut-off behind
+    a congested corridor with perfect foresight; the core places them hour by hour.
     """
     steps = 24 * 14
     t = np.arange(steps)
@@ -133,7 +253,7 @@ def test_hydro_storage_lng_system_within_contract():
     solar = np.clip(np.sin((t % 24 - 6) / 12 * np.pi), 0, None)
     lng_av = np.ones(steps)
     lng_av[100:160] = 0.0
-    s = tiny_system(
+    return tiny_system(
         regions=["n", "s"],
         gens=[
             gen("n", "hydro_reservoir", cap0=400, cf_month=0.35),
@@ -148,29 +268,11 @@ def test_hydro_storage_lng_system_within_contract():
         demand=np.vstack([0.6 * load, load]),
         weight=1.0,
     )
-    r = dispatch(s)
-    assert check_invariants(s, r) == []
-    g = gaps(s, r, lp_of(s, r))
-    assert g["operating"] < 0.02
-    assert g["unserved_vs_demand"] < 0.01
-    assert g["generation_tech"] < 0.05
 
 
-@pytest.fixture(scope="module")
-def vietnam_2030():
-    from energy_sim.scenario import load_scenario
-    from energy_sim.system import build_system
-
-    try:
-        sc = load_scenario("scenarios/pdp8_2030.yaml")
-    except Exception as err:  # pragma: no cover - the data helper's files
-        pytest.skip(f"2030 scenario not available: {err}")
-    return build_system(sc, resolution="full")
-
-
-def _variants(system):
+def vietnam_fortnights(system):
     """The 2030 System's first fortnight (existing fleet, demand scaled to 80% so that it is
-    adequate) and three stresses of it with real shortage."""
+    mostly adequate) and three stresses of it with real shortage."""
     base = system.isel(time=slice(0, 24 * 14)).copy()
     base["demand_mw"] = base["demand_mw"] * 0.8
     tight = base.copy()
@@ -186,22 +288,133 @@ def _variants(system):
     return {"as_is": base, "tight_reserve": tight, "corridor_outage": cut, "lng_cut_off": lng_off}
 
 
-#: Measured on these fortnights (docs/dispatch.md): the contract holds for operating cost;
-#: unserved energy and generation by technology are asserted at the gaps measured, with margin.
-BOUNDS = {
-    "as_is": {"operating": 0.01, "unserved_vs_demand": 1e-5, "generation_tech": 0.15},
-    "tight_reserve": {"operating": 0.01, "unserved": 0.03, "generation_tech": 0.05},
-    "corridor_outage": {"operating": 0.01, "unserved": 0.02, "generation_tech": 0.2},
-    "lng_cut_off": {"operating": 0.01, "unserved_vs_demand": 1e-5, "generation_tech": 0.15},
+_SYSTEM_2030 = []
+
+
+def system_2030():
+    """The full-resolution 2030 System (built once per session), or a skip without its data."""
+    if not _SYSTEM_2030:
+        from energy_sim.scenario import load_scenario
+        from energy_sim.system import build_system
+
+        try:
+            sc = load_scenario(ROOT / "scenarios" / "pdp8_2030.yaml")
+        except Exception as err:  # pragma: no cover - the data helper's files
+            pytest.skip(f"2030 scenario not available: {err}")
+        _SYSTEM_2030.append(build_system(sc, resolution="full"))
+    return _SYSTEM_2030[0]
+
+
+_PLAN_2030 = []
+
+
+def plan_2030():
+    """The 2030 plan as ``energy-sim run scenarios/pdp8_2030.yaml`` makes it (the scenario's
+    default resolution, optimal), planned once per session with the API."""
+    if not _PLAN_2030:
+        from energy_sim.scenario import load_scenario
+        from energy_sim.solve import plan
+        from energy_sim.system import build_system
+
+        res = plan(build_system(load_scenario(ROOT / "scenarios" / "pdp8_2030.yaml")))
+        assert res.attrs["status"] == "optimal"
+        _PLAN_2030.append(res)
+    return _PLAN_2030[0]
+
+
+#: Four weeks of May (1-28 May, hours 2880-3551) of the 2030 plan's hourly year.
+MAY = slice(2880, 2880 + 24 * 28)
+
+
+def plan_may(kind: str):
+    """A stressed four weeks of May of the 2030 plan (``factory.stressed_horizons`` or, for
+    ``sampled_outage_year``, the most stressed of ten sampled years, ``factory.sampled_year``)."""
+    system = with_plan(system_2030(), plan_2030())
+    if kind == "sampled_outage_year":
+        return sampled_year(system, seed=1, draws=10)[0].isel(time=MAY)
+    return stressed_horizons(system.isel(time=MAY))[kind]
+
+
+#: Every case: a function building its System.
+CASES = {
+    "synthetic_week": lambda: synthetic_system(steps=24 * 7, seed=1),
+    "hydro_storage_lng": hydro_storage_lng_system,
+    **{
+        f"vietnam_2030_fortnight_{k}": (lambda k=k: vietnam_fortnights(system_2030())[k])
+        for k in ("as_is", "tight_reserve", "corridor_outage", "lng_cut_off")
+    },
+    **{
+        f"plan_2030_may_{k}": (lambda k=k: plan_may(k))
+        for k in ("heatwave_lng_corridor", "south_island_heatwave", "sampled_outage_year")
+    },
+}
+#: Cases marked slow: they plan the 2030 system first (13-40 s) and solve 4-week LPs (5-20 s
+#: each). NB: nothing deselects the marker by default, so plain ``python -m pytest`` runs them.
+SLOW = {k for k in CASES if k.startswith("plan_2030_")}
+
+_D = "2026-12-04 (HEAD 44fbfe5)"
+_PLACE = "placement of water, storage and LNG without foresight"
+_TIE = "near-tied marginal plant (LP degeneracy) placed differently"
+#: Measured misses of the contract: (case, metric) -> reason. Strict: the test fails the day
+#: the gap closes, and this entry must go.
+XFAIL: dict[tuple[str, str], str] = {
+    ("hydro_storage_lng", "operating"): f"measured 63.5% against 0.5% on {_D}: the unserved "
+    "energy below at VOLL (fuel and O&M alone -1.4%); the LP spreads tank, hydro and battery "
+    "over the 60-hour cut-off with foresight",
+    ("hydro_storage_lng", "unserved"): f"measured 102% of the LP's (3,169 -> 6,406 MWh) "
+    f"against 1% on {_D}: {_PLACE}",
+    ("vietnam_2030_fortnight_as_is", "operating"): f"measured 0.517% against 0.5% on {_D}: "
+    f"{_PLACE}",
+    ("vietnam_2030_fortnight_as_is", "generation_region_tech"): "measured 25.0% "
+    f"(south/ccgt_lng, LP 362.9 -> core 453.6 GWh) against 5% on {_D}: {_TIE}",
+    ("vietnam_2030_fortnight_tight_reserve", "operating"): f"measured 1.10% against 0.5% on "
+    f"{_D}: the unserved energy below at VOLL (fuel and O&M alone -0.08%)",
+    ("vietnam_2030_fortnight_tight_reserve", "unserved"): "measured 1.14% of the LP's "
+    f"(1,699.2 -> 1,718.6 GWh) against 1% on {_D}: {_PLACE}",
+    ("vietnam_2030_fortnight_corridor_outage", "generation_region_tech"): "measured 27.5% "
+    f"(south_central/coal, LP 525.0 -> core 669.4 GWh) against 5% on {_D}: {_TIE}",
+    ("vietnam_2030_fortnight_lng_cut_off", "operating"): f"measured 0.517% against 0.5% on "
+    f"{_D} (the tanks carry the week: as as_is): {_PLACE}",
+    ("vietnam_2030_fortnight_lng_cut_off", "generation_region_tech"): "measured 25.0% "
+    f"(south/ccgt_lng, LP 362.9 -> core 453.6 GWh) against 5% on {_D}: {_TIE}",
+    ("plan_2030_may_heatwave_lng_corridor", "operating"): f"measured 21.3% against 0.5% on "
+    f"{_D}: the unserved energy below at VOLL (fuel and O&M alone +0.97%)",
+    ("plan_2030_may_heatwave_lng_corridor", "unserved"): "measured 31.5% of the LP's "
+    f"(406.6 -> 534.6 GWh) against 1% on {_D}: {_PLACE}",
+    ("plan_2030_may_heatwave_lng_corridor", "generation_region_tech"): "measured inf "
+    f"(north/ocgt, LP 0 -> core 119.2 GWh) against 5% on {_D}: {_PLACE}",
+    ("plan_2030_may_heatwave_lng_corridor", "invariants"): "measured an LNG inventory "
+    f"recursion residual of 5.48e5 MWh_th on {_D} (also with the numpy network of 431b0c8)",
+    ("plan_2030_may_south_island_heatwave", "operating"): f"measured 27.5% against 0.5% on "
+    f"{_D}: the unserved energy below at VOLL (fuel and O&M alone -0.39%)",
+    ("plan_2030_may_south_island_heatwave", "unserved"): "measured 32.9% of the LP's "
+    f"(1,052.6 -> 1,398.4 GWh) against 1% on {_D}: {_PLACE}",
+    ("plan_2030_may_south_island_heatwave", "generation_region_tech"): "measured inf "
+    f"(central_central/ccgt_gas, LP 0 -> core 81.1 GWh) against 5% on {_D}: {_PLACE}",
+    ("plan_2030_may_south_island_heatwave", "invariants"): "measured a balance residual of "
+    f"2.33e3 MW (south_central, step 334) and an LNG inventory recursion residual of 1.61e5 "
+    f"MWh_th on {_D} (also with the numpy network of 431b0c8)",
+    ("plan_2030_may_sampled_outage_year", "generation_region_tech"): "measured 12.9% "
+    f"(north/ccgt_lng, LP 1,239.8 -> core 1,399.4 GWh) against 5% on {_D}: {_PLACE}",
 }
 
+_RUNS: dict[str, tuple[dict, list[str]]] = {}
 
-@pytest.mark.slow
-@pytest.mark.parametrize("variant", list(BOUNDS))
-def test_vietnam_2030_fortnight_against_lp(vietnam_2030, variant):
-    s = _variants(vietnam_2030)[variant]
-    r = dispatch(s)
-    assert check_invariants(s, r) == []
-    g = gaps(s, r, lp_of(s, r))
-    for key, bound in BOUNDS[variant].items():
-        assert g[key] < bound, (key, g)
+
+def _params():
+    for case in CASES:
+        for metric in METRICS:
+            marks = []
+            if (case, metric) in XFAIL:
+                marks.append(pytest.mark.xfail(strict=True, reason=XFAIL[case, metric]))
+            if case in SLOW:
+                marks.append(pytest.mark.slow)
+            yield pytest.param(case, metric, marks=marks, id=f"{case}-{metric}")
+
+
+@pytest.mark.parametrize(("case", "metric"), list(_params()))
+def test_core_within_contract(case, metric):
+    """The core against the LP on ``case``: one metric of the contract (``CONTRACT``)."""
+    if case not in _RUNS:
+        _RUNS[case] = run_case(CASES[case]())
+    assert_metric(_RUNS[case], metric)
