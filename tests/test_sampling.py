@@ -215,7 +215,8 @@ def test_gaussian_path_matches_mean_variance_correlation_and_its_reference():
     n, q, mttr, samples = 5000, 0.01, 24.0, 40
     p_fail, p_repair = (float(p[0]) for p in transition_probabilities([q], [mttr]))
     out = np.empty((samples, 1, HOURS), dtype=np.float32)
-    kernels.share_out_gaussian(np.random.default_rng(6), n, p_fail, p_repair, out, 0)
+    every = np.ones(HOURS, dtype=bool)
+    kernels.share_out_gaussian(np.random.default_rng(6), n, p_fail, p_repair, every, out, 0)
     # reference: the recursion in numpy, normals in the kernel's order (step by step for each
     # block of samples)
     rng = np.random.default_rng(6)
@@ -238,6 +239,28 @@ def test_gaussian_path_matches_mean_variance_correlation_and_its_reference():
     assert abs(share[:, 0].mean() - q) < 4 * np.sqrt(var / samples)  # stationary start
     x = share - share.mean()
     assert (x[:, 1:] * x[:, :-1]).mean() / (x * x).mean() == pytest.approx(rho, abs=0.01)
+
+
+def test_gaussian_path_jumps_exactly_over_steps_not_needed():
+    """Steps not needed (solar nights) hold 1 and take no draw; across a gap of h steps the
+    share keeps the chain's lag-h correlation rho^h and its stationary variance."""
+    n, q, mttr, samples = 2000, 0.02, 30.0, 4000
+    p_fail, p_repair = (float(p[0]) for p in transition_probabilities([q], [mttr]))
+    rho = 1 - p_fail - p_repair
+    var = q * (1 - q) / n
+    needed = np.zeros(40, dtype=bool)
+    needed[[0, 1, 2, 15, 39]] = True  # gaps of 13 and 24 steps
+    out = np.empty((samples, 1, needed.size), dtype=np.float32)
+    kernels.share_out_gaussian(np.random.default_rng(9), n, p_fail, p_repair, needed, out, 0)
+    assert np.all(out[:, 0, ~needed] == 1.0)
+    x = 1 - out[:, 0, needed].astype(float) - q  # (samples, 5): x - q at steps 0, 1, 2, 15, 39
+    se_var = var * np.sqrt(2 / samples)
+    assert np.all(np.abs(x.var(axis=0) - var) < 5 * se_var)
+    for a, b, lag in ((0, 1, 1), (2, 3, 13), (3, 4, 24), (2, 4, 37)):
+        corr = np.corrcoef(x[:, a], x[:, b])[0, 1]
+        assert abs(corr - rho**lag) < 5 * (1 - rho ** (2 * lag)) / np.sqrt(samples)
+    # a chain that restarted after a gap (no memory) would show corr 0 over 13 steps
+    assert rho**13 > 0.5
 
 
 # ------------------------------------------------------------------------------ edge cases

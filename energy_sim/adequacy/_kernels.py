@@ -117,6 +117,7 @@ def share_out_gaussian(
     n: int,
     p_fail: float,
     p_repair: float,
+    needed: np.ndarray,
     out: np.ndarray,
     g: int,
 ) -> None:
@@ -126,12 +127,21 @@ def share_out_gaussian(
     with ``z ~ N(0, 1)``, ``q = p_fail / (p_fail + p_repair)``, ``rho = 1 - p_fail - p_repair``
     and ``v = q (1 - q) / n``: the stationary mean, variance and lag-1 correlation of the
     exact count of units out divided by ``n``. ``x`` is clipped to ``[0, 1]`` when written
-    (the recursion carries the unclipped value). One normal per sample and step, drawn step
-    by step for blocks of :data:`GAUSSIAN_BLOCK` samples.
+    (the recursion carries the unclipped value). One normal per sample and needed step,
+    drawn step by step for blocks of :data:`GAUSSIAN_BLOCK` samples.
+
+    Steps with ``needed[t] = False`` (solar at night, whose availability the weather
+    multiplier sets to 0 anyway) get ``out = 1`` and no draw: the chain jumps over them
+    exactly, ``x[t+h] - q = rho^h (x[t] - q) + sqrt(v (1 - rho^(2h))) z``, so the needed steps
+    have the same joint distribution as in the step-by-step chain.
 
     Parameters
     ----------
-    rng, n, p_fail, p_repair, out, g
+    rng, n, p_fail, p_repair
+        As :func:`units_out_exact`.
+    needed
+        bool ``(time,)``: the steps whose value is used.
+    out, g
         As :func:`units_out_exact`.
     """
     samples, _, steps = out.shape
@@ -143,18 +153,33 @@ def share_out_gaussian(
     y = np.empty(GAUSSIAN_BLOCK)  # x - q of each sample of the block
     for s0 in range(0, samples, GAUSSIAN_BLOCK):
         block = min(GAUSSIAN_BLOCK, samples - s0)
+        started = False
+        lag = 1  # steps since the last drawn one
         for t in range(steps):
+            if not needed[t]:
+                for j in range(block):
+                    out[s0 + j, g, t] = 1.0
+                lag += 1
+                continue
+            if not started:  # stationary start
+                r, e = 0.0, sd0
+            elif lag == 1:
+                r, e = rho, sd
+            else:
+                r = rho**lag
+                e = np.sqrt(var * (1.0 - r * r))
             for j in range(block):
-                if t == 0:
-                    y[j] = sd0 * rng.standard_normal()
-                else:
-                    y[j] = rho * y[j] + sd * rng.standard_normal()
+                y[j] = (
+                    r * y[j] + e * rng.standard_normal() if started else e * rng.standard_normal()
+                )
                 x = q + y[j]
                 if x < 0.0:
                     x = 0.0
                 elif x > 1.0:
                     x = 1.0
                 out[s0 + j, g, t] = 1.0 - x
+            started = True
+            lag = 1
 
 
 @njit(cache=True, nogil=True)

@@ -26,7 +26,7 @@ drawn by a compiled kernel from its own generator, so the groups run in parallel
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -92,12 +92,15 @@ def _draw_groups(
     outages: bool,
     after: Callable[[int], None] | None,
     threads: int | None,
+    needed: Mapping[int, np.ndarray] | None = None,
 ) -> None:
     """Fill ``avail (sample, gen, time)`` group by group: outages, then ``after(g)`` if given.
 
     Group ``g`` draws from ``rng.spawn(G)[g]`` whatever the other groups are, so a group's
     draws depend only on the chunk's seed and its own parameters. Groups are handed out to
-    ``threads`` threads (the kernels release the GIL), the costliest first.
+    ``threads`` threads (the kernels release the GIL), the costliest first. ``needed[g]``
+    (bool per step) marks the steps whose value is used, for Gaussian groups whose other
+    steps ``after`` multiplies by 0 (the chain jumps over those exactly; they hold 1).
     """
     n = np.asarray(n_units, dtype=np.int64)
     p_fail, p_repair = transition_probabilities(forced_outage_rate, mttr_h, dt_h)
@@ -106,10 +109,12 @@ def _draw_groups(
     big = active & (n * q * (1 - q) > gaussian_threshold)
     rngs = rng.spawn(n.size)
     samples, _, steps = avail.shape
+    all_steps = np.ones(steps, dtype=np.bool_)
 
     def one(g: int) -> None:
         if big[g]:
-            _kernels.share_out_gaussian(rngs[g], int(n[g]), p_fail[g], p_repair[g], avail, g)
+            use = all_steps if needed is None else needed.get(g, all_steps)
+            _kernels.share_out_gaussian(rngs[g], int(n[g]), p_fail[g], p_repair[g], use, avail, g)
         elif active[g]:
             _kernels.units_out_exact(rngs[g], int(n[g]), p_fail[g], p_repair[g], avail, g)
         else:
@@ -306,6 +311,8 @@ def sample_chunk(
         elif g in ror:
             _kernels.multiply_rows(avail, g, factor)
 
+    # solar and wind steps whose multiplier is 0 whatever the outages (profile 0: night)
+    needed = {int(g): inverse[i] > 0 for i, g in enumerate(gens_w)}
     _draw_groups(
         avail,
         unit_counts(capacity_mw, system["unit_size_mw"].values),
@@ -317,6 +324,7 @@ def sample_chunk(
         outages=options.outages,
         after=after,
         threads=threads,
+        needed=needed,
     )
     cf = system["hydro_cf_month"].transpose("gen", "month").values
     demand = system["demand_mw"].transpose("region", "time").values
