@@ -316,6 +316,16 @@ def test_weather_kernel_matches_the_rolled_profile():
     assert np.all(out[:, :2] == 0.5)
 
 
+def test_weather_noise_is_lognormal_with_mean_one_in_the_documented_order():
+    sigma = 0.1
+    z = np.empty((3, 400, 50), dtype=np.float32)
+    kernels.lognormal_noise(np.random.default_rng(10), sigma, z)
+    normals = np.random.default_rng(10).standard_normal((400, 3, 50)).transpose(1, 0, 2)
+    np.testing.assert_allclose(z, np.exp(sigma * normals - sigma**2 / 2), rtol=1e-6)
+    sd = np.sqrt(np.expm1(sigma**2) / z.size)  # of the mean of z: Var(z) = e^(sigma^2) - 1
+    assert abs(z.astype(float).mean() - 1.0) < 4 * sd
+
+
 def test_dry_year_scales_run_of_river_only():
     system = one_region_system(groups=[*GROUPS, ("hydro_ror", 100.0, 10.0, 0.0, 24.0)])
     options = AdequacyOptions(

@@ -249,3 +249,19 @@ def multiply_rows(out: np.ndarray, g: int, factor: np.ndarray) -> None:
         f = factor[s]
         for t in range(steps):
             out[s, g, t] *= f
+
+
+@njit(cache=True, nogil=True)
+def lognormal_noise(rng: np.random.Generator, sigma: float, out: np.ndarray) -> None:
+    """``out[i, s, d] = exp(sigma z - sigma^2/2)``, ``z ~ N(0, 1)``: lognormal, mean 1.
+
+    The normals are drawn in the order of ``rng.standard_normal((sample, gen, day))`` (and are
+    the same numbers); ``out`` is float32 ``(gen, sample, day)`` so that each group's noise is
+    one contiguous block.
+    """
+    gens, samples, days = out.shape
+    half_var = 0.5 * sigma * sigma
+    for s in range(samples):
+        for i in range(gens):
+            for d in range(days):
+                out[i, s, d] = np.exp(sigma * rng.standard_normal() - half_var)

@@ -226,8 +226,8 @@ def _weather_draws(
     -------
     tuple
         ``gens`` (indices of the weather groups), ``shift`` (days, per sample), ``z`` float32
-        ``(sample, gen_w, day)``, ``base`` and ``inverse`` float32 ``(gen_w, time)``, steps per
-        day.
+        ``(gen_w, sample, day)`` (drawn in the order ``(sample, gen_w, day)``), ``base`` and
+        ``inverse`` float32 ``(gen_w, time)``, steps per day.
     """
     gens = np.flatnonzero(np.isin(system["gen_tech"].values, WEATHER_TECHS))
     max_shift = int(options.weather_shift_days)
@@ -235,11 +235,11 @@ def _weather_draws(
     steps = system.sizes["time"]
     per_day = max(1, round(24 / dt))
     days = -(-steps // per_day)
-    sigma = options.weather_sigma
-    z = np.exp(sigma * rng.standard_normal((samples, gens.size, days)) - sigma**2 / 2)
+    z = np.empty((gens.size, samples, days), dtype=np.float32)
+    _kernels.lognormal_noise(rng, float(options.weather_sigma), z)
     base = system["availability"].transpose("gen", "time").values[gens].astype(np.float32)
     inverse = np.where(base > 1e-6, 1.0 / np.maximum(base, 1e-6), 0.0).astype(np.float32)
-    return gens, shift, z.astype(np.float32), base, inverse, per_day
+    return gens, shift, z, base, inverse, per_day
 
 
 def sample_chunk(
@@ -304,9 +304,8 @@ def sample_chunk(
         factor = dry_f32 if g in ror else ones
         i = weather_row.get(g)
         if i is not None:
-            z = np.ascontiguousarray(noise[:, i, :])
             _kernels.multiply_weather(
-                avail, g, base[i], inverse[i], shift_steps, z, per_day, factor
+                avail, g, base[i], inverse[i], shift_steps, noise[i], per_day, factor
             )
         elif g in ror:
             _kernels.multiply_rows(avail, g, factor)
