@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -229,8 +230,12 @@ def solve_model(
     options: dict[str, Any] | None = None,
     export_lp: Path | None = None,
     progress: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> Solution:
     """Hand ``m`` to HiGHS in memory, solve it and map the solution back.
+
+    The solve runs in HiGHS's own thread (:func:`run_interruptible`): Ctrl-C cancels it within
+    a fraction of a second and raises :class:`KeyboardInterrupt` here.
 
     Parameters
     ----------
@@ -245,10 +250,16 @@ def solve_model(
     export_lp
         Also write the model (``.lp`` or ``.mps`` by extension) through HiGHS.
     progress
-        Show HiGHS's log.
+        Show HiGHS's log on the console.
+    log
+        Called with each message of HiGHS's log (whether or not it is shown on the console).
     """
     t0 = time.perf_counter()
     h = new_highs(progress)
+    if log is not None:
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", bool(progress))
+        h.cbLogging += lambda event: log(event.message)
     col_of, row_of, info = to_highs(m, h)
     handoff_s = time.perf_counter() - t0
     if export_lp is not None:
@@ -280,7 +291,7 @@ def solve_model(
     offset = _offset(info)  # known from the compiled form: no copy of the LP out of HiGHS
     h.changeObjectiveOffset(0.0)
     t1 = time.perf_counter()
-    h.run()
+    run_interruptible(h)
     solve_s = time.perf_counter() - t1
     model_status = h.getModelStatus()
     status = STATUS.get(model_status, h.modelStatusToString(model_status).lower().replace(" ", "_"))
@@ -303,6 +314,52 @@ def solve_model(
         n_nz=int(info.A.nnz),
         solver=f"highs-{method}",
     )
+
+
+#: Seconds to wait for HiGHS to stop after a cancel before giving up on its thread.
+CANCEL_WAIT_S = 0.8
+
+
+class SolveInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a HiGHS solve; ``still_running`` when HiGHS had not stopped yet.
+
+    HiGHS polls for a cancel once per iteration; one interior-point iteration can take seconds
+    on a large model. A process must not exit normally while HiGHS's thread runs (the C++
+    runtime is torn down under it: a segmentation fault), so the CLI ends with ``os._exit``
+    in that case (:func:`energy_sim.cli.common.user_errors`).
+    """
+
+    def __init__(self, still_running: bool) -> None:
+        super().__init__("HiGHS solve interrupted")
+        self.still_running = still_running
+
+
+def run_interruptible(h: highspy.Highs, poll_s: float = 0.1) -> None:
+    """Run ``h`` in HiGHS's solver thread; on Ctrl-C cancel it and re-raise.
+
+    ``h.run()`` holds the main thread in C++ until the solve ends, so Python sees a
+    ``KeyboardInterrupt`` only then (30 s and more on the 2030 model). Here the main thread waits
+    in steps of ``poll_s``; a ``KeyboardInterrupt`` calls ``Highs.cancelSolve``, which the
+    simplex and interior point interrupt callbacks honour at their next iteration, waits up to
+    :data:`CANCEL_WAIT_S` for the thread to stop and raises :class:`SolveInterrupted`.
+
+    Raises
+    ------
+    SolveInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``), saying whether HiGHS's thread still runs.
+    """
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    try:
+        while not h.wait(poll_s)[0]:
+            pass
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        deadline = time.monotonic() + CANCEL_WAIT_S
+        stopped = False
+        while not stopped and time.monotonic() < deadline:
+            stopped = h.wait(poll_s)[0]
+        raise SolveInterrupted(still_running=not stopped) from None
 
 
 def _export(h: highspy.Highs, info: Any, path: Path) -> None:
@@ -328,6 +385,7 @@ def plan(
     fixed_capacities: xr.Dataset | None = None,
     export_lp: Path | None = None,
     progress: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> xr.Dataset:
     """Plan a System: build the LP, solve it with HiGHS and return the Results dataset.
 
@@ -341,7 +399,9 @@ def plan(
     export_lp
         Also write the LP (``.lp`` / ``.mps``) to this path.
     progress
-        Show the solver log.
+        Show the solver log on the console.
+    log
+        Called with each message of HiGHS's log (the CLI writes them to ``highs.log``).
 
     Returns
     -------
@@ -360,7 +420,7 @@ def plan(
     build_s = time.perf_counter() - t0
     sol = solve_model(
         m, method=method, time_limit_s=limit, options=options, export_lp=export_lp,
-        progress=progress,
+        progress=progress, log=log,
     )  # fmt: skip
     results = from_solution(system, m, sol, build_s=build_s)
     if sol.status == "optimal":
@@ -378,8 +438,10 @@ __all__ = [
     "METHOD_OPTIONS",
     "SPLIT_STEPS",
     "Solution",
+    "SolveInterrupted",
     "hipo_available",
     "plan",
+    "run_interruptible",
     "solve_model",
     "solver_settings",
     "to_highs",
