@@ -14,7 +14,20 @@ import xarray as xr
 from energy_sim.adequacy.capacities import lng_tank_days, reserve_margin
 from energy_sim.adequacy.options import DEFAULT_OPTIONS, AdequacyOptions
 
-__all__ = ["summarise"]
+__all__ = ["EUE_ZERO_MWH", "MIN_SAMPLES_CONVERGED", "converged", "summarise"]
+
+#: Unserved energy (MWh) below which an amount is the float residue of the dispatch sums
+#: (1e-10 MWh and the like), not load lost: it is rounded to zero, per sample and region.
+EUE_ZERO_MWH = 1e-3
+#: Fewest sample years from which an assessment may be declared converged: below it the
+#: sample standard deviation, hence the relative standard error, is itself too uncertain.
+MIN_SAMPLES_CONVERGED = 30
+
+
+def converged(rel_se: float, n_samples: int, rel_tol: float) -> bool:
+    """Whether ``se(EUE)/EUE < rel_tol`` counts: also needs ``n >= MIN_SAMPLES_CONVERGED``
+    (a NaN relative error, no unserved energy, never converges)."""
+    return bool(n_samples >= MIN_SAMPLES_CONVERGED and rel_se < rel_tol)
 
 
 def _annual(system: xr.Dataset) -> np.ndarray:
@@ -28,6 +41,11 @@ def _mean_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = x.mean(axis=0)
     se = x.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full_like(mean, np.nan)
     return mean, se
+
+
+def _zero_residue(x: np.ndarray) -> np.ndarray:
+    """Amounts below :data:`EUE_ZERO_MWH` (MWh or MW) set to zero: float residue."""
+    return np.where(np.abs(x) < EUE_ZERO_MWH, 0.0, x)
 
 
 def _hour_of_day(system: xr.Dataset) -> np.ndarray:
@@ -52,8 +70,11 @@ def summarise(
     error ``std(x, ddof=1)/sqrt(N)`` for LOLE (h/yr with shed > 0.1 MW), EUE (MWh/yr) and
     normalised EUE (``1e6 * EUE_i / demand_i``, ppm); ``LOLP = LOLE / 8760`` (the chance that a
     given hour has loss of load); ``P(year with loss of load)`` is the share of samples with any.
-    Converged when ``se(EUE) / EUE < rel_tol``. With no unserved energy in any sample the
-    relative error is undefined and the run does not count as converged; then
+    Unserved energy below :data:`EUE_ZERO_MWH` in a sample and region is float residue and
+    counts as zero (as does expected shed below that many MW in a step). Converged when
+    ``se(EUE) / EUE < rel_tol`` after at least :data:`MIN_SAMPLES_CONVERGED` samples. With no
+    unserved energy in any sample the relative error is undefined and the run does not count as
+    converged; then
     ``loss_of_load_year_upper95 = 1 - 0.05**(1/N)`` bounds the chance of a year with loss of load.
     """
     n = combined.sizes["sample"]
@@ -61,6 +82,7 @@ def summarise(
     year_h = float(hours.sum())
     regions = system["region"].values
     eue_r = combined["unserved_energy_mwh"].transpose("sample", "region").values
+    eue_r = np.where(eue_r < EUE_ZERO_MWH, 0.0, eue_r)
     lol_r = combined["loss_of_load_hours"].transpose("sample", "region").values
     lol_s = combined["loss_of_load_hours_system"].values
     eue_s = eue_r.sum(axis=1)
@@ -98,7 +120,7 @@ def summarise(
         "description": "95% upper bound of P(year with loss of load) when no sample had any",
     }
     eue = float(ds["eue_system_mwh"])
-    rel_se = float(ds["eue_system_mwh_se"]) / eue if eue > 0 else float("nan")
+    rel_se = float(ds["eue_system_mwh_se"]) / eue if eue > EUE_ZERO_MWH else float("nan")
 
     prob = combined["shed_count"].transpose("region", "time").values / n
     ds["loss_of_load_probability"] = (
@@ -108,7 +130,7 @@ def summarise(
     )
     ds["expected_shed_mw"] = (
         ("region", "time"),
-        combined["shed_sum_mw"].transpose("region", "time").values / n,
+        _zero_residue(combined["shed_sum_mw"].transpose("region", "time").values / n),
         {"units": "MW", "description": "mean shed over the samples"},
     )
     months = np.asarray(system["month_of"].values, dtype=int)
@@ -197,7 +219,8 @@ def summarise(
             "n_samples": n,
             "eue_relative_se": rel_se,
             "rel_tol": rel_tol,
-            "converged": int(bool(rel_se < rel_tol)),
+            "converged": int(converged(rel_se, n, rel_tol)),
+            "min_samples_converged": MIN_SAMPLES_CONVERGED,
             "regions_shedding": ",".join(shedding),
             "verdict": json.dumps(verdict),
             "options": json.dumps(asdict(options)),

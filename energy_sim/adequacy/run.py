@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from energy_sim.adequacy.capacities import plan_capacities
-from energy_sim.adequacy.metrics import _annual, _mean_se, summarise
+from energy_sim.adequacy.metrics import EUE_ZERO_MWH, _annual, _mean_se, converged, summarise
 from energy_sim.adequacy.options import DEFAULT_OPTIONS, SHED_THRESHOLD_MW, AdequacyOptions
 from energy_sim.adequacy.sampling import sample_chunk
 from energy_sim.errors import InputError
@@ -112,15 +112,20 @@ def combine_chunks(chunks: list[xr.Dataset]) -> xr.Dataset:
     return out
 
 
-#: Mean EUE (MWh/yr) below which an assessment counts as having lost no load.
-EUE_ZERO_MWH = 1e-3
-
-
 def _relative_se(chunks: list[xr.Dataset]) -> float:
-    eue = np.concatenate([c["unserved_energy_mwh"].sum("region").values for c in chunks])
+    """``se(EUE)/EUE`` of the samples so far, with sub-kWh residue counted as zero (as
+    :func:`summarise` does); NaN when no load was lost."""
+    eue = np.concatenate(
+        [
+            np.where(
+                (x := c["unserved_energy_mwh"].transpose("sample", "region").values) < EUE_ZERO_MWH,
+                0.0,
+                x,
+            ).sum(axis=1)
+            for c in chunks
+        ]
+    )
     mean, se = _mean_se(eue)
-    # below 1 kWh a year the mean is the float residue of the dispatch sums, not load lost:
-    # its relative error means nothing (reported as n/a, like a mean of exactly zero)
     return float(se / mean) if mean > EUE_ZERO_MWH else float("nan")
 
 
@@ -144,7 +149,8 @@ def assess(
     Runs chunks ``c = 0, 1, ...`` of ``chunk_size`` samples (seeded by
     :func:`chunk_seed`) until ``samples`` are done; then, if ``max_samples > samples``, goes on
     chunk by chunk while the relative standard error of EUE is ``>= rel_tol`` and fewer than
-    ``max_samples`` samples are done.
+    ``max_samples`` samples are done. It never stops as converged before
+    :data:`~energy_sim.adequacy.metrics.MIN_SAMPLES_CONVERGED` samples.
 
     Parameters
     ----------
@@ -212,7 +218,8 @@ def assess(
             stop = False
             for ds_chunk in new:  # the convergence test after each chunk, as run serially
                 chunks.append(ds_chunk)
-                if len(chunks) >= first and _relative_se(chunks) < rel_tol:
+                done = sum(c.sizes["sample"] for c in chunks)
+                if len(chunks) >= first and converged(_relative_se(chunks), done, rel_tol):
                     stop = True
                     break
             if task is not None:
