@@ -6,8 +6,9 @@ variable of the System contract for the full hourly year, applies the scenario's
 and aggregates the year to the scenario's resolution (:mod:`energy_sim.timeseries`).
 :func:`system_summary` turns a System into the tables that ``energy-sim validate`` prints.
 
-Demand basis: ``demand_mw`` is *production + imports* (revised PDP8 2030: 560.4-624.6 TWh, peak
-89.7-99.9 GW), i.e. demand measured at the generators' terminals; see docs/data.md for why.
+Demand basis: ``demand_mw`` is *production + imports*, i.e. demand measured at the generators'
+terminals (see docs/data.md for why), on the year's published pair of energy and coincident peak
+(revised PDP8 2030: 560.4 TWh with 89,655 MW, low; 624.6 TWh with 99,934 MW, high).
 """
 
 from __future__ import annotations
