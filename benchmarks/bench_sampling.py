@@ -2,9 +2,11 @@
 
 Times :func:`energy_sim.adequacy.sample_chunk` (forced outages of every generator group over
 8,760 hours, weather, hydro and demand) for 1, 50 and 1,000 sample years of the 2030 plan,
-in chunks of ``--chunk-size`` samples as :func:`energy_sim.adequacy.assess` draws them. Each
-figure is the minimum of ``--repeats`` runs (the machine is shared; the minimum is the least
-disturbed run), all runs are kept in the JSON.
+in chunks of ``--chunk-size`` samples as :func:`energy_sim.adequacy.assess` draws them, on
+numba's thread count (``NUMBA_NUM_THREADS``); the 1,000 also on one thread, interleaved with the
+former so that both see the same load. Each figure is the minimum of ``--repeats`` runs (the
+machine is shared; the minimum is the least disturbed run), with the CPU time of all threads;
+all runs are kept in the JSON.
 
 Compile time is reported apart from the throughput: two fresh processes share an empty
 ``NUMBA_CACHE_DIR``; the first compiles the kernels (``cache=True`` writes them there), the
@@ -84,14 +86,15 @@ def start_up(plan_path: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def draw(system, cap, samples: int, chunk: int) -> tuple[float, float]:
+def draw(system, cap, samples: int, chunk: int, threads: int | None = None) -> tuple[float, float]:
     """Wall and CPU seconds (all threads) to draw ``samples`` sample years in chunks of
-    ``chunk`` (seed 1)."""
+    ``chunk`` (seed 1) on ``threads`` threads (default: numba's)."""
     from energy_sim.adequacy import sample_chunk
 
+    kw = {} if threads is None else {"threads": threads}
     t0, c0 = time.perf_counter(), time.process_time()
     for c, a in enumerate(range(0, samples, chunk)):
-        draws = sample_chunk(system, cap, c, min(chunk, samples - a), seed=1)
+        draws = sample_chunk(system, cap, c, min(chunk, samples - a), seed=1, **kw)
         del draws
     return time.perf_counter() - t0, time.process_time() - c0
 
@@ -125,26 +128,36 @@ def main() -> None:
     out["groups"] = int(system.sizes["gen"])
     out["hours"] = int(system.sizes["time"])
     draw(system, cap, 100, args.chunk_size)  # warm: kernels loaded, memory mapped
+    threads = numba.get_num_threads()
     out["draw"] = {}
     for samples in (1, 50, 1000):
         chunk = min(samples, args.chunk_size)
-        runs = [draw(system, cap, samples, chunk) for _ in range(args.repeats)]
-        wall = [r[0] for r in runs]
-        cpu = [r[1] for r in runs]
-        best = min(wall)
-        out["draw"][str(samples)] = {
-            "chunk_size": chunk,
-            "seconds_min": best,
-            "seconds_all": wall,
-            "cpu_seconds_min": min(cpu),
-            "cpu_seconds_all": cpu,
-            "sample_years_per_s": samples / best,
-        }
-        print(
-            f"draw {samples:>5} sample years (chunks of {chunk}): {best:.3f} s wall, "
-            f"{min(cpu):.3f} s CPU (min of {args.repeats}; wall {', '.join(f'{w:.3f}' for w in wall)})",
-            flush=True,
-        )
+        # 1,000 also on one thread, interleaved with the default so both see the same load
+        kinds = [None, 1] if samples == 1000 and threads > 1 else [None]
+        runs: dict = {k: [] for k in kinds}
+        for _ in range(args.repeats):
+            for k in kinds:
+                runs[k].append(draw(system, cap, samples, chunk, threads=k))
+        for k in kinds:
+            wall = [r[0] for r in runs[k]]
+            cpu = [r[1] for r in runs[k]]
+            key = str(samples) if k is None else f"{samples}_one_thread"
+            out["draw"][key] = {
+                "chunk_size": chunk,
+                "threads": threads if k is None else k,
+                "seconds_min": min(wall),
+                "seconds_all": wall,
+                "cpu_seconds_min": min(cpu),
+                "cpu_seconds_all": cpu,
+                "sample_years_per_s": samples / min(wall),
+            }
+            print(
+                f"draw {samples:>5} sample years (chunks of {chunk}, "
+                f"{threads if k is None else k} thread(s)): {min(wall):.3f} s wall, "
+                f"{min(cpu):.3f} s CPU (min of {args.repeats}; "
+                f"wall {', '.join(f'{w:.3f}' for w in wall)})",
+                flush=True,
+            )
     out["load_average_after"] = list(os.getloadavg())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
