@@ -8,8 +8,15 @@ in any order or in parallel threads (the kernels release the GIL) and give ident
 
 - :func:`units_out_exact`: the exact two-state Markov chains of ``n`` units, by sojourn times;
 - :func:`share_out_gaussian`: the Gaussian AR(1) with the same mean, variance and lag-1
-  correlation as the share of units out of a large group;
-- :func:`multiply_weather`: a group's weather-year multiplier and a per-sample factor.
+  correlation as the share of units out of a large group, jumping exactly over the steps
+  whose value is not used;
+- :func:`fill_rows`: a group that does not fail;
+- :func:`multiply_weather`, :func:`multiply_rows`: a group's weather-year multiplier and a
+  per-sample factor (the dry year of run-of-river hydro);
+- :func:`lognormal_noise`: the daily weather noise (numpy's normals, in numpy's order).
+
+Tests (``tests/test_sampling.py``) check each kernel against a plain transcription of its
+docstring and the outage kernels against the model's statistics and a step-by-step reference.
 
 ``cache=True`` keeps the machine code on disk (``__pycache__`` or ``NUMBA_CACHE_DIR``), so only
 the first call after an install compiles.
