@@ -62,6 +62,9 @@ class ChunkOut:
     send: np.ndarray
     inv: np.ndarray
     stats: dict = field(default_factory=dict)
+    #: (S,) True where the adequacy screen proved the sample sheds nothing and its operation
+    #: is the screen's (:mod:`.screen`); None when the chunk was not screened.
+    screened: np.ndarray | None = None
 
 
 def _solve_cells(
@@ -72,10 +75,13 @@ def _solve_cells(
     fcap: np.ndarray,
     flow0: np.ndarray | None = None,
     with_price: bool = True,
+    chain: int = 0,
 ):
     """Network dispatch of cells (:func:`kernels.dispatch_cells`, cells in parallel): block
     outputs, shed, flows, unconverged count and prices (NaN unless ``with_price``: they cost a
-    Bellman-Ford per cell and only the hourly output shows them)."""
+    Bellman-Ford per cell and only the hourly output shows them). Without ``flow0`` and with
+    ``chain`` = T, each sample's hours are solved in order, each warm-started from the hour
+    before."""
     n = len(dem)
     n_l = len(fcap)
     warm = flow0 is not None
@@ -96,6 +102,7 @@ def _solve_cells(
         warm,
         400,
         with_price,
+        int(chain),
     )
 
 
@@ -268,9 +275,14 @@ def run_chunk(
     lng_draw: np.ndarray | None,
     n_s: int,
     with_price: bool = True,
+    screen: bool = False,
 ) -> ChunkOut:
     """Operate one chunk of ``n_s`` samples; draws are (S, G, T), (S, R, T), (S, G, 12),
     (S, H, T) or None.
+
+    With ``screen``, the adequacy screen (:func:`.screen.screen_chunk`) operates every sample
+    first; the samples it proves shed-free keep its operation and only the others go through
+    the passes below.
 
     Later passes re-place reservoir hydro in price terms over the zone each basin reaches
     (congestion and scarcity of the previous pass included, :func:`_zone_hydro`); every
@@ -286,6 +298,39 @@ def run_chunk(
     dem = np.ascontiguousarray(np.broadcast_to(np.maximum(dem, 0.0), (n_s, n_t, n_r)))
     lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
     lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, len(st.regas), n_t))
+    if screen:
+        return _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+    return _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+
+
+def _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> ChunkOut:
+    """The screen on every sample, the full passes on those it cannot prove shed-free."""
+    from energy_sim.dispatch import screen as _screen
+
+    t0 = _time.perf_counter()
+    out, proven = _screen.screen_chunk(st, stack, grid, av, dem, cf_month, lng_av, with_price)
+    stats = {f"screen_{k}": v for k, v in out.stats.items()}
+    stats.update(screen_s=_time.perf_counter() - t0, screened=float(proven.sum()))
+    rest = np.flatnonzero(~proven)
+    if len(rest):
+        cf = None if cf_month is None else np.asarray(cf_month)
+        cf = None if cf is None else (cf if cf.shape[0] == 1 else cf[rest])
+        full = _full_chunk(
+            st, stack, grid, av[rest], dem[rest], cf, lng_av[rest], len(rest), with_price
+        )
+        for k in _FIELDS:
+            getattr(out, k)[rest] = getattr(full, k)
+        for k, v in full.stats.items():
+            stats[k] = stats.get(k, 0.0) + v
+    out.stats = stats
+    out.screened = proven
+    return out
+
+
+def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> ChunkOut:
+    """First pass, zone passes and repair passes of one chunk (arrays as in run_chunk)."""
+    n_t = av.shape[1]
+    n_r = len(st.regions)
     best = _operate(st, stack, grid, av, dem, cf_month, lng_av, None, with_price=with_price)
     hyd = np.flatnonzero(st.is_res & (st.cap > 0))
     if not len(hyd) or not len(st.fcap) or ZONE_PASSES == 0:
@@ -459,7 +504,7 @@ def _lng_spare(st: Static, av_c, gen, flow, n_s: int, n_t: int) -> np.ndarray:
 
 def _operate(
     st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short=None, with_price=True,
-    stor=None,
+    stor=None, chain=False,
 ) -> ChunkOut:  # fmt: skip
     """Steps 2-5 for one chunk; ``sched`` (S, Gh, T) is a hydro schedule to use instead of
     water-filling on the system net load (None), ``stor`` a wished storage charge and
@@ -530,7 +575,9 @@ def _operate(
     need = (dem + ch_r).reshape(n_c, n_r)
     blocks = _blocks(stack, av_c, win_c, dis_r.reshape(n_c, n_r))
     f0 = None if warm is None else warm.flow.transpose(0, 2, 1).reshape(n_c, -1)
-    out, shed, flow, left, price = _solve_cells(stack, grid, blocks, need, st.fcap, f0, with_price)
+    out, shed, flow, left, price = _solve_cells(
+        stack, grid, blocks, need, st.fcap, f0, with_price, chain=n_t if chain else 0
+    )
     # never charge storage with shed power: cut the charge where its region sheds, run the
     # state of charge again and dispatch again the cells whose storage changed
     for _ in range(CHARGE_FIX_PASSES):
@@ -583,8 +630,15 @@ def _operate(
         smax = st.regas[None, :, None] * lng_av
         floor = lng.floors(reserve, smax, lng_av, st.dt)
         burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
-        keep = lng.contract_allocation(
-            burn, _lng_spare(st, av_c, gen, flow, n_s, n_t), st.contract, st.wdt
+        limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
+        excess = burn @ st.wdt - limit  # the spare room costs: computed only when needed
+        over = (excess > 1e-6 * np.maximum(1.0, limit)).any()
+        keep = (
+            lng.contract_allocation(
+                burn, _lng_spare(st, av_c, gen, flow, n_s, n_t), st.contract, st.wdt
+            )
+            if over
+            else np.ones_like(burn)
         )
         if (
             keep < 1.0 - 1e-9

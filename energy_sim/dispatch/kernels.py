@@ -315,10 +315,58 @@ def _cell_prices(steps, cost, x, f, fcap, eta, mv_src, mv_dst, w):
             break
 
 
+@njit(cache=True)
+def _dispatch_one(
+    i, blocks, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src, mv_dst,
+    out_moves, f0, warm, max_iter, with_price, out, shed, flow, price,
+):  # fmt: skip
+    """Stacks, solve, block outputs (and prices) of cell i; True if converged."""
+    n_r = table.shape[0]
+    n_k = table.shape[1]
+    n_ks = solver_pos.shape[1]
+    n_l = frm.shape[0]
+    cum = np.empty((n_r, n_k + 1))
+    steps = np.empty((n_r, n_ks))
+    x = np.empty(n_r)
+    for r in range(n_r):
+        c = 0.0
+        for k in range(n_k):
+            c += blocks[i, table[r, k]]
+            cum[r, k] = c
+        cum[r, n_k] = c + dem[i, r]
+        for k in range(n_ks):
+            steps[r, k] = cum[r, solver_pos[r, k]]
+    conv = _solve_one(
+        steps, solver_key, dem[i], fcap[i], frm, to, eta, mv_dst, out_moves, f0, warm,
+        max_iter, x, flow[i],
+    )  # fmt: skip
+    for l_ in range(n_l):
+        if flow[i, l_] < -fcap[i, l_]:
+            flow[i, l_] = -fcap[i, l_]
+        elif flow[i, l_] > fcap[i, l_]:
+            flow[i, l_] = fcap[i, l_]
+    for r in range(n_r):
+        xr = x[r]
+        for k in range(n_k):
+            start = cum[r, k - 1] if k > 0 else 0.0
+            y = xr - start
+            if y < 0.0:
+                y = 0.0
+            a = blocks[i, table[r, k]]
+            if a < y:
+                y = a
+            out[i, table[r, k]] = y
+        s = xr - cum[r, n_k - 1]
+        shed[i, r] = s if s > 0.0 else 0.0
+    if with_price:
+        _cell_prices(steps, solver_key, x, flow[i], fcap[i], eta, mv_src, mv_dst, price[i])
+    return conv
+
+
 @njit(cache=True, parallel=True)
 def dispatch_cells(
     blocks, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src, mv_dst, out_moves,
-    flow0, warm, max_iter, with_price,
+    flow0, warm, max_iter, with_price, chain,
 ):  # fmt: skip
     """Merit-order stacks, network dispatch and block outputs of n cells in one pass.
 
@@ -327,58 +375,170 @@ def dispatch_cells(
     (:func:`_solve_one`), then every block's output ``y[r,k] = min(A, max(0, x_r - Q[r,k-1]))``
     and the shed ``max(0, x_r - Q[r,K-1])`` (cf. ``merit.cumulative``/``merit.unstack``).
 
+    ``warm``: each cell starts from ``flow0``. Otherwise, with ``chain > 0`` the cells form
+    runs of ``chain`` consecutive steps (one sample's hours) solved in order, each starting
+    from the flows of the step before (runs in parallel); with ``chain == 0`` every cell starts
+    from no flows (cells in parallel).
+
     Returns block outputs (n, n_col), shed (n, R), flows (n, L), unconverged count, prices
     (n, R; NaN unless ``with_price``).
     """
     n = blocks.shape[0]
     n_col = blocks.shape[1]
     n_r = table.shape[0]
-    n_k = table.shape[1]
-    n_ks = solver_pos.shape[1]
     n_l = frm.shape[0]
     out = np.zeros((n, n_col))
     shed = np.empty((n, n_r))
     flow = np.empty((n, n_l))
     price = np.full((n, n_r), np.nan)
     conv = np.empty(n, np.bool_)
-    for i in prange(n):
-        cum = np.empty((n_r, n_k + 1))
-        steps = np.empty((n_r, n_ks))
-        x = np.empty(n_r)
-        for r in range(n_r):
-            c = 0.0
-            for k in range(n_k):
-                c += blocks[i, table[r, k]]
-                cum[r, k] = c
-            cum[r, n_k] = c + dem[i, r]
-            for k in range(n_ks):
-                steps[r, k] = cum[r, solver_pos[r, k]]
-        conv[i] = _solve_one(
-            steps, solver_key, dem[i], fcap[i], frm, to, eta, mv_dst, out_moves, flow0[i], warm,
-            max_iter, x, flow[i],
-        )  # fmt: skip
-        for l_ in range(n_l):
-            if flow[i, l_] < -fcap[i, l_]:
-                flow[i, l_] = -fcap[i, l_]
-            elif flow[i, l_] > fcap[i, l_]:
-                flow[i, l_] = fcap[i, l_]
-        for r in range(n_r):
-            xr = x[r]
-            for k in range(n_k):
-                start = cum[r, k - 1] if k > 0 else 0.0
-                y = xr - start
-                if y < 0.0:
-                    y = 0.0
-                a = blocks[i, table[r, k]]
-                if a < y:
-                    y = a
-                out[i, table[r, k]] = y
-            s = xr - cum[r, n_k - 1]
-            shed[i, r] = s if s > 0.0 else 0.0
-        if with_price:
-            _cell_prices(steps, solver_key, x, flow[i], fcap[i], eta, mv_src, mv_dst, price[i])
+    if warm or chain <= 0:
+        for i in prange(n):
+            conv[i] = _dispatch_one(
+                i, blocks, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src,
+                mv_dst, out_moves, flow0[i], warm, max_iter, with_price, out, shed, flow, price,
+            )  # fmt: skip
+    else:
+        n_run = (n + chain - 1) // chain
+        for q in prange(n_run):
+            prev = np.zeros(n_l)
+            first = True
+            for i in range(q * chain, min(n, (q + 1) * chain)):
+                conv[i] = _dispatch_one(
+                    i, blocks, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src,
+                    mv_dst, out_moves, prev, not first, max_iter, with_price, out, shed, flow,
+                    price,
+                )  # fmt: skip
+                for l_ in range(n_l):
+                    prev[l_] = flow[i, l_]
+                first = False
     left = 0
     for i in range(n):
         if not conv[i]:
             left += 1
     return out, shed, flow, left, price
+
+
+@njit(cache=True, parallel=True)
+def storage_states(cw, dw, pcap, cap_e, eff_c, eff_d, decay, dt, starts, ends, init, tol):
+    """Clip a wished schedule to the storage limits, cyclic over each period.
+
+    Scalar form of :func:`energy_sim.dispatch.storage.simulate_reference`. Each step is the map
+    ``soc_t = min(H, max(L, a*soc_{t-1} + b))`` with ``a = (1-loss)^dt``,
+    ``W = dt*eff_c*clip(ch, 0, P)``, ``b = W - dt*dis/eff_d``, ``L = W``, ``H = dur*P``; the
+    period's composed map (``a = a_f*a_g``, ``b = a_g*b_f + b_g``, ``L = max(L_g, a_g*L_f + b_g)``,
+    ``H = min(H_g, max(L_g, a_g*H_f + b_g))``) gives the cyclic start state as its fixed point
+    (``b/(1-a)`` clamped; ``H``/``L`` when ``a = 1`` and ``b`` > 0/< 0; else the point of
+    ``[L, H]`` nearest ``init``); then each step's discharge ``min(dis, kept*eff_d/dt)``,
+    charge ``clip(min(ch, room), 0, P)`` and state follow from the state before it.
+
+    ``cw``, ``dw`` (S, St, T); ``decay`` (T, St); ``starts``/``ends`` (P,) first and last step
+    of each period; ``init`` (S, P, St). Returns charge, discharge, state of charge (S, St, T).
+    """
+    n_s, n_st, n_t = cw.shape
+    n_p = starts.shape[0]
+    ch = np.zeros((n_s, n_st, n_t))
+    dis = np.zeros((n_s, n_st, n_t))
+    soc = np.zeros((n_s, n_st, n_t))
+    for s in prange(n_s):
+        for j in range(n_st):
+            p_ = pcap[j]
+            if p_ <= 0.0:
+                continue
+            e_ = cap_e[j]
+            ec = eff_c[j]
+            ed = eff_d[j]
+            for p in range(n_p):
+                t0 = starts[p]
+                t1 = ends[p] + 1
+                ma, mb, ml, mh = 1.0, 0.0, -np.inf, np.inf
+                for t in range(t0, t1):
+                    a = decay[t, j]
+                    c = cw[s, j, t]
+                    c = 0.0 if c < 0.0 else (p_ if c > p_ else c)
+                    w = dt[t] * ec * c
+                    b = w - dt[t] / ed * dw[s, j, t]
+                    nl = a * ml + b
+                    if nl < w:
+                        nl = w
+                    nh = a * mh + b
+                    if nh < w:
+                        nh = w
+                    if nh > e_:
+                        nh = e_
+                    ma, mb, ml, mh = a * ma, a * mb + b, nl, nh
+                if ma < 1.0 - 1e-12:
+                    s0 = mb / (1.0 - ma)
+                elif mb > tol:
+                    s0 = np.inf
+                elif mb < -tol:
+                    s0 = -np.inf
+                else:
+                    s0 = init[s, p, j]
+                if s0 < ml:
+                    s0 = ml
+                if s0 > mh:
+                    s0 = mh
+                prev = 0.0 if s0 < 0.0 else (e_ if s0 > e_ else s0)
+                for t in range(t0, t1):
+                    kept = prev * decay[t, j]
+                    d = dw[s, j, t]
+                    if kept * ed / dt[t] < d:
+                        d = kept * ed / dt[t]
+                    room = (e_ - kept) / (ec * dt[t]) + d / (ec * ed)
+                    c = cw[s, j, t]
+                    if room < c:
+                        c = room
+                    c = 0.0 if c < 0.0 else (p_ if c > p_ else c)
+                    x = kept + dt[t] * (ec * c - d / ed)
+                    x = 0.0 if x < 0.0 else (e_ if x > e_ else x)
+                    ch[s, j, t] = c
+                    dis[s, j, t] = d
+                    soc[s, j, t] = x
+                    prev = x
+    return ch, dis, soc
+
+
+@njit(cache=True, parallel=True)
+def lng_inventory(burn, smax, floor, tank, left0, dt, wdt, init):
+    """LNG tanks step by step (scalar form of ``lng.run_inventory_reference``)::
+
+        cap_t  = min(smax_t, contract_left / (w*dt))
+        burn_t = min(wish_t, max(0, (inv_{t-1} - floor_t)/dt + cap_t))
+        send_t = max(0, min(cap_t, (tank - inv_{t-1})/dt + burn_t))
+        inv_t  = clip(inv_{t-1} + dt*(send_t - burn_t), 0, tank)
+
+    ``burn``, ``smax``, ``floor`` (S, H, T); ``tank``, ``left0`` (H,); ``init`` (S, H).
+    Returns the allowed burn, send-out and inventory (S, H, T), MW_th and MWh_th.
+    """
+    n_s, n_h, n_t = burn.shape
+    ok = np.empty_like(burn)
+    send = np.empty_like(burn)
+    inv = np.empty_like(burn)
+    for s in prange(n_s):
+        for h in range(n_h):
+            prev = init[s, h]
+            left = left0[h]
+            tk = tank[h]
+            for t in range(n_t):
+                cap = smax[s, h, t]
+                if wdt[t] > 0 and left / wdt[t] < cap:
+                    cap = left / wdt[t]
+                room = (prev - floor[s, h, t]) / dt[t] + cap
+                if room < 0.0:
+                    room = 0.0
+                b = burn[s, h, t]
+                if room < b:
+                    b = room
+                x = (tk - prev) / dt[t] + b
+                if cap < x:
+                    x = cap
+                if x < 0.0:
+                    x = 0.0
+                nxt = prev + dt[t] * (x - b)
+                prev = 0.0 if nxt < 0.0 else (tk if nxt > tk else nxt)
+                left = left - wdt[t] * x
+                ok[s, h, t] = b
+                send[s, h, t] = x
+                inv[s, h, t] = prev
+    return ok, send, inv

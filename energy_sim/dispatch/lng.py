@@ -35,7 +35,7 @@ def floors(reserve: np.ndarray, smax: np.ndarray, lng_av: np.ndarray, dt: np.nda
     return np.maximum(req, csum + best)
 
 
-def run_inventory(
+def run_inventory_reference(
     burn: np.ndarray,
     smax: np.ndarray,
     floor: np.ndarray,
@@ -61,6 +61,36 @@ def run_inventory(
         left = left - wdt[t] * s
         ok[:, :, t], send[:, :, t], inv[:, :, t] = b, s, prev
     return ok, send, inv
+
+
+def run_inventory(
+    burn: np.ndarray,
+    smax: np.ndarray,
+    floor: np.ndarray,
+    tank: np.ndarray,
+    contract: np.ndarray,
+    dt: np.ndarray,
+    wdt: np.ndarray,
+    init: np.ndarray | None = None,
+):
+    """Allowed burn, send-out and inventory (S, H, T): :func:`run_inventory_reference`'s
+    recursion step by step in the compiled kernel :func:`kernels.lng_inventory`."""
+    from energy_sim.dispatch import kernels
+
+    n_s, n_h, _ = burn.shape
+    tank_b = np.minimum(np.asarray(tank, float), BIG)
+    prev = np.broadcast_to(tank_b, (n_s, n_h)).astype(float) if init is None else init
+    left = np.where(np.isfinite(contract), contract, np.inf).astype(float)
+    return kernels.lng_inventory(
+        np.ascontiguousarray(burn, dtype=float),
+        np.ascontiguousarray(np.broadcast_to(smax, burn.shape), dtype=float),
+        np.ascontiguousarray(np.broadcast_to(floor, burn.shape), dtype=float),
+        tank_b,
+        left,
+        np.ascontiguousarray(dt, dtype=float),
+        np.ascontiguousarray(wdt, dtype=float),
+        np.ascontiguousarray(prev, dtype=float),
+    )
 
 
 def cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time as _time
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
@@ -12,6 +13,21 @@ from energy_sim.dispatch.inputs import prepare
 from energy_sim.errors import InputError
 
 COST_COMPONENTS = ("operating", "unserved_energy")
+
+
+#: Hourly variables a dispatch can keep (``keep_hourly``) and the chunk field each comes from.
+HOURLY = {
+    "generation_mw": "gen",
+    "charge_mw": "ch",
+    "discharge_mw": "dis",
+    "soc_mwh": "soc",
+    "flow_fwd_mw": "flow",
+    "flow_rev_mw": "flow",
+    "shed_mw": "shed",
+    "price_usd_per_mwh": "price",
+    "lng_send_out_mw_th": "send",
+    "lng_inventory_mwh_th": "inv",
+}
 
 
 def _a(units: str, desc: str) -> dict[str, str]:
@@ -43,9 +59,10 @@ def dispatch(
     demand: np.ndarray | None = None,
     hydro_cf_month: np.ndarray | None = None,
     lng_availability: np.ndarray | None = None,
-    keep_hourly: bool = True,
+    keep_hourly: bool | Sequence[str] = True,
     chunk_size: int = 100,
     progress: bool = False,
+    screen: bool = False,
 ) -> xr.Dataset:
     """Operate a System with fixed capacities over its time steps for many samples.
 
@@ -70,11 +87,18 @@ def dispatch(
     lng_availability
         (sample, hub, time) replacing ``lng_availability``.
     keep_hourly
-        Also return the hourly variables (memory grows with samples x gens x hours).
+        Also return hourly variables: True for all of :data:`HOURLY`, False for none, or a
+        list of their names (e.g. ``["shed_mw"]``: adequacy keeps only what it needs; memory
+        grows with samples x hours x the variables' second dim). Prices are computed only
+        when ``price_usd_per_mwh`` is kept (a Bellman-Ford per cell).
     chunk_size
         At most this many samples are operated at once (fewer when memory needs it).
     progress
         Show a progress bar (rich) over chunks.
+    screen
+        Run the adequacy screen first (:mod:`energy_sim.dispatch.screen`): samples it proves
+        shed-free keep its feasible (not cost-optimal) operation, ``screened`` marks them;
+        the others get the full core. For loss-of-load statistics, not for costs.
 
     Returns
     -------
@@ -87,6 +111,17 @@ def dispatch(
     """
     if int(samples) < 1:
         raise InputError("samples must be at least 1", field="samples", value=samples)
+    if isinstance(keep_hourly, bool):
+        wanted = set(HOURLY) if keep_hourly else set()
+    else:
+        wanted = set(keep_hourly)
+        unknown = sorted(wanted - set(HOURLY))
+        if unknown:
+            raise InputError(
+                "unknown hourly variable", field="keep_hourly", value=unknown,
+                allowed=", ".join(HOURLY),
+            )  # fmt: skip
+    fields = {HOURLY[k] for k in wanted}
     n_samp = int(samples)
     st = prepare(system, plan)
     n_g, n_t = st.avail.shape
@@ -119,11 +154,10 @@ def dispatch(
             "lolh_sys",
             "peak",
             "flow_abs",
+            "screened",
         )
     }
-    hourly: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv")
-    }
+    hourly: dict[str, list[np.ndarray]] = {k: [] for k in sorted(fields)}
     stats: dict[str, float] = {}
     t_start = _time.perf_counter()
 
@@ -151,7 +185,8 @@ def dispatch(
                 pick(cf_d, a, b),
                 pick(lng_d, a, b),
                 b - a,
-                with_price=keep_hourly,
+                with_price="price" in fields,
+                screen=screen,
             )
             for k, v in co.stats.items():
                 stats[k] = stats.get(k, 0.0) + float(v)
@@ -170,9 +205,12 @@ def dispatch(
             ann["lolh"].append(lost @ wdt)
             ann["lolh_sys"].append(lost.any(axis=1) @ wdt)
             ann["peak"].append(co.shed.max(axis=2, initial=0.0))
-            if keep_hourly:
-                for k in hourly:
-                    hourly[k].append(getattr(co, k))
+            n_c = co.shed.shape[0]
+            ann["screened"].append(
+                np.zeros(n_c, bool) if co.screened is None else np.asarray(co.screened, bool)
+            )
+            for k in hourly:
+                hourly[k].append(getattr(co, k))
             if bar is not None:
                 bar.advance(task)
     finally:
@@ -180,7 +218,7 @@ def dispatch(
             bar.stop()
     elapsed = _time.perf_counter() - t_start
     cat = {k: np.concatenate(v, axis=0) for k, v in ann.items()}
-    return _dataset(system, st, cat, hourly if keep_hourly else None, n_samp, seed, elapsed, stats)
+    return _dataset(system, st, cat, hourly, wanted, n_samp, seed, elapsed, stats)
 
 
 def _reserve(system: xr.Dataset, st) -> dict:
@@ -215,7 +253,7 @@ def _reserve(system: xr.Dataset, st) -> dict:
         }  # fmt: skip
 
 
-def _dataset(system, st, ann, hourly, n_samp, seed, elapsed, stats) -> xr.Dataset:
+def _dataset(system, st, ann, hourly, wanted, n_samp, seed, elapsed, stats) -> xr.Dataset:
     S = ("sample",)
     fcap = st.fcap
     hours = float(st.wdt.sum())
@@ -261,35 +299,42 @@ def _dataset(system, st, ann, hourly, n_samp, seed, elapsed, stats) -> xr.Datase
             _a("h/yr", "hours with shed > 0.1 MW in any region"),
         ),
         "peak_shed_mw": (S + ("region",), ann["peak"], _a("MW", "largest shed of the year")),
+        "screened": (
+            S,
+            ann["screened"],
+            _a("1", "proven shed-free by the adequacy screen; its operation, not cost-optimal"),
+        ),
         "demand_mw": (("region", "time"), st.demand, _a("MW", "demand (the System's)")),
         "dt_h": ("time", st.dt, _a("h", "step duration")),
         "weight": ("time", st.w, _a("1", "weight of the step")),
         "is_clean": ("gen", np.asarray(system["is_clean"].values, bool), _a("1", "clean")),
     }
     v.update(_reserve(system, st))
-    if hourly is not None:
-        h = {k: np.concatenate(x, axis=0) for k, x in hourly.items()}
-        flow = h["flow"]
-        v.update(
-            generation_mw=(S + ("gen", "time"), h["gen"], _a("MW", "generation")),
-            charge_mw=(S + ("storage", "time"), h["ch"], _a("MW", "storage charge")),
-            discharge_mw=(S + ("storage", "time"), h["dis"], _a("MW", "storage discharge")),
-            soc_mwh=(S + ("storage", "time"), h["soc"], _a("MWh", "state of charge, end of step")),
-            flow_fwd_mw=(S + ("corridor", "time"), np.maximum(flow, 0.0), _a("MW", "a->b sent")),
-            flow_rev_mw=(S + ("corridor", "time"), np.maximum(-flow, 0.0), _a("MW", "b->a sent")),
-            shed_mw=(S + ("region", "time"), h["shed"], _a("MW", "unserved demand")),
-            price_usd_per_mwh=(
-                S + ("region", "time"),
-                h["price"],
-                _a("USD/MWh", "marginal cost of serving one more MW in the region"),
-            ),
-            lng_send_out_mw_th=(S + ("hub", "time"), h["send"], _a("MW_th", "LNG send-out")),
-            lng_inventory_mwh_th=(
-                S + ("hub", "time"),
-                h["inv"],
-                _a("MWh_th", "LNG in tanks, end of step"),
-            ),
-        )
+    h = {k: np.concatenate(x, axis=0) for k, x in hourly.items()}
+    hourly_vars = {
+        "generation_mw": (("gen",), "gen", lambda x: x, _a("MW", "generation")),
+        "charge_mw": (("storage",), "ch", lambda x: x, _a("MW", "storage charge")),
+        "discharge_mw": (("storage",), "dis", lambda x: x, _a("MW", "storage discharge")),
+        "soc_mwh": (("storage",), "soc", lambda x: x, _a("MWh", "state of charge, end of step")),
+        "flow_fwd_mw": (
+            ("corridor",), "flow", lambda x: np.maximum(x, 0.0), _a("MW", "a->b sent")
+        ),
+        "flow_rev_mw": (
+            ("corridor",), "flow", lambda x: np.maximum(-x, 0.0), _a("MW", "b->a sent")
+        ),
+        "shed_mw": (("region",), "shed", lambda x: x, _a("MW", "unserved demand")),
+        "price_usd_per_mwh": (
+            ("region",), "price", lambda x: x,
+            _a("USD/MWh", "marginal cost of serving one more MW in the region"),
+        ),
+        "lng_send_out_mw_th": (("hub",), "send", lambda x: x, _a("MW_th", "LNG send-out")),
+        "lng_inventory_mwh_th": (
+            ("hub",), "inv", lambda x: x, _a("MWh_th", "LNG in tanks, end of step")
+        ),
+    }  # fmt: skip
+    for name, (dims, key, fn, attrs) in hourly_vars.items():
+        if name in wanted:
+            v[name] = (S + dims + ("time",), fn(h[key]), attrs)
     coords = {
         "sample": np.arange(n_samp),
         "cost_component": list(COST_COMPONENTS),

@@ -241,7 +241,7 @@ def _period_states(a, b, lo, hi, guess, tol):
     return soc.transpose(1, 0, 2, 3).reshape(n_k * n_b, n_s, n_st)[:n_t], s0
 
 
-def simulate(
+def simulate_reference(
     ch_want: np.ndarray,
     dis_want: np.ndarray,
     pcap: np.ndarray,
@@ -277,7 +277,7 @@ def simulate(
     if len(act) < n_st:  # groups without power neither charge, discharge nor store
         if len(act):
             i0 = None if init0 is None else init0[:, :, act]
-            c_a, d_a, s_a = simulate(
+            c_a, d_a, s_a = simulate_reference(
                 ch_want[:, act], dis_want[:, act], pcap[act], dur[act], eff_c[act],
                 eff_d[act], loss[act], dt, period, i0,
             )  # fmt: skip
@@ -311,6 +311,55 @@ def simulate(
     dis[:] = d.transpose(1, 2, 0)
     soc[:] = soc_t.transpose(1, 2, 0)
     return ch, dis, soc
+
+
+def simulate(
+    ch_want: np.ndarray,
+    dis_want: np.ndarray,
+    pcap: np.ndarray,
+    dur: np.ndarray,
+    eff_c: np.ndarray,
+    eff_d: np.ndarray,
+    loss: np.ndarray,
+    dt: np.ndarray,
+    period: np.ndarray,
+    init0: np.ndarray | None = None,
+):
+    """Clip a wished schedule to the storage limits; return ``ch, dis, soc`` (S, St, T).
+
+    The same maps and cyclic start state as :func:`simulate_reference` (the blocked prefix
+    scan in numpy), composed step by step in the compiled kernel
+    :func:`energy_sim.dispatch.kernels.storage_states` (samples in parallel): two passes over
+    the steps of each period and group, one to compose the period's map, one to run it.
+    """
+    from energy_sim.dispatch import kernels
+
+    n_s, n_st, n_t = ch_want.shape
+    if n_st == 0 or n_t == 0:
+        z = np.zeros_like(ch_want)
+        return z, z.copy(), z.copy()
+    cap_e = np.asarray(dur * pcap, float)
+    starts = np.flatnonzero(np.r_[True, period[1:] != period[:-1]])
+    ends = np.r_[starts[1:], n_t] - 1
+    init = np.broadcast_to(0.5 * cap_e, (n_s, len(starts), n_st)).copy()
+    if init0 is not None and init0.shape == init.shape:
+        init = np.clip(init0, 0.0, cap_e)
+    decay = np.ascontiguousarray((1.0 - loss)[None, :] ** dt[:, None], dtype=float)
+    tol = 1e-10 * max(1.0, float(cap_e.max(initial=0.0)))
+    return kernels.storage_states(
+        np.ascontiguousarray(ch_want, dtype=float),
+        np.ascontiguousarray(dis_want, dtype=float),
+        np.asarray(pcap, float),
+        cap_e,
+        np.asarray(eff_c, float),
+        np.asarray(eff_d, float),
+        decay,
+        np.ascontiguousarray(dt, dtype=float),
+        starts.astype(np.int64),
+        ends.astype(np.int64),
+        np.ascontiguousarray(init, dtype=float),
+        tol,
+    )
 
 
 #: Bisection steps of :func:`zone_schedule` inside one price level (level/2**n).

@@ -1,0 +1,90 @@
+"""The adequacy screen: samples it proves shed-free, and the rest left to the full core."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from factory import corridor, gen, synthetic_system, tiny_system
+
+from energy_sim.dispatch import dispatch
+from energy_sim.results import check_invariants
+
+
+def two_regions(fcap: float = 10.0, south_peak: float = 320.0):
+    """North peaks at step 1, South at step 0; the North's water must serve the North."""
+    return tiny_system(
+        regions=("north", "south"),
+        gens=[
+            gen("north", "hydro_reservoir", cap0=150, mc=0, cf_month=100 / (150 * 4)),
+            gen("north", "coal", cap0=200, mc=40),
+            gen("south", "coal", cap0=350, mc=45),
+        ],
+        corridors=[corridor("north", "south", fcap0=fcap, eta=0.97)],
+        demand=np.array([[100.0, 300.0, 100.0, 100.0], [south_peak, 100.0, 100.0, 100.0]]),
+        weight=1.0,
+    )
+
+
+def test_screen_waters_the_regional_peak_and_proves_no_shed():
+    s = two_regions()
+    r = dispatch(s, screen=True)
+    assert bool(r["screened"][0])
+    # residual need of the North N = D - coal = (-100, 100, -100, -100); a 100 MWh budget
+    # fills down to L = 0: all of it at step 1
+    np.testing.assert_allclose(r["generation_mw"].values[0, 0], [0, 100, 0, 0], atol=1e-6)
+    assert float(r["unserved_energy_mwh"].sum()) == 0.0
+    assert check_invariants(s, r) == []
+
+
+def test_screen_leaves_a_shedding_sample_to_the_full_core():
+    s = two_regions(south_peak=420.0)  # the South is 70 MW short at step 0 whatever happens
+    screened = dispatch(s, screen=True)
+    full = dispatch(s)
+    assert not bool(screened["screened"][0])
+    for var in ("generation_mwh", "unserved_energy_mwh", "cost_usd"):
+        np.testing.assert_array_equal(screened[var].values, full[var].values)
+    assert float(screened["unserved_energy_mwh"].sum()) > 60.0
+
+
+def test_screen_with_outages_keeps_every_limit_and_only_proves_zero_shed():
+    s = synthetic_system(steps=24 * 7, seed=3)
+    s["demand_mw"] = s["demand_mw"] * 0.4  # adequate but for some outage draws
+    rng = np.random.default_rng(0)
+    av = (rng.random((6, s.sizes["gen"], s.sizes["time"])) > 0.15).astype(float)
+    r = dispatch(s, samples=6, availability=av, screen=True)
+    full = dispatch(s, samples=6, availability=av)
+    assert check_invariants(s, r) == []
+    proven = r["screened"].values
+    assert 0 < proven.sum() < 6  # both branches: proven samples and samples left to the core
+    un = r["unserved_energy_mwh"].sum("region").values
+    assert (un[proven] == 0).all()
+    # samples the screen did not prove are the full core's, number for number
+    np.testing.assert_array_equal(
+        r["generation_mwh"].values[~proven], full["generation_mwh"].values[~proven]
+    )
+    assert r.attrs["screened"] == proven.sum()
+
+
+def test_screened_sample_sheds_nothing_in_the_lp_either():
+    """What the screen proves is a statement about the LP: it has a zero-shed optimum."""
+    pytest.importorskip("highspy")
+    from energy_sim.solve import plan
+
+    s = two_regions()
+    r = dispatch(s, screen=True)
+    assert bool(r["screened"][0])
+    sy = s.copy()
+    sy["build_min_mw"] = sy["build_min_mw"] * 0.0
+    sy["build_max_mw"] = sy["build_max_mw"] * 0.0 + np.inf
+    lp = plan(sy, fixed_capacities=r.isel(sample=0))
+    assert lp.attrs["status"] == "optimal"
+    assert float(lp["unserved_energy_mwh"].sum()) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_keep_hourly_list_keeps_only_those():
+    s = two_regions()
+    r = dispatch(s, keep_hourly=["shed_mw", "lng_inventory_mwh_th"])
+    assert "shed_mw" in r and "lng_inventory_mwh_th" in r
+    assert "generation_mw" not in r and "price_usd_per_mwh" not in r
+    full = dispatch(s)
+    np.testing.assert_array_equal(r["shed_mw"].values, full["shed_mw"].values)
