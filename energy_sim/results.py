@@ -11,8 +11,6 @@ to be read on its own: ``demand_mw``, ``dt_h``, ``weight``, ``is_clean``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -431,38 +429,36 @@ def write_results(
 ) -> tuple[Path, Path]:
     """Write ``out_dir/results.nc`` and ``out_dir/kpis.json`` atomically.
 
-    Each file is written to a temporary name in ``out_dir`` and renamed with ``os.replace``, so
-    a reader never sees a half-written file. Non-finite KPI values are written as ``null``.
+    Each file is written to a temporary name in ``out_dir`` and renamed
+    (:func:`energy_sim.outputs.atomic_write`), so a reader never sees a half-written file; the
+    files get the usual mode (``0666 & ~umask``). Non-finite KPI values are written as
+    ``null``. The provenance attrs of ``results`` (:data:`energy_sim.outputs.PROVENANCE_KEYS`
+    present, e.g. ``run_id``, ``command``, ``energy_sim_version``) are repeated in
+    ``kpis.json`` under ``"provenance"`` (without the scenario text, which is in results.nc).
     """
+    from energy_sim.outputs import PROVENANCE_KEYS, atomic_write
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    k = kpis if kpis is not None else globals()["kpis"](results)
+    k = dict(kpis if kpis is not None else globals()["kpis"](results))
+    prov = {
+        key: results.attrs[key]
+        for key in PROVENANCE_KEYS
+        if key in results.attrs and key != "scenario_yaml"
+    }
+    if prov:
+        k["provenance"] = prov
     nc_path, js_path = out / "results.nc", out / "kpis.json"
-    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".nc.tmp", dir=out)
-    os.close(fd)
-    try:
-        ds = results.copy()
-        ds.attrs = {
-            key: (v if isinstance(v, str | int | float) else json.dumps(_json_safe(v)))
-            for key, v in ds.attrs.items()
-        }
-        for name in ("is_clean",):
-            if name in ds:
-                ds[name] = ds[name].astype("int8")
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, nc_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    fd, tmp = tempfile.mkstemp(prefix=".kpis.", suffix=".json.tmp", dir=out)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(_json_safe(k), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, js_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    ds = results.copy()
+    ds.attrs = {
+        key: (v if isinstance(v, str | int | float) else json.dumps(_json_safe(v)))
+        for key, v in ds.attrs.items()
+    }
+    for name in ("is_clean",):
+        if name in ds:
+            ds[name] = ds[name].astype("int8")
+    atomic_write(nc_path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+    text = json.dumps(_json_safe(k), indent=2) + "\n"
+    atomic_write(js_path, lambda tmp: tmp.write_text(text))
     return nc_path, js_path
 
 

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import xarray as xr
 
 from energy_sim.adequacy.summary import assessment_summary
+from energy_sim.outputs import atomic_write
 
 __all__ = ["atomic_write", "write_assessment"]
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
-
-    Nothing is left behind when ``write`` fails; the file gets the usual mode (``0666 & ~umask``).
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_assessment(ds: xr.Dataset, out_dir: str | Path, stem: str = "assessment") -> list[Path]:
     """Write ``{stem}.nc`` and ``{stem}.json`` into ``out_dir``, each atomically.
+
+    Both carry the provenance attrs of ``ds`` (the JSON under ``"provenance"``, see
+    :func:`~energy_sim.adequacy.summary.assessment_summary`), among them ``plan_run_id``, the
+    plan the assessment belongs to.
 
     Returns
     -------
