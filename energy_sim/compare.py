@@ -45,6 +45,9 @@ class Run:
         with at least ``lole_h`` and ``eue_mwh``.
     dispatch
         Monte Carlo dispatch Results (``dispatch.nc``) if present.
+    warnings
+        What in the folder was left out and why: an assessment or dispatch.nc made for another
+        plan than ``results.nc`` (a reused folder), one line each.
     """
 
     name: str
@@ -54,6 +57,19 @@ class Run:
     system: xr.Dataset | None = None
     assessments: dict[str, dict[str, Any]] = field(default_factory=dict)
     dispatch: xr.Dataset | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+#: Unserved energy (MWh/yr) below which a figure read from a summary is float residue: zero.
+EUE_ZERO_MWH = 1e-3
+
+
+def plan_id_of(payload: Mapping[str, Any] | xr.Dataset) -> str:
+    """The ``plan_run_id`` an assessment (JSON summary) or dispatch Results names ("" if none)."""
+    if isinstance(payload, xr.Dataset):
+        return str(payload.attrs.get("plan_run_id", ""))
+    prov = payload.get("provenance")
+    return str(prov.get("plan_run_id", "")) if isinstance(prov, Mapping) else ""
 
 
 def _open(path: Path) -> xr.Dataset:
@@ -88,13 +104,18 @@ def _find_adequacy(payload: Any) -> dict[str, Any] | None:
     return None
 
 
-def read_assessments(folder: Path) -> dict[str, dict[str, Any]]:
+def read_assessments(
+    folder: Path, run_id: str | None = None, warnings: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """Every adequacy / stress summary (JSON with LOLE and EUE) in a run folder, by name.
 
     The name is the summary's ``name``/``test``/``stress`` field if it has one, else the file
-    stem. Files that are not such summaries are ignored.
+    stem; when two files carry the same name, both are kept under their file stems. Files that
+    are not such summaries are ignored. With ``run_id`` (the ``run_id`` of the folder's
+    results.nc), a summary whose ``provenance.plan_run_id`` differs was made for another plan:
+    it is left out and a line saying so is appended to ``warnings``.
     """
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
     for path in sorted(folder.rglob("*.json")):
         if path.name in _NOT_ASSESSMENT:
             continue
@@ -105,16 +126,36 @@ def read_assessments(folder: Path) -> dict[str, dict[str, Any]]:
         summary = _find_adequacy(payload)
         if summary is None:
             continue
+        rel = path.relative_to(folder).with_suffix("")
+        if run_id is not None and plan_id_of(summary) != run_id:
+            if warnings is not None:
+                warnings.append(
+                    f"{path.relative_to(folder)} was made for another plan "
+                    f"({plan_id_of(summary) or 'not recorded'}; results.nc is "
+                    f"{run_id or 'not recorded'}): left out"
+                )
+            continue
         name = summary.get("name") or summary.get("test") or summary.get("stress")
         if isinstance(name, list):
             name = "+".join(map(str, name))
-        rel = path.relative_to(folder).with_suffix("")
-        found[str(name) if name else str(rel).replace("/", ":")] = summary
-    return found
+        key = str(name) if name else str(rel).replace("/", ":")
+        if key in found:  # two results of one name: neither may hide the other
+            other_path, other = found.pop(key)
+            found[str(other_path.relative_to(folder).with_suffix("")).replace("/", ":")] = (
+                other_path,
+                other,
+            )
+            key = str(rel).replace("/", ":")
+        found[key] = (path, summary)
+    return {key: summary for key, (_path, summary) in found.items()}
 
 
 def load_run(run: str | Path | xr.Dataset | Run, name: str | None = None) -> Run:
     """Read a run folder (or wrap a Results dataset) into a :class:`Run`.
+
+    Assessments and dispatch.nc that name another plan than the folder's results.nc (its
+    ``run_id``; files from before plans had one count as matching each other) are left out and
+    listed in :attr:`Run.warnings`.
 
     Raises
     ------
@@ -148,15 +189,24 @@ def load_run(run: str | Path | xr.Dataset | Run, name: str | None = None) -> Run
     else:
         kpis = _kpis_of(results)
     system = _open(folder / "system.nc") if (folder / "system.nc").is_file() else None
+    run_id = str(results.attrs.get("run_id", ""))
+    warnings: list[str] = []
     dispatch = _open(folder / "dispatch.nc") if (folder / "dispatch.nc").is_file() else None
+    if dispatch is not None and plan_id_of(dispatch) != run_id:
+        warnings.append(
+            f"dispatch.nc was made for another plan ({plan_id_of(dispatch) or 'not recorded'}; "
+            f"results.nc is {run_id or 'not recorded'}): left out"
+        )
+        dispatch = None
     return Run(
         name=name or folder.name or str(results.attrs.get("scenario", "run")),
         results=results,
         kpis=kpis,
         path=folder,
         system=system,
-        assessments=read_assessments(folder),
+        assessments=read_assessments(folder, run_id, warnings),
         dispatch=dispatch,
+        warnings=warnings,
     )
 
 
@@ -225,15 +275,39 @@ def capacity_by_tech(results: xr.Dataset, which: str = "total") -> pd.Series:
     return pd.concat(parts).groupby(level=0).sum()
 
 
+def _has_own_metrics(payload: Mapping[str, Any]) -> bool:
+    keys = {str(k).lower() for k in payload}
+    return any(k.startswith("lole") for k in keys) and any(k.startswith("eue") for k in keys)
+
+
+def _summaries(assessments: Mapping[str, Any]) -> dict[str, Any]:
+    """``name -> summary`` from either such a mapping or a single summary."""
+    if _has_own_metrics(assessments):
+        return {"assessment": _find_adequacy(assessments)}
+    named = {k: v for k, v in assessments.items() if _find_adequacy(v) is not None}
+    if named:
+        return dict(assessments)
+    single = _find_adequacy(assessments)
+    return {"assessment": single} if single is not None else {}
+
+
+def _eue(value: Any) -> float:
+    """An EUE figure as a float, float residue (< 1 kWh) as 0."""
+    x = _number(value)
+    return 0.0 if np.isfinite(x) and abs(x) < EUE_ZERO_MWH else x
+
+
 def adequacy_table(assessments: Mapping[str, Any], by: str = "stress") -> pd.DataFrame:
     """LOLE / EUE (and standard errors) as a table.
 
     ``by="stress"``: one row per summary (system-wide figures); ``by="region"``: one row per
-    region of the first summary. Accepts a single summary as well as ``name -> summary``.
-    Columns ``lole_h`` (h/yr), ``eue_mwh`` (MWh/yr), and ``lole_se_h``/``eue_se_mwh`` where given.
+    region of the first summary. Accepts a single summary as well as ``name -> summary``: a
+    mapping is one summary only when it carries LOLE and EUE itself, or when none of its values
+    is a summary (``{"adequacy": {...}, "lng_disruption": {...}}`` is two summaries, whatever
+    the names). Columns ``lole_h`` (h/yr), ``eue_mwh`` (MWh/yr), and ``lole_se_h``/``eue_se_mwh``
+    where given; EUE below :data:`EUE_ZERO_MWH` (float residue) is 0.
     """
-    single = _find_adequacy(assessments)
-    items = {"assessment": single} if single is not None else dict(assessments)
+    items = _summaries(assessments)
     if not items:
         return pd.DataFrame(columns=["lole_h", "eue_mwh"])
 
@@ -275,7 +349,7 @@ def adequacy_table(assessments: Mapping[str, Any], by: str = "stress") -> pd.Dat
     if by == "region":
         summary = _find_adequacy(next(iter(items.values()))) or {}
         lole = pick_region(summary, "lole") or {}
-        eue = pick_region(summary, "eue") or {}
+        eue = {k: _eue(v) for k, v in (pick_region(summary, "eue") or {}).items()}
         table = pd.DataFrame(
             {"lole_h": pd.Series(lole, dtype=float), "eue_mwh": pd.Series(eue, dtype=float)}
         )
@@ -289,7 +363,7 @@ def adequacy_table(assessments: Mapping[str, Any], by: str = "stress") -> pd.Dat
     rows = {}
     for name, raw in items.items():
         summary = _find_adequacy(raw) or {}
-        row = {"lole_h": _number(pick(summary, "lole")), "eue_mwh": _number(pick(summary, "eue"))}
+        row = {"lole_h": _number(pick(summary, "lole")), "eue_mwh": _eue(pick(summary, "eue"))}
         for col, stem in (("lole_se_h", "lole"), ("eue_se_mwh", "eue")):
             value = pick(summary, stem, se=True)
             if value is not None:
@@ -297,6 +371,9 @@ def adequacy_table(assessments: Mapping[str, Any], by: str = "stress") -> pd.Dat
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
+
+#: The reserve-margin panel of :func:`compare_figure` stops at this multiple of the target.
+RESERVE_AXIS_CAP = 4.0
 
 #: Row labels of the KPI part of :func:`compare`, with the KPI key and the scale to the unit.
 KPI_ROWS: list[tuple[str, str, float]] = [
@@ -422,27 +499,43 @@ def compare_figure(
             bottom += vals
         ax.set_xticks(x, labels, rotation=20, ha="right")
         ax.set_title(title)
-    axes[0, 0].legend(fontsize="x-small", ncol=2, loc="upper left")
+    # the technology legend beside the figure, where it covers no bar
+    handles, techs = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, techs, loc="outside right upper", fontsize="x-small", title="technology")
     ax = axes[0, 2]
     regions = [r for r in REGION_LATLON if f"reserve margin, {r} (%)" in table.index] + ["system"]
     width = 0.8 / max(len(loaded), 1)
+    # a region with a large surplus (650% in a small region) would flatten the others, which
+    # sit near the target: the axis stops at RESERVE_AXIS_CAP * target (at least 60%) and
+    # taller bars are cut there and labelled with their value
+    cap = max(RESERVE_AXIS_CAP * target * 100, 60.0)
     for i, name in enumerate(labels):
-        vals = [
-            table.loc[
-                "reserve margin, system (%)" if r == "system" else f"reserve margin, {r} (%)", name
-            ]
-            for r in regions
-        ]
-        ax.bar(
-            np.arange(len(regions)) + (i - (len(loaded) - 1) / 2) * width,
-            vals,
-            width=width,
-            label=name,
+        vals = np.array(
+            [
+                table.loc[
+                    "reserve margin, system (%)" if r == "system" else f"reserve margin, {r} (%)",
+                    name,
+                ]
+                for r in regions
+            ],
+            dtype=float,
         )
+        xs = np.arange(len(regions)) + (i - (len(loaded) - 1) / 2) * width
+        ax.bar(xs, np.minimum(vals, cap), width=width, label=name)
+        for xi, v in zip(xs, vals, strict=True):
+            if v > cap:
+                ax.annotate(
+                    f"{v:,.0f}%", (xi, cap), ha="center", va="top", rotation=90,
+                    fontsize="x-small", color="white", fontweight="bold",
+                )  # fmt: skip
     ax.axhline(target * 100, color="black", ls="--", lw=1, label=f"target {target:.0%}")
+    ax.set_ylim(top=cap)
     ax.set_xticks(np.arange(len(regions)), regions, rotation=30, ha="right")
-    ax.set_title("Reserve margin (%)")
-    ax.legend(fontsize="x-small")
+    ax.set_title(f"Reserve margin (%, axis cut at {cap:.0f}%)")
+    handles, names_ = ax.get_legend_handles_labels()
+    fig.legend(
+        handles, names_, loc="outside right lower", fontsize="x-small", title="reserve margin"
+    )
     for ax, row in (
         (axes[1, 0], "cost per MWh of demand (USD/MWh)"),
         (axes[1, 1], "clean share (%)"),

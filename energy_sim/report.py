@@ -37,8 +37,6 @@ import base64
 import html
 import io
 import math
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -447,6 +445,29 @@ def _resolution(res: xr.Dataset) -> str:
     return f"{text} steps" if text else "its time steps"
 
 
+def chronological(res: xr.Dataset) -> bool:
+    """Whether the steps of a Results follow each other in time (not representative days)."""
+    if "period" in res and res["period"].size:
+        return bool(np.all(np.asarray(res["period"].values) == 0))
+    return not str(res.attrs.get("resolution", "")).strip().lower().endswith("d")
+
+
+def run_notes(run: Run) -> list[str]:
+    """What a reader of the run's section must know: files left out (another plan's), and
+    why the hourly views are missing when the plan is on representative days."""
+    notes = list(run.warnings)
+    if (run.dispatch is None or "generation_mw" not in run.dispatch) and not chronological(
+        run.results
+    ):
+        notes.append(
+            f"No hourly views: the plan is on {_resolution(run.results)}, which are not a "
+            "chronological year; `energy-sim dispatch SCENARIO --plan "
+            f"{run.path / 'results.nc' if run.path else 'results.nc'}` writes dispatch.nc "
+            "next to it, then the dashboard shows the operated year."
+        )
+    return notes
+
+
 def run_figures(run: Run) -> list[tuple[str, str]]:
     """The figures of one run as ``(caption, data URI)``; views whose data are missing are skipped."""
     from matplotlib.figure import Figure
@@ -474,8 +495,11 @@ def run_figures(run: Run) -> list[tuple[str, str]]:
             (5, 6.5),
         )
     # hourly operation: the run's dispatch.nc (sample 0) when there is one, else the plan itself
+    # unless the plan is on representative days, which drawn in a row would look like a year
     operated = run.dispatch if run.dispatch is not None and "generation_mw" in run.dispatch else res
     source = "hourly dispatch, sample 0" if operated is not res else f"plan, {_resolution(res)}"
+    if operated is res and not chronological(res):
+        operated = xr.Dataset()
     if "generation_mw" in operated and operated.sizes.get("time", 0):
         add(
             f"Dispatch around the peak ({source})",
@@ -528,6 +552,7 @@ td.value{white-space:nowrap}
 .cell.breach{background:#fef2f2;border-left-color:#c0262d}.cell.info{background:#eff6ff;border-left-color:#2b6cb0}
 .cell.na{background:#f3f4f6;border-left-color:#6b7280}
 .note{color:#6b7280;font-size:12px}
+.warn{background:#fffbeb;border-left:6px solid #b7791f;padding:6px 10px;font-size:13px}
 .counts span{margin-right:12px}
 .figs{display:flex;flex-wrap:wrap;gap:14px}
 figure{margin:0;flex:1 1 420px;max-width:100%}
@@ -535,6 +560,21 @@ figure img{max-width:100%;height:auto;border:1px solid #e5e7eb}
 figcaption{font-size:13px;color:#4b5563;margin-top:4px}
 footer{padding:8px 28px 24px 28px;font-size:12px;color:#6b7280}
 """
+
+
+def _provenance_note(res: xr.Dataset) -> str:
+    """`` · energy_sim X · seed S · run R`` from a Results' provenance attrs (what is there)."""
+    parts = [
+        f"{label} {_e(res.attrs[key])}"
+        for key, label in (
+            ("energy_sim_version", "energy_sim"),
+            ("seed", "seed"),
+            ("run_id", "run"),
+            ("created_utc", "made"),
+        )
+        if key in res.attrs
+    ]
+    return "".join(f" · {p}" for p in parts)
 
 
 def _badge(status: str) -> str:
@@ -610,7 +650,10 @@ def render(
     progress: Callable[[str], None] | None = None,
 ) -> str:
     """The dashboard HTML of one or several runs (see :func:`write_report`)."""
+    from energy_sim.outputs import provenance
+
     loaded = load_runs(runs, names)
+    prov = provenance()
     step = progress or (lambda _msg: None)
     inds = {run.name: indicators(run, targets) for run in loaded}
     counts = {
@@ -621,8 +664,11 @@ def render(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "".join(
+            f'<meta name="energy-sim:{key}" content="{_e(value)}">' for key, value in prov.items()
+        ),
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<header><h1>{_e(title)}</h1><p>energy_sim · "
+        f"<header><h1>{_e(title)}</h1><p>energy_sim {_e(prov['energy_sim_version'])} · "
         f"{len(loaded)} scenario{'s' if len(loaded) > 1 else ''} · generated "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · every indicator against its target</p></header><main>",
         "<section><h2>Indicators against targets</h2>",
@@ -658,7 +704,10 @@ def render(
                 f"resolution {_e(run.results.attrs.get('resolution', ''))} · "
                 f"status {_e(run.kpis.get('status', run.results.attrs.get('status', '')))}"
                 + (f" · folder {_e(run.path)}" if run.path else "")
-                + '</p><div class="figs">'
+                + _provenance_note(run.results)
+                + "</p>"
+                + "".join(f'<p class="warn">{_e(note)}</p>' for note in run_notes(run))
+                + '<div class="figs">'
             )
             for caption, uri in run_figures(run):
                 parts.append(
@@ -680,20 +729,12 @@ def write_report(
     targets: Targets | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """Write the dashboard of ``runs`` to ``path`` atomically (temp file + ``os.replace``).
+    """Write the dashboard of ``runs`` to ``path`` atomically (temp file + ``os.replace``,
+    :func:`energy_sim.outputs.atomic_write`; the file gets the usual ``0666 & ~umask`` mode).
 
     Returns the path written.
     """
-    out = Path(path)
+    from energy_sim.outputs import atomic_write
+
     text = render(runs, names=names, targets=targets, progress=progress)
-    folder = out.parent if str(out.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -41,7 +41,9 @@ __all__ = [
     "REGISTRY",
     "apply_stresses",
     "apply_stresses_to_plan",
+    "output_stem",
     "parse_stress_option",
+    "stress_label",
     "validate_stress",
 ]
 
@@ -584,3 +586,55 @@ def parse_stress_option(text: str) -> dict[str, Any]:
             raise InputError("parameter given twice", field=f"--test {name}.{key}", value=item)
         spec[key] = value.strip()
     return spec
+
+
+# ---------------------------------------------------------------------------- naming outputs
+
+
+def _given(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(key, value)`` of the parameters of a validated spec that differ from the defaults."""
+    model = REGISTRY[spec["test"]][0]
+    out = []
+    for key, value in spec.items():
+        field = model.model_fields.get(key)
+        if key == "test" or (field is not None and value == field.default):
+            continue
+        text = "+".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        out.append((key, text))
+    return out
+
+
+def stress_label(spec: dict[str, Any]) -> str:
+    """A test and the parameters it was given (defaults left out), for tables and dashboards.
+
+    Examples
+    --------
+    >>> stress_label(validate_stress([{"test": "heatwave", "increase": 0.2}])[0])
+    'heatwave(increase=0.2)'
+    """
+    given = _given(spec)
+    inner = ", ".join(f"{k}={v}" for k, v in given)
+    return f"{spec['test']}({inner})" if given else str(spec["test"])
+
+
+def output_stem(specs: list[dict[str, Any]], max_len: int = 120) -> str:
+    """The file stem of a stress assessment, named by its tests *and* their parameters.
+
+    Two runs of one test with different parameters get different files (one no longer
+    replaces the other); the same tests and parameters give the same stem. Characters other
+    than letters, digits, ``_ + - .`` become ``_``; a stem longer than ``max_len`` is cut and
+    ends in 8 hex digits of the SHA-256 of the specs, so it stays unique.
+
+    Examples
+    --------
+    >>> output_stem(validate_stress([{"test": "lng_disruption", "days": 45, "hubs": "south"}]))
+    'stress_lng_disruption_days-45_hubs-south'
+    """
+    import hashlib
+
+    parts = ["_".join([s["test"], *(f"{k}-{v}" for k, v in _given(s))]) for s in specs]
+    stem = re.sub(r"[^A-Za-z0-9_+.-]", "_", "stress_" + "+".join(parts))
+    if len(stem) > max_len:
+        digest = hashlib.sha256(json.dumps(specs, sort_keys=True).encode()).hexdigest()[:8]
+        stem = f"{stem[: max_len - 9]}_{digest}"
+    return stem

@@ -132,8 +132,19 @@ def test_load_run_reads_assessments_and_rejects_non_runs(runs, tmp_path):
 def test_compare_figure_has_six_panels(runs):
     fig = compare_figure(list(runs))
     assert len([ax for ax in fig.axes if ax.get_title()]) == 6
-    reserve = [ax for ax in fig.axes if ax.get_title() == "Reserve margin (%)"][0]
+    reserve = [ax for ax in fig.axes if ax.get_title().startswith("Reserve margin (%")][0]
     assert [t.get_text() for t in reserve.get_xticklabels()][-1] == "system"
+
+
+def test_compare_figure_legends_cover_no_bar_and_a_surplus_does_not_flatten_the_axis(runs):
+    """Issue 15, defect 9: the legend sat on the first bar; a 650% region set the axis."""
+    fig = compare_figure(list(runs))
+    assert all(ax.get_legend() is None for ax in fig.axes)  # legends beside the panels
+    assert len(fig.legends) == 2
+    reserve = [ax for ax in fig.axes if ax.get_title().startswith("Reserve margin (%")][0]
+    assert reserve.get_ylim()[1] == pytest.approx(60.0)  # 4 x the 15% target
+    labels = [t.get_text() for t in reserve.texts]
+    assert any(label.endswith("%") and float(label[:-1].replace(",", "")) > 60 for label in labels)
 
 
 def test_cli_compare_prints_table_and_writes_files(runs, tmp_path):

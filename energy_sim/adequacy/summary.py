@@ -17,8 +17,11 @@ def assessment_summary(ds: xr.Dataset) -> dict[str, Any]:
 
     Top level: system-wide ``lole_h``, ``eue_mwh``, ``eue_ppm`` (each with ``_se``), ``lolp``,
     the reserve margin; then ``by_region``, ``regions_shedding``, ``when`` (LOLE by month and
-    hour of day), ``verdict`` (Resolution 70 indicators), ``convergence`` and ``options``.
+    hour of day), ``verdict`` (Resolution 70 indicators), ``convergence``, ``options`` and
+    ``provenance`` (the attrs of :data:`energy_sim.outputs.PROVENANCE_KEYS` that ``ds`` has,
+    but the scenario text: which plan, scenario, seed, command and version made it).
     """
+    from energy_sim.outputs import PROVENANCE_KEYS
 
     def num(x: Any) -> float | None:
         value = float(x)
@@ -35,8 +38,10 @@ def assessment_summary(ds: xr.Dataset) -> dict[str, Any]:
     month = ds["lole_system_by_month_h"].values
     hour = ds["lole_system_by_hour_h"].values
     stress = json.loads(ds.attrs.get("stress", "[]") or "[]")
+    from energy_sim.stress import stress_label
+
     summary: dict[str, Any] = {
-        "name": "+".join(s["test"] for s in stress) or "adequacy",
+        "name": " + ".join(stress_label(s) for s in stress) or "adequacy",
         "kind": "assessment",
         "scenario": ds.attrs.get("scenario", ""),
         "stress": stress,
@@ -55,6 +60,7 @@ def assessment_summary(ds: xr.Dataset) -> dict[str, Any]:
             "converged": bool(ds.attrs.get("converged")),
             "eue_relative_se": num(ds.attrs.get("eue_relative_se", float("nan"))),
             "rel_tol": ds.attrs.get("rel_tol"),
+            "min_samples": ds.attrs.get("min_samples_converged"),
         },
         "by_region": by_region,
         "regions_shedding": [r for r in regions if by_region[r]["lole_h"]],
@@ -64,6 +70,11 @@ def assessment_summary(ds: xr.Dataset) -> dict[str, Any]:
         },
         "verdict": json.loads(ds.attrs.get("verdict", "{}")),
         "options": json.loads(ds.attrs.get("options", "{}")),
+        "provenance": {
+            key: _plain(ds.attrs[key])
+            for key in PROVENANCE_KEYS
+            if key in ds.attrs and key != "scenario_yaml"
+        },
     }
     if "lng_days_of_cover_operated" in ds:
         summary["lng_days_of_cover_operated"] = {
@@ -76,6 +87,11 @@ def assessment_summary(ds: xr.Dataset) -> dict[str, Any]:
             for h, d in zip(ds["hub"].values, ds["lng_tank_days_of_cover"].values, strict=True)
         }
     return _json_safe(summary)
+
+
+def _plain(x: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (attrs read back from NetCDF are NumPy)."""
+    return x.item() if isinstance(x, np.generic) else x
 
 
 def _json_safe(x: Any) -> Any:
