@@ -299,3 +299,16 @@ def test_rounding_dust_is_not_a_shedding_region():
     dust["eue_mwh"] = dust["eue_mwh"] * 0 + 1e-13  # residue of float sums, no hour of shed
     dust["lole_h"] = dust["lole_h"] * 0
     assert assessment_summary(dust)["regions_shedding"] == []
+
+
+def test_screen_gives_the_full_cores_statistics():
+    """The adequacy screen proves the samples without lost load and leaves the others to the
+    full core: LOLE and EUE equal the full core's on every sample, with fewer full runs."""
+    system = one_region_system(peak=190.0)  # some sample years lose no load, most do
+    system = system.assign({name: (dims, values) for name, dims, values in _empty_network_parts()})
+    fast = assess(system, samples=60, seed=4, chunk_size=30, **QUIET)
+    full = assess(system, samples=60, seed=4, chunk_size=30, screen=False, **QUIET)
+    assert 0 < fast.attrs["screened_samples"] < 60
+    assert full.attrs["screened_samples"] == 0
+    for var in ("lole_system_h", "eue_system_mwh", "lole_h", "eue_mwh"):
+        np.testing.assert_allclose(fast[var].values, full[var].values, rtol=1e-12, atol=1e-9)

@@ -37,6 +37,10 @@ class AdequacyOptions:
         publishes none).
     eue_standard_ppm
         Standard for normalised EUE (assumption: 20 ppm = 0.002% of demand, Australia's).
+    screen
+        Operate every sample with the adequacy screen first and the full dispatch core only
+        where the screen cannot prove that no load is lost (:mod:`energy_sim.dispatch.screen`;
+        exact for LOLE and EUE, much faster). False runs the full core on every sample.
     """
 
     outages: bool = True
@@ -48,6 +52,7 @@ class AdequacyOptions:
     gaussian_threshold: float = 3.0
     lole_standard_h: float = 3.0
     eue_standard_ppm: float = 20.0
+    screen: bool = True
 
 
 #: The defaults (a frozen instance, shared as the default argument of the sampling functions).
