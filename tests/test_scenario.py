@@ -131,7 +131,7 @@ def test_defaults(write, data: Path) -> None:
         2030,
         "low",
         "end2025",
-        "full",
+        "12d",
     )
     assert scn.reserve_margin == 0.15 and scn.regional_reserve_margin is None
     assert scn.policies.clean_share is None and scn.policies.co2_cap_t is None
@@ -184,7 +184,8 @@ def test_to_yaml_round_trips(write, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["pdp8_2030", "pdp8_2030_high", "pdp8_2030_no_new_500kv", "netzero_2045"]
+    "name",
+    ["pdp8_2030", "pdp8_2030_high", "pdp8_2030_no_new_500kv", "netzero_2045", "netzero_2050"],
 )
 def test_bundled_scenarios_load(name: str) -> None:
     scn = load_scenario(REPO / "scenarios" / f"{name}.yaml")
@@ -208,6 +209,10 @@ def test_bundled_variants_differ_only_where_they_say() -> None:
     assert (nz.year, nz.fleet) == (2045, "pdp8_2030")
     assert nz.policies.clean_share and nz.policies.co2_cap_t and nz.policies.carbon_price_usd_per_t
     assert "coal" not in nz.investments.technologies
+    nz50 = load_scenario(REPO / "scenarios" / "netzero_2050.yaml")
+    assert (nz50.year, nz50.fleet, nz50.demand_case) == (2050, "pdp8_2030", "low")
+    assert nz50.policies.pdp8_ranges  # the 2050 orientation's maxima
+    assert "coal" not in nz50.investments.technologies
 
 
 # --------------------------------------------------------------------------------- extends

@@ -295,6 +295,22 @@ def test_user_demand_profile_in_mw(tmp_path, scenario):
     assert demand.sum(axis=0).max() == pytest.approx(89_655, rel=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("name", "energy", "peak"),
+    [("pdp8_2030_high", "624.6", "99,934"), ("netzero_2050", "1,360.1", "205,732")],
+)
+def test_validate_prints_the_pair(name, energy, peak):
+    """Issue 11's done-criteria: the high case and a 2050 scenario validate on their pairs."""
+    from energy_sim.cli import app
+
+    out = CliRunner().invoke(app, ["validate", str(ROOT / "scenarios" / f"{name}.yaml")])
+    assert out.exit_code == 0, out.output
+    row = next(line for line in out.output.splitlines() if "coincident_peak_mw" in line)
+    assert row.count(peak) == 2 and "ok" in row  # system and pair
+    assert f"National annual demand {energy} TWh" in out.output
+    assert "published pair" in out.output and "WARNING" not in out.output
+
+
 def test_bad_user_profile_is_a_user_error(tmp_path):
     path = tmp_path / "solar.csv"
     pd.DataFrame({"north": [0.1] * 100}).to_csv(path, index=False)
