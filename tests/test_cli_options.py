@@ -27,7 +27,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Replace the assessment with a recorder that stops the command after parsing."""
     calls: list[tuple] = []
 
-    def record(scenario: Path, plan: Path | None, tests: list[str], args: AssessArgs):
+    def record(scenario: Path, plan: Path | None, tests: list[str], args: AssessArgs, *_rest):
         calls.append((scenario, plan, tests, args))
         raise typer.Exit(0)
 
@@ -47,8 +47,8 @@ def test_assess_and_stress_list_the_shared_options_after_their_own():
         "--quiet",
         "--help",
     ]
-    assert option_names("assess") == ["--plan", *shared]
-    assert option_names("stress") == ["--plan", "--test", *shared]
+    assert option_names("assess") == ["--plan", "--set", *shared]
+    assert option_names("stress") == ["--plan", "--test", "--set", *shared]
 
 
 def test_defaults_reach_the_command(captured):

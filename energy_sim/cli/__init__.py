@@ -10,6 +10,8 @@ in the order ``--help`` lists them.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from energy_sim.cli import analysis, operation, planning
@@ -26,8 +28,27 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    """``--version``: print the package version and stop."""
+    if value:
+        from energy_sim.outputs import package_version
+
+        typer.echo(f"energy-sim {package_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _main() -> None:
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version of energy_sim and exit.",
+        ),
+    ] = False,
+) -> None:
     """Energy-security scenario simulator for Vietnam's power system."""
 
 

@@ -26,22 +26,6 @@ def _names_option(what: str) -> Any:
     )
 
 
-def _atomic_target(path: Path, write: Any) -> None:
-    """Call ``write(tmp_path)`` then rename to ``path`` (nothing half-written on failure)."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def compare_cmd(
     runs: Annotated[list[Path], typer.Argument(help="Run folders written by `energy-sim run`.")],
     output: Annotated[
@@ -60,12 +44,17 @@ def compare_cmd(
     """
     with user_errors():
         from energy_sim.compare import compare, compare_figure, load_runs
+        from energy_sim.outputs import atomic_write, check_file, provenance
 
         if output is not None:
             _require_suffix(
                 output, (".png", ".svg", ".pdf"), "unsupported figure format", ".png, .svg or .pdf"
             )
+            check_file(output, "--output")
+        if csv is not None:
+            check_file(csv, "--csv")
         labels = _labels(names)
+        prov = provenance()
         with steps(show_progress(quiet), 2 + (output is not None)) as step:
             step("reading runs")
             loaded = load_runs(runs, labels)
@@ -77,9 +66,18 @@ def compare_cmd(
 
                 matplotlib.use("Agg")
                 fig = compare_figure(loaded)
-                _atomic_target(output, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight"))
+                fmt = output.suffix[1:].lower()
+                atomic_write(
+                    output,
+                    lambda tmp: fig.savefig(
+                        tmp, format=fmt, dpi=110, bbox_inches="tight",
+                        metadata=_figure_metadata(fmt, prov, loaded),
+                    ),
+                )  # fmt: skip
         if csv is not None:
-            _atomic_target(csv, lambda tmp: table.to_csv(tmp))
+            head = "".join(f"# {k}: {v}\n" for k, v in _run_provenance(prov, loaded).items())
+            atomic_write(csv, lambda tmp: tmp.write_text(head + table.to_csv()))
+        _print_warnings(loaded)
         typer.echo(_format_table(table))
         status = table.attrs.get("status", {})
         bad = {k: v for k, v in status.items() if v != "optimal"}
@@ -107,15 +105,18 @@ def report_cmd(
     """
     with user_errors():
         from energy_sim.compare import load_runs
+        from energy_sim.outputs import check_file
         from energy_sim.report import indicators, write_report
 
         _require_suffix(output, (".html", ".htm"), "the dashboard is an HTML file", ".html")
+        check_file(output, "--output")
         labels = _labels(names)
         with steps(show_progress(quiet), 2 + len(runs) + (len(runs) > 1)) as step:
             step("reading runs")
             loaded = load_runs(runs, labels)
             write_report(loaded, output, progress=step)
             step("written")
+        _print_warnings(loaded)
         for run in loaded:
             counts: dict[str, int] = {}
             for ind in indicators(run):
@@ -125,6 +126,36 @@ def report_cmd(
             )
             typer.echo(f"{run.name}: {summary}")
         typer.echo(f"dashboard: {output}")
+
+
+def _run_provenance(prov: dict[str, Any], loaded: list[Any]) -> dict[str, Any]:
+    """This command's provenance plus, per run, the folder and the plan's ``run_id``."""
+    out = dict(prov)
+    for run in loaded:
+        out[f"run {run.name}"] = (
+            f"{run.path or '(in memory)'} (plan {run.results.attrs.get('run_id', 'not recorded')})"
+        )
+    return out
+
+
+def _figure_metadata(fmt: str, prov: dict[str, Any], loaded: list[Any]) -> dict[str, str]:
+    """Provenance as the metadata each figure format accepts (PNG text chunks, SVG, PDF)."""
+    import json
+
+    text = json.dumps(_run_provenance(prov, loaded))
+    creator = f"energy_sim {prov['energy_sim_version']}"
+    if fmt == "pdf":
+        return {"Creator": creator, "Subject": text}
+    if fmt == "svg":
+        return {"Creator": creator, "Description": text}
+    return {"Software": creator, "Description": text}
+
+
+def _print_warnings(loaded: list[Any]) -> None:
+    """``warning:`` lines on stderr for what each run folder left out (another plan's files)."""
+    for run in loaded:
+        for line in run.warnings:
+            typer.echo(f"warning: {run.name}: {line}", err=True)
 
 
 def _require_suffix(path: Path, suffixes: tuple[str, ...], message: str, allowed: str) -> None:
@@ -190,7 +221,7 @@ def sweep_cmd(
         from rich.console import Console
         from rich.table import Table
 
-        from energy_sim.adequacy.io import atomic_write
+        from energy_sim.outputs import atomic_write
         from energy_sim.sweep import sweep, sweep_table
 
         the_plan: Any = plan
@@ -203,20 +234,29 @@ def sweep_cmd(
                     value=plan,
                     allowed="a results.nc file or 'existing'",
                 )
-        ds = sweep(
-            scenarios, plan=the_plan, workers=workers, scheduler=scheduler, serial=serial,
-            samples=samples, seed=seed, chunk_size=chunk_size, progress=show_progress(quiet),
-        )  # fmt: skip
-        rows = sweep_table(ds)
-        out.mkdir(parents=True, exist_ok=True)
-        nc, js = out / "sweep.nc", out / "sweep.json"
-        disk = ds.copy()
-        for var in ("status", "error"):
-            disk[var] = disk[var].astype(str)
-        atomic_write(nc, lambda p: disk.to_netcdf(p, engine="h5netcdf"))
-        payload = {"rows": rows, "summaries": _json.loads(ds.attrs["summaries"])}
-        text = _json.dumps(payload, indent=2, default=float)
-        atomic_write(js, lambda p: p.write_text(text + "\n"))
+        from energy_sim.outputs import check_folder, folder_lock, provenance
+
+        check_folder(out)
+        with folder_lock(out):
+            ds = sweep(
+                scenarios, plan=the_plan, workers=workers, scheduler=scheduler, serial=serial,
+                samples=samples, seed=seed, chunk_size=chunk_size, progress=show_progress(quiet),
+            )  # fmt: skip
+            prov = provenance(seed=seed, plan=None if plan in (None, "existing") else the_plan)
+            rows = sweep_table(ds)
+            nc, js = out / "sweep.nc", out / "sweep.json"
+            disk = ds.copy()
+            disk.attrs.update(prov)
+            for var in ("status", "error"):
+                disk[var] = disk[var].astype(str)
+            atomic_write(nc, lambda p: disk.to_netcdf(p, engine="h5netcdf"))
+            payload = {
+                "rows": rows,
+                "summaries": _json.loads(ds.attrs["summaries"]),
+                "provenance": prov,
+            }
+            text = _json.dumps(payload, indent=2, default=float)
+            atomic_write(js, lambda p: p.write_text(text + "\n"))
         console = Console(width=None if sys.stdout.isatty() else 120)
         table = Table(title=f"Sweep ({ds.attrs['mode']}, {samples} sample years each)")
         for col in ("scenario", "status", "LOLE h/yr", "± se", "EUE MWh/yr", "EUE ppm", "margin"):

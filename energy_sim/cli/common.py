@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -17,26 +19,52 @@ import typer
 from energy_sim.errors import EXIT_INPUT, InputError
 
 __all__ = [
+    "EXIT_INTERRUPTED",
     "OUT_BESIDE_PLAN",
     "PLAN",
     "QUIET",
     "SEED",
+    "SET",
     "AssessArgs",
+    "SolverProgress",
     "assess_options",
+    "default_out",
+    "load",
+    "parse_sets",
     "show_progress",
     "steps",
     "user_errors",
 ]
 
 
+#: Exit status after Ctrl-C (128 + SIGINT), as a shell reports it.
+EXIT_INTERRUPTED = 130
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Report a user's mistake as one line on stderr and exit with status 2."""
+    """Report a user's mistake as one line on stderr and exit with status 2.
+
+    Also one line, never a traceback, for a file that cannot be written or read (a permission
+    or a full disk found only while writing, exit 2) and for Ctrl-C (exit 130; every result
+    file is written atomically, so an interrupted command leaves none half-written).
+    """
     try:
         yield
     except InputError as err:
         typer.echo(f"error: {err.render()}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        typer.echo(f"error: {where}{err.strerror or err}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    except KeyboardInterrupt as err:
+        typer.echo("interrupted (Ctrl-C): stopped; files are written whole or not at all", err=True)
+        if getattr(err, "still_running", False):  # HiGHS's thread: no normal interpreter exit
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def show_progress(quiet: bool) -> bool:
@@ -70,10 +98,113 @@ def steps(enabled: bool, total: int) -> Iterator[Any]:
 
 #: Options shared by the commands that operate a plan (dispatch, assess, stress).
 PLAN = typer.Option("--plan", help="results.nc of a plan (default: the existing fleet).")
-OUT_BESIDE_PLAN = typer.Option("--out", help="Folder to write to (default: the plan's).")
+OUT_BESIDE_PLAN = typer.Option(
+    "--out",
+    help="Folder to write to (default: the plan's folder; without --plan, "
+    "runs/<scenario name>_existing_fleet).",
+)
 #: Options shared by most commands.
 SEED = typer.Option("--seed", help="Seed (default: the scenario's seed).")
 QUIET = typer.Option("--quiet", "-q", help="No progress display.")
+SET = typer.Option(
+    "--set",
+    metavar="KEY=VALUE",
+    help="Override a scenario field (repeatable): dotted keys reach into sections, values "
+    "are read as YAML, e.g. --set resolution=24d --set policies.clean_share=0.5.",
+)
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options -> the overrides of :func:`energy_sim.load_scenario`.
+
+    Each value is read as YAML (``0.5`` a number, ``null`` none, ``[a, b]`` a list); the scenario
+    schema then checks it as it checks the file.
+
+    Raises
+    ------
+    InputError
+        For an item without ``=`` or a key given twice.
+    """
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise InputError(
+                "an override must be KEY=VALUE",
+                field="--set",
+                value=item,
+                allowed="e.g. --set resolution=24d or --set policies.clean_share=0.5",
+            )
+        if key in out:
+            raise InputError("key given twice", field=f"--set {key}", value=item)
+        try:
+            out[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            out[key] = text
+        if not isinstance(out[key], str | int | float | bool | list | dict | type(None)):
+            out[key] = text  # dates and the like stay text, as the scenario fields expect
+    return out
+
+
+def load(scenario: Path, sets: list[str] | None, **extra: Any) -> Any:
+    """The scenario with the ``--set`` overrides (and ``extra`` ones) applied and validated."""
+    from energy_sim.scenario import load_scenario
+
+    overrides = {**parse_sets(sets), **{k: v for k, v in extra.items() if v is not None}}
+    return load_scenario(scenario, overrides=overrides or None)
+
+
+def default_out(out: Path | None, plan: Path | None, scenario_name: str) -> Path:
+    """Where dispatch, assess and stress write: ``--out``, else the plan's folder, else
+    ``runs/<scenario name>_existing_fleet`` (never the current folder)."""
+    if out is not None:
+        return out
+    if plan is not None:
+        return plan.parent
+    return Path("runs") / f"{scenario_name}_existing_fleet"
+
+
+class SolverProgress:
+    """Collects HiGHS's log and, on a terminal, shows one progress line instead of it.
+
+    Pass the instance as ``log=`` to :func:`energy_sim.solve.plan`; :meth:`text` is the whole
+    log (written to ``highs.log`` in the run folder). The line shows the time since the solve
+    started and HiGHS's latest message (its iteration count and objective).
+    """
+
+    def __init__(self, show: bool) -> None:
+        self.lines: list[str] = []
+        self._status: Any = None
+        self._started = time.monotonic()
+        if show:
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status("HiGHS: starting")
+
+    def __enter__(self) -> SolverProgress:
+        if self._status is not None:
+            self._status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+    def __call__(self, message: str) -> None:
+        self.lines.append(message)
+        last = message.strip()
+        if self._status is not None and last:
+            from rich.markup import escape
+
+            elapsed = time.monotonic() - self._started
+            self._status.update(f"HiGHS {elapsed:5.0f} s: {escape(last[:70])}")
+
+    def text(self) -> str:
+        """The log as HiGHS wrote it."""
+        return "".join(m if m.endswith("\n") else m + "\n" for m in self.lines)
 
 
 @dataclass(frozen=True)

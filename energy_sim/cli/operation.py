@@ -12,12 +12,35 @@ import typer
 from energy_sim.cli.common import (
     PLAN,
     QUIET,
+    SET,
     AssessArgs,
     assess_options,
+    default_out,
+    load,
     show_progress,
     user_errors,
 )
 from energy_sim.errors import InputError
+
+#: The ``--test`` names and keys shown by ``stress --help`` (a test checks them against
+#: :data:`energy_sim.stress.REGISTRY`; the CLI does not import it to start quickly).
+TEST_KEYS = (
+    "lng_disruption (start, days, hubs); drought (preset, factor, regions, months, "
+    "include_ror); heatwave (start, days, increase, regions); corridor_outage (corridor, "
+    "circuits_lost); import_cut (start, days, source, factor); coal_shortfall (start, days, "
+    "factor, regions)"
+)
+
+
+def _load_plan(plan: Path | None) -> Any:
+    """The plan of ``--plan`` (its path recorded as ``source_file``), or ``None``."""
+    if plan is None:
+        return None
+    from energy_sim.adequacy import load_plan
+
+    the_plan = load_plan(plan)
+    the_plan.attrs["source_file"] = str(plan.resolve())
+    return the_plan
 
 
 def dispatch_cmd(
@@ -26,48 +49,63 @@ def dispatch_cmd(
     samples: Annotated[
         int, typer.Option("--samples", min=1, help="Monte Carlo samples (1: the System as is).")
     ] = 1,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draws.")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for dispatch.nc.")] = Path("."),
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Seed of the draws (default: the scenario's seed, which defaults to 1).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for dispatch.nc (default: the plan's folder; without --plan, "
+            "runs/<scenario name>_existing_fleet).",
+        ),
+    ] = None,
+    sets: Annotated[list[str] | None, SET] = None,
     quiet: Annotated[bool, QUIET] = False,
 ) -> None:
     """Operate a plan hour by hour over the full year with the numpy dispatch core.
 
-    Writes DIR/dispatch.nc and prints the annual summary: operating cost, unserved energy,
-    generation by technology and corridor utilisation (means over samples). With --samples N
-    the forced outages, weather and hydro years are drawn as in `energy-sim assess`.
+    Writes DIR/dispatch.nc next to the plan and prints the annual summary: operating cost,
+    unserved energy, generation by technology and corridor utilisation (means over samples).
+    With --samples N the forced outages, weather and hydro years are drawn as in `energy-sim
+    assess`. Cost: about 5 s per sample year on 2 cores; dispatch.nc keeps the hourly results
+    up to 10 samples (about 10 MB per sample), annual figures only above.
     Example: energy-sim dispatch scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc
     """
     with user_errors():
         from energy_sim.dispatch import dispatch
         from energy_sim.dispatch.summary import print_summary, write_dispatch
-        from energy_sim.scenario import load_scenario
+        from energy_sim.outputs import check_folder, folder_lock, provenance
         from energy_sim.system import build_system
 
-        sc = load_scenario(scenario)
-        the_plan = None
-        if plan is not None:
-            from energy_sim.adequacy import load_plan
+        sc = load(scenario, sets)
+        the_plan = _load_plan(plan)
+        target = check_folder(default_out(out, plan, sc.name))
+        s = sc.seed if seed is None else seed
+        with folder_lock(target):
+            system = build_system(sc, resolution="full")
+            draws: dict = {}
+            if samples > 1:
+                from energy_sim.adequacy import plan_capacities, sample_chunk
 
-            the_plan = load_plan(plan)
-        system = build_system(sc, resolution="full")
-        draws: dict = {}
-        if samples > 1:
-            from energy_sim.adequacy import plan_capacities, sample_chunk
-
-            caps = plan_capacities(system, the_plan)["capacity_mw"]
-            s = sc.seed if seed is None else seed
-            d = sample_chunk(system, caps, 0, samples, s)
-            draws = {k: d[k] for k in ("availability", "demand", "hydro_cf_month")}
-        res = dispatch(
-            system,
-            the_plan,
-            samples=samples,
-            seed=seed if seed is not None else sc.seed,
-            keep_hourly=samples <= 10,
-            progress=show_progress(quiet),
-            **draws,
-        )
-        path = write_dispatch(res, out)
+                caps = plan_capacities(system, the_plan)["capacity_mw"]
+                d = sample_chunk(system, caps, 0, samples, s)
+                draws = {k: d[k] for k in ("availability", "demand", "hydro_cf_month")}
+            res = dispatch(
+                system,
+                the_plan,
+                samples=samples,
+                seed=s,
+                keep_hourly=samples <= 10,
+                progress=show_progress(quiet),
+                **draws,
+            )
+            res.attrs.update(provenance(scenario=sc, seed=s, plan=the_plan))
+            path = write_dispatch(res, target)
         print_summary(res)
         typer.echo(f"wrote {path}")
 
@@ -77,17 +115,23 @@ def _adequacy_run(
     plan: Path | None,
     tests: list[str],
     args: AssessArgs,
-) -> Any:
-    """Load, stress, build the hourly System, assess the plan; returns the assessment."""
-    from energy_sim.adequacy import assess, load_plan
-    from energy_sim.scenario import load_scenario
+    sets: list[str] | None,
+    name_output: Any,
+) -> tuple[Any, list[Path]]:
+    """Load, stress, check the output place, assess the plan and write the assessment.
+
+    ``name_output(stress_specs)`` gives the file stem, from the validated stress list; the
+    output folder is checked before the Monte Carlo work and locked while it runs. Returns the assessment and the files.
+    """
+    from energy_sim.adequacy import assess, write_assessment
+    from energy_sim.outputs import check_folder, folder_lock, provenance
     from energy_sim.stress import parse_stress_option, validate_stress
     from energy_sim.system import build_system
 
     extra = [parse_stress_option(t) for t in tests]
-    sc = load_scenario(scenario)
+    sc = load(scenario, sets)
     base = len(sc.stress)
-    the_plan = load_plan(plan) if plan is not None else None
+    the_plan = _load_plan(plan)
     try:
         sc.stress = validate_stress([*sc.stress, *extra])
         system = build_system(sc, resolution="full")
@@ -100,17 +144,24 @@ def _adequacy_run(
                 err.message, field=field, value=err.value, allowed=err.allowed
             ) from None
         raise
-    return assess(
-        system,
-        the_plan,
-        samples=args.samples,
-        seed=sc.seed if args.seed is None else args.seed,
-        chunk_size=args.chunk_size,
-        rel_tol=args.rel_tol,
-        max_samples=args.max_samples,
-        progress=show_progress(args.quiet),
-        lole_standard_h=args.lole_standard,
-    )
+    stem = name_output(sc.stress)
+    target = check_folder(default_out(args.out, plan, sc.name))
+    seed = sc.seed if args.seed is None else args.seed
+    with folder_lock(target):
+        ds = assess(
+            system,
+            the_plan,
+            samples=args.samples,
+            seed=seed,
+            chunk_size=args.chunk_size,
+            rel_tol=args.rel_tol,
+            max_samples=args.max_samples,
+            progress=show_progress(args.quiet),
+            lole_standard_h=args.lole_standard,
+        )
+        ds.attrs.update(provenance(scenario=sc, seed=seed, plan=the_plan))
+        paths = write_assessment(ds, target, stem)
+    return ds, paths
 
 
 def _print_assessment(ds: Any, paths: list[Path]) -> None:
@@ -190,21 +241,21 @@ def _print_assessment(ds: Any, paths: list[Path]) -> None:
 def assess_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     plan: Annotated[Path | None, PLAN] = None,
+    sets: Annotated[list[str] | None, SET] = None,
     *,
     args: AssessArgs,
 ) -> None:
     """Monte Carlo adequacy of a plan: LOLE, EUE, LOLP and the Resolution 70 verdicts.
 
     Samples forced outages, weather, hydro and demand years, operates each year with the
-    dispatch core, and writes DIR/assessment.nc and DIR/assessment.json.
-    Example: energy-sim assess scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc --samples 1000
+    dispatch core, and writes DIR/assessment.nc and DIR/assessment.json (each naming the plan,
+    scenario, seed, command and version). Cost: about 5 s per sample year on 2 cores (1,000
+    samples: over an hour); the files are about 1 MB whatever the sample count.
+    Example: energy-sim assess scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc --samples 100
     """
     with user_errors():
-        from energy_sim.adequacy import write_assessment
-
-        ds = _adequacy_run(scenario, plan, [], args)
-        target = args.out or (plan.parent if plan is not None else Path("."))
-        _print_assessment(ds, write_assessment(ds, target, "assessment"))
+        ds, paths = _adequacy_run(scenario, plan, [], args, sets, lambda _specs: "assessment")
+        _print_assessment(ds, paths)
 
 
 @assess_options(samples=200)
@@ -215,35 +266,35 @@ def stress_cmd(
         list[str] | None,
         typer.Option(
             "--test",
+            metavar="NAME:KEY=VALUE,...",
             help="NAME:key=value,... e.g. lng_disruption:days=30,start=2030-06-01,hubs=south "
-            "(repeatable; added after the scenario's own stress list; see docs/stress.md).",
+            "(repeatable; added after the scenario's own stress list; see docs/stress.md). "
+            f"Tests and their keys: {TEST_KEYS}.",
         ),
     ] = None,
+    sets: Annotated[list[str] | None, SET] = None,
     *,
     args: AssessArgs,
 ) -> None:
     """Assess a plan under stress tests (LNG cut-off, drought, heatwave, N-1, import cut, coal).
 
-    Tests: lng_disruption, drought, heatwave, corridor_outage, import_cut, coal_shortfall.
-    Writes DIR/stress_<tests>.nc and .json.
+    Writes DIR/stress_<tests and their parameters>.nc and .json, e.g.
+    stress_lng_disruption_start-2030-06-01_hubs-south.json: runs with other parameters do not
+    replace each other. Cost: about 5 s per sample year on 2 cores.
     Example: energy-sim stress scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc
     --test lng_disruption:days=30,start=2030-06-01,hubs=south --test drought:preset=2023_north
     """
     with user_errors():
-        import re
+        from energy_sim.stress import output_stem
 
-        from energy_sim.adequacy import write_assessment
+        def name(specs: list[dict[str, Any]]) -> str:
+            if not specs:
+                raise InputError(
+                    "no stress test: the scenario has none and no --test was given",
+                    field="--test",
+                    allowed="e.g. --test heatwave:increase=0.1 (see docs/stress.md)",
+                )
+            return output_stem(specs)
 
-        ds = _adequacy_run(scenario, plan, test or [], args)
-        import json as _json
-
-        tests = [s["test"] for s in _json.loads(ds.attrs.get("stress", "[]"))]
-        if not tests:
-            raise InputError(
-                "no stress test: the scenario has none and no --test was given",
-                field="--test",
-                allowed="e.g. --test heatwave:increase=0.1 (see docs/stress.md)",
-            )
-        stem = re.sub(r"[^A-Za-z0-9_+]", "_", "stress_" + "+".join(tests))
-        target = args.out or (plan.parent if plan is not None else Path("."))
-        _print_assessment(ds, write_assessment(ds, target, stem))
+        ds, paths = _adequacy_run(scenario, plan, test or [], args, sets, name)
+        _print_assessment(ds, paths)

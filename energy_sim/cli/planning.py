@@ -11,6 +11,9 @@ import typer
 
 from energy_sim.cli.common import (
     QUIET,
+    SET,
+    SolverProgress,
+    load,
     show_progress,
     user_errors,
 )
@@ -18,6 +21,7 @@ from energy_sim.cli.common import (
 
 def validate_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    sets: Annotated[list[str] | None, SET] = None,
 ) -> None:
     """Check a scenario and its data, build the System and print a summary.
 
@@ -26,11 +30,10 @@ def validate_cmd(
     the LNG hubs. Example: energy-sim validate scenarios/pdp8_2030.yaml
     """
     with user_errors():
-        from energy_sim.scenario import load_scenario
         from energy_sim.system import add_peaks, build_hourly_system, system_summary
         from energy_sim.timeseries import aggregate
 
-        sc = load_scenario(scenario)
+        sc = load(scenario, sets)
         hourly = build_hourly_system(sc)
         if sc.stress:
             from energy_sim.stress import apply_stresses
@@ -83,37 +86,57 @@ def run_cmd(
         bool,
         typer.Option("--accept-shortfall", help="Exit 0 even if load is shed or reserve short."),
     ] = False,
+    sets: Annotated[list[str] | None, SET] = None,
     quiet: Annotated[bool, QUIET] = False,
 ) -> None:
     """Plan a scenario: capacity-expansion LP (Pyomo + HiGHS), KPIs, results.nc and kpis.json.
 
-    Exit status 0 on an optimal plan without unserved energy or reserve shortfall; 1 if the
-    solver did not reach an optimum (time limit, infeasible, invariant violated) or if load is
-    shed or the reserve margin is short (unless --accept-shortfall); 2 on bad input.
+    Writes DIR/results.nc (with the resolved scenario, version, seed and command), kpis.json
+    and highs.log (the solver's log; a terminal shows one progress line). The output folder is
+    checked before the work and locked while it runs. Exit status 0 on an optimal plan without
+    unserved energy or reserve shortfall; 1 if the solver did not reach an optimum (time limit,
+    infeasible, invariant violated) or if load is shed or the reserve margin is short (unless
+    --accept-shortfall); 2 on bad input; 130 on Ctrl-C (nothing written).
     Example: energy-sim run scenarios/pdp8_2030.yaml --resolution 12d --out runs/pdp8_12d
     """
     with user_errors():
+        from energy_sim.outputs import (
+            atomic_write,
+            check_file,
+            check_folder,
+            folder_lock,
+            new_run_id,
+            provenance,
+        )
         from energy_sim.results import kpis as compute_kpis
         from energy_sim.results import shortfall_report, write_results
-        from energy_sim.scenario import load_scenario
         from energy_sim.solve import plan
         from energy_sim.system import build_system
 
-        overrides = {"resolution": resolution} if resolution else None
-        sc = load_scenario(scenario, overrides=overrides)
+        sc = load(scenario, sets, resolution=resolution)
+        target = check_folder(out if out is not None else Path("runs") / sc.name)
+        if export_lp is not None:
+            check_file(export_lp, "--export-lp")
         progress = show_progress(quiet)
-        if progress:
-            typer.echo(f"building the {sc.name} System ({sc.resolution}) ...", err=True)
-        system = build_system(sc)
-        if progress:
-            typer.echo(f"planning {system.sizes['time']} steps with HiGHS ...", err=True)
-        results = plan(system, export_lp=export_lp, progress=progress)
-        k = compute_kpis(results)
-        target = out if out is not None else Path("runs") / sc.name
-        nc, js = write_results(results, target, k)
+        with folder_lock(target):
+            if progress:
+                typer.echo(f"building the {sc.name} System ({sc.resolution}) ...", err=True)
+            system = build_system(sc)
+            if progress:
+                typer.echo(f"planning {system.sizes['time']} steps with HiGHS ...", err=True)
+            with SolverProgress(progress) as log:
+                results = plan(system, export_lp=export_lp, log=log)
+            results.attrs.update(provenance(scenario=sc, seed=sc.seed), run_id=new_run_id())
+            k = compute_kpis(results)
+            nc, js = write_results(results, target, k)
+            head = "".join(
+                f"# {key}: {results.attrs[key]}\n"
+                for key in ("run_id", "scenario_name", "command", "energy_sim_version")
+            )
+            log_path = atomic_write(target / "highs.log", lambda p: p.write_text(head + log.text()))
         if not quiet:
             _print_kpis(k, results)
-            typer.echo(f"wrote {nc}\nwrote {js}")
+            typer.echo(f"wrote {nc}\nwrote {js}\nwrote {log_path}")
         status = results.attrs["status"]
         if status != "optimal":
             detail = results.attrs.get("invariant_errors", "")
@@ -192,17 +215,19 @@ def _print_kpis(k: dict[str, Any], results: Any) -> None:
 
 
 def _print_summary(sc: Any, tables: dict[str, Any], system: Any, steps: int) -> None:
-    """Rich tables of :func:`energy_sim.system.system_summary` on stdout."""
+    """Rich tables of :func:`energy_sim.system.system_summary` on stdout, within 80 columns
+    when not on a terminal (else the terminal's width): headers wrap at their underscores."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 110)
+    console = Console(width=None if sys.stdout.isatty() else 80)
 
     def show(title: str, frame: Any, formats: dict[str, str]) -> None:
-        table = Table(title=title, title_justify="left")
-        table.add_column(frame.index.name or "")
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column(frame.index.name or "", overflow="fold")
         for col in frame.columns:
-            table.add_column(col, justify="right")
+            table.add_column(str(col).replace("_", " "), justify="right", overflow="fold")
         for key, row in frame.iterrows():
             cells = []
             for col in frame.columns:
