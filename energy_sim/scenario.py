@@ -157,8 +157,10 @@ class Scenario(_Section):
     year: Int = Field(2030, ge=2025, le=2050)
     demand_case: Literal["low", "high"] = "low"
     fleet: Literal["end2025", "pdp8_2030"] = "end2025"
-    resolution: str = "full"
-    """``full`` | ``Nh`` (chronological resampling to N hours) | ``Nd`` (N representative days)."""
+    resolution: str = "12d"
+    """``full`` | ``Nh`` (chronological resampling to N hours) | ``Nd`` (N representative days);
+    default 12 representative days, the resolution docs/model.md recommends (the full hourly
+    year does not reach an optimum within 15 minutes)."""
     reserve_margin: Num = Field(0.15, ge=0, le=1)
     regional_reserve_margin: Num | dict[str, Num] | None = None
     voll_usd_per_mwh: Num = Field(10_000.0, gt=0)

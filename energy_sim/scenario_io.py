@@ -77,8 +77,12 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
             where += f" (in the block that starts on line {start.line + 1})"
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise InputError(f"invalid YAML{where}: {problem}", file=path) from None
-    if raw is None:
-        raw = {}
+    if raw is None or raw == {}:  # an empty file (or comments only) is a mistake, not "defaults"
+        raise InputError(
+            "the scenario file is empty",
+            file=path,
+            allowed="a mapping with at least one key, e.g. `extends: pdp8_2030.yaml`",
+        )
     if not isinstance(raw, dict):
         raise InputError(
             "a scenario file must be a mapping of keys to values",

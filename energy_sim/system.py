@@ -92,6 +92,10 @@ def _fuel_of(gen: pd.DataFrame, techs: pd.DataFrame, regions: pd.DataFrame) -> p
 # ---------------------------------------------------------------------------- time series
 
 
+#: A demand CSV in MW must have an annual energy within this factor of the year's pair.
+DEMAND_CSV_FACTOR = 5.0
+
+
 def _demand(scenario: Any, data: D.DataTables, regions: list[str]) -> np.ndarray:
     """Hourly demand (region x 8760, MW) on the published pair of the year and case.
 
@@ -112,7 +116,19 @@ def _demand(scenario: Any, data: D.DataTables, regions: list[str]) -> np.ndarray
     if path is not None:
         shape = profiles.read_profile_csv(path, regions, "demand", lower=0.0)
         if float(shape.to_numpy().max()) > 1.0 + 1e-9:
-            return shape[regions].to_numpy(dtype=float).T
+            mw = shape[regions].to_numpy(dtype=float).T
+            twh, case_twh = mw.sum() / 1e6, pair.energy_twh
+            if not case_twh / DEMAND_CSV_FACTOR <= twh <= case_twh * DEMAND_CSV_FACTOR:
+                raise InputError(  # 1e12 MW passed as "OK, 52.56e9 TWh" and solved to 5e20 USD
+                    "demand profile in MW far from the scenario's scale",
+                    file=path,
+                    field="profiles.demand",
+                    value=f"{twh:,.4g} TWh/yr",
+                    allowed=f"MW within a factor {DEMAND_CSV_FACTOR:g} of the {scenario.year} "
+                    f"{scenario.demand_case} case ({case_twh:,.1f} TWh/yr), or a per-unit "
+                    "shape (every value <= 1)",
+                )
+            return mw
     else:
         lat = data["regions"].set_index("region")["latitude"].to_dict()
         shape = profiles.demand_shape(
