@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -188,13 +189,38 @@ def _chromium() -> str | None:
     return None
 
 
+def on_ci() -> bool:
+    """Whether this is a CI run (``CI=true``, as CI services and ``.ci/run`` set it)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def need_chromium() -> str:
+    """The Chromium binary; without one the test skips on a workstation and FAILS on CI, where
+    a skipped browser check would be a check that cannot fail."""
+    path = _chromium()
+    if path is None:
+        message = "no chromium binary: install it with `apt-get install -y chromium`"
+        if on_ci():
+            pytest.fail(f"{message} (CI=true: the browser test must run on CI)")
+        pytest.skip(f"{message} to run the browser test")
+    return path
+
+
+def test_without_chromium_the_browser_check_fails_on_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        need_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        need_chromium()
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(
-    _chromium() is None,
-    reason="no chromium binary: install it with `apt-get install -y chromium` to run the browser test",
-)
 def test_dashboard_renders_in_headless_chromium(runs, tmp_path):
     from PIL import Image
+
+    need_chromium()
 
     page = write_report(list(runs), tmp_path / "dashboard.html")
     flags = [
