@@ -90,7 +90,7 @@ def units_out_exact(
     scale_down = _geometric_scale(p_repair)
     cap = float(steps + 1)
     inv_n = 1.0 / n
-    diff = np.empty(steps + 1, dtype=np.int64)
+    diff = np.empty(steps + 1, dtype=np.int32)  # int32: the array stays in L1 cache
     for s in range(samples):
         diff[:] = 0
         for _ in range(n):
