@@ -269,6 +269,7 @@ def real_run(tmp_path_factory) -> Path:
     assert done.returncode == 0, done.stderr
     done = cli("assess", str(SCENARIO), "--plan", plan, "--samples", "2", "-q")
     assert done.returncode == 0, done.stderr
+    assert "not converged: fewer than 30 samples" in " ".join(done.stdout.split())
     assert sorted(p.name for p in root.iterdir()) == ["pdp8_2030"]  # nothing in the cwd
     return out
 

@@ -167,6 +167,7 @@ def _adequacy_run(
 def _print_assessment(ds: Any, paths: list[Path]) -> None:
     """Adequacy by region and the Resolution 70 verdicts as rich tables."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from energy_sim.adequacy import assessment_summary
@@ -175,11 +176,16 @@ def _print_assessment(ds: Any, paths: list[Path]) -> None:
     summary = assessment_summary(ds)
     conv = summary["convergence"]
     rel = conv["eue_relative_se"]
+    if conv["converged"]:
+        verdict = f"converged at {conv['rel_tol']}"
+    elif conv.get("min_samples") and summary["n_samples"] < conv["min_samples"]:
+        verdict = f"not converged: fewer than {conv['min_samples']} samples"
+    else:
+        verdict = f"not converged at {conv['rel_tol']}"
     console.print(
-        f"[bold]{summary['scenario']}[/bold] ({summary['name']}): {summary['n_samples']} sample "
-        f"years, seed {summary['seed']}, relative SE of EUE "
-        f"{'n/a (no unserved energy)' if rel is None else f'{rel:.3f}'}"
-        f" ({'converged' if conv['converged'] else 'not converged'} at {conv['rel_tol']})"
+        f"[bold]{summary['scenario']}[/bold] ({escape(summary['name'])}): "
+        f"{summary['n_samples']} sample years, seed {summary['seed']}, relative SE of EUE "
+        f"{'n/a (no unserved energy)' if rel is None else f'{rel:.3f}'} ({verdict})"
     )
     table = Table(title="Adequacy", title_justify="left")
     for col in ("region", "LOLE h/yr", "± se", "EUE MWh/yr", "± se", "EUE ppm"):
