@@ -23,6 +23,11 @@ operation per sample, cheaply and aimed at adequacy rather than cost:
    schedule and storage wish: exact state of charge, the network dispatch of every cell, the
    LNG tanks, contract and reserve. Every physical limit of MODEL.md holds in its result.
 
+5. a sample that still sheds is placed again (up to :data:`ROUNDS` placements): every step
+   where it shed so far gets ``SHORT_BONUS + shed`` added to every region's need, so that
+   the water and the storage of every region go there first and the network carries them to
+   the region short (one shortage moved elsewhere is flagged in turn).
+
 A sample whose result sheds nothing (no cell above :data:`network.EPS_MW`) is *proven*: its
 LP optimum sheds nothing either, so its unserved energy and loss-of-load hours (zero) are
 exact. Samples the screen cannot prove are operated by the full core
@@ -41,6 +46,12 @@ from energy_sim.dispatch.inputs import Static
 
 #: Bisection steps for a month's water level (the level's bracket shrinks 2^-60).
 N_BISECT = 60
+#: Placements a sample gets before it goes to the full core (each after the first puts the
+#: steps where the sample shed so far first in every region's need).
+ROUNDS = 6
+#: Added (MW) to every region's need at a step where an earlier round shed: above any
+#: residual need, so that water and storage go to those steps first.
+SHORT_BONUS = 1e6
 
 
 @njit(cache=True)
@@ -195,6 +206,37 @@ def residual_need(st: Static, av: np.ndarray, dem: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray((dem - av @ onehot).transpose(0, 2, 1))
 
 
+def _place(st: Static, av, dem, cf_month, short):
+    """Hydro schedule (S, Gh, T) and storage wish ((S, St, T) x 2) on the regional residual
+    need, with ``SHORT_BONUS + shed`` added in every region at the steps where an earlier
+    round shed (``short`` (S, T), system-wide MW)."""
+    n_s, n_t, _ = av.shape
+    need = residual_need(st, av, dem)
+    need += np.where(short > network.EPS_MW, SHORT_BONUS + short, 0.0)[:, None, :]
+    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
+    sched = None
+    if len(hyd):
+        budget = np.ascontiguousarray(core._budgets(st, hyd, cf_month, n_s))
+        lim = np.ascontiguousarray(av[:, :, hyd].transpose(0, 2, 1))
+        order = np.argsort(-budget.sum(axis=(0, 2)), kind="stable").astype(np.int64)
+        m_idx, m_ptr = _month_index(st.month)
+        sched = waterfill_regions(
+            need, lim, budget, st.gen_region[hyd].astype(np.int64), order,
+            np.ascontiguousarray(st.wdt, dtype=float), m_idx, m_ptr,
+        )  # fmt: skip
+    stor = None
+    if len(st.pcap):
+        spd = storage._steps_per_day(st.dt)
+        windows, valid, _ = storage._windows(n_t, spd, storage.day_start(need, spd))
+        order = np.argsort(-st.pcap * st.dur, kind="stable").astype(np.int64)
+        stor = pair_regions(
+            need, st.stor_region.astype(np.int64), order, st.pcap.astype(float),
+            st.dur.astype(float), st.eff_c.astype(float), st.eff_d.astype(float),
+            np.ascontiguousarray(st.dt, dtype=float), windows.astype(np.int64), valid,
+        )  # fmt: skip
+    return sched, stor
+
+
 def screen_chunk(
     st: Static,
     stack: merit.Stack,
@@ -210,34 +252,40 @@ def screen_chunk(
     ``av`` (S, T, G) availability in MW, ``dem`` (S, T, R), ``cf_month`` (S, G, 12) or None,
     ``lng_av`` (S, H, T). Returns the operation (a :class:`core.ChunkOut`) and ``proven``
     (S,) bool: the sample sheds nothing, so its LP optimum sheds nothing.
+
+    A sample that sheds is placed again (up to :data:`ROUNDS` in all) with the steps where it
+    shed so far put first in every region's need: the water and the storage of every region
+    go there before anywhere else, and the network carries them to the region short.
     """
     n_s, n_t, _ = av.shape
-    need = residual_need(st, av, dem)
-    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
-    sched = None
-    if len(hyd):
-        budget = np.ascontiguousarray(core._budgets(st, hyd, cf_month, n_s))
-        lim = np.ascontiguousarray(av[:, :, hyd].transpose(0, 2, 1))
-        order = np.argsort(-budget.sum(axis=(0, 2)), kind="stable").astype(np.int64)
-        m_idx, m_ptr = _month_index(st.month)
-        sched = waterfill_regions(
-            need, lim, budget, st.gen_region[hyd].astype(np.int64), order,
-            np.ascontiguousarray(st.wdt, dtype=float), m_idx, m_ptr,
+    cf = None if cf_month is None else np.asarray(cf_month)
+    short = np.zeros((n_s, n_t))
+    todo = np.arange(n_s)
+    proven = np.zeros(n_s, bool)
+    out = None
+    for _ in range(ROUNDS):
+        sub_cf = None if cf is None else (cf if cf.shape[0] == 1 else cf[todo])
+        whole = len(todo) == n_s
+        a_, d_, l_ = (av, dem, lng_av) if whole else (av[todo], dem[todo], lng_av[todo])
+        sched, stor = _place(st, a_, d_, sub_cf, short[todo])
+        op = core._operate(
+            st, stack, grid, a_, d_, sub_cf, l_, sched, with_price=with_price, stor=stor,
+            chain=True,
         )  # fmt: skip
-    n_st = len(st.pcap)
-    stor = None
-    if n_st:
-        spd = storage._steps_per_day(st.dt)
-        windows, valid, _ = storage._windows(n_t, spd, storage.day_start(need, spd))
-        order = np.argsort(-st.pcap * st.dur, kind="stable").astype(np.int64)
-        stor = pair_regions(
-            need, st.stor_region.astype(np.int64), order, st.pcap.astype(float),
-            st.dur.astype(float), st.eff_c.astype(float), st.eff_d.astype(float),
-            np.ascontiguousarray(st.dt, dtype=float), windows.astype(np.int64), valid,
-        )  # fmt: skip
-    out = core._operate(
-        st, stack, grid, av, dem, cf_month, lng_av, sched, with_price=with_price, stor=stor,
-        chain=True,
-    )  # fmt: skip
-    proven = ~(out.shed > network.EPS_MW).any(axis=(1, 2))
+        shed_sys = op.shed.sum(axis=1)  # (k, T)
+        ok = ~(op.shed > network.EPS_MW).any(axis=(1, 2))
+        if out is None:
+            out = op
+        else:  # a later round replaces the sample's operation where it sheds less
+            better = ok | (op.shed.sum(axis=(1, 2)) < out.shed[todo].sum(axis=(1, 2)))
+            for k in core._FIELDS:
+                getattr(out, k)[todo[better]] = getattr(op, k)[better]
+            for k, v in op.stats.items():
+                out.stats[k] = out.stats.get(k, 0.0) + v
+        proven[todo[ok]] = True
+        short[todo] = np.maximum(short[todo], shed_sys)
+        todo = todo[~ok]
+        if not len(todo):
+            break
+    out.stats["screen_rounds_samples"] = float(n_s - proven.sum())
     return out, proven
