@@ -406,3 +406,17 @@ def test_a_plan_on_representative_days_is_not_drawn_as_a_year(tmp_path):
     assert any("energy-sim dispatch" in note for note in run_notes(run))
     chrono = load_run(write_run(tmp_path / "chrono", *make_pair("low")))
     assert any(c.startswith("Dispatch around the peak") for c, _ in run_figures(chrono))
+
+
+def test_the_solver_log_is_kept_whole_and_a_terminal_sees_one_line():
+    from energy_sim.cli.common import SolverProgress
+
+    with SolverProgress(show=True) as log:
+        log("Running HiGHS 1.15.1\n")
+        log("    12   1.0e+03 [x]\n")
+        shown = str(log._status.status)
+    assert log.text() == "Running HiGHS 1.15.1\n    12   1.0e+03 [x]\n"
+    assert shown.startswith("HiGHS") and shown.endswith("12   1.0e+03 \\[x]")
+    quiet = SolverProgress(show=False)
+    quiet("a")
+    assert quiet.text() == "a\n" and quiet._status is None
