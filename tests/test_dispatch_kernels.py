@@ -142,3 +142,37 @@ def test_lng_kernel_equals_reference():
     ok, send, _ = got
     assert (ok < burn - 1e-6).any()  # the tank or the contract binds somewhere
     assert ((send * wdt).sum(axis=2)[:, 1] <= contract[1] + 1e-6).all()
+
+
+def test_cell_dispatch_from_groups_equals_block_columns():
+    """core._solve_gen (blocks built inside the kernel, outputs folded to groups) equals
+    core._blocks, core._solve_cells and core._gens in turn, with LNG windows in some cells."""
+    from factory import synthetic_system
+
+    from energy_sim.dispatch import core, merit
+    from energy_sim.dispatch.inputs import prepare
+
+    system = synthetic_system(steps=48, seed=4)
+    st = prepare(system)
+    stack = merit.build_stack(st)
+    grid = network.Grid.build(len(st.regions), st.frm, st.to, st.eta)
+    rng = np.random.default_rng(1)
+    n, n_r = 250, len(st.regions)
+    avail = rng.uniform(0, 2500, (n, len(st.mc))) * (rng.random((n, len(st.mc))) < 0.9)
+    window = rng.random((n, len(stack.lng_gens))) < 0.3
+    sdis = rng.uniform(0, 500, (n, n_r))
+    dem = rng.uniform(0, 15000, (n, n_r))
+    for flow0, chain in ((None, 0), (None, 50), (rng.normal(0, 800, (n, len(st.fcap))), 0)):
+        g, u, sh, f, k, p = core._solve_gen(
+            stack, grid, avail, window, sdis, dem, st.fcap, flow0, True, chain=chain
+        )
+        blocks = core._blocks(stack, avail, window, sdis)
+        o2, sh2, f2, k2, p2 = core._solve_cells(
+            stack, grid, blocks, dem, st.fcap, flow0, True, chain=chain
+        )
+        np.testing.assert_allclose(g, core._gens(stack, o2), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(u, o2[:, stack.sdis_col0 : stack.sdis_col0 + n_r], atol=1e-9)
+        for a, b in ((sh, sh2), (f, f2), (p, p2)):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+        assert k == k2
+    assert window.any() and len(stack.lng_gens)  # the LNG columns are exercised

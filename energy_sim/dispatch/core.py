@@ -147,6 +147,73 @@ def _gens(stack: merit.Stack, out: np.ndarray) -> np.ndarray:
     return gen
 
 
+def _columns(stack: merit.Stack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kind, group and window/region of every block column (see
+    :func:`kernels.dispatch_gen_cells`), from the layout of :func:`_blocks`."""
+    n_col = stack.n_col
+    kind = np.full(n_col, kernels.COL_ZERO, np.int64)
+    gen = np.zeros(n_col, np.int64)
+    aux = np.zeros(n_col, np.int64)
+    kind[: stack.n_gen] = kernels.COL_GEN
+    gen[: stack.n_gen] = np.arange(stack.n_gen)
+    for j, g in enumerate(stack.lng_gens):
+        kind[g], aux[g] = kernels.COL_LNG, j
+        c = stack.n_gen + j
+        kind[c], gen[c], aux[c] = kernels.COL_LNG_SCARCE, g, j
+    n_r = stack.table.shape[0]
+    c0 = stack.sdis_col0
+    kind[c0 : c0 + n_r] = kernels.COL_STORAGE
+    aux[c0 : c0 + n_r] = np.arange(n_r)
+    return kind, gen, aux
+
+
+def _solve_gen(
+    stack: merit.Stack,
+    grid: network.Grid,
+    avail: np.ndarray,
+    window: np.ndarray,
+    sdis: np.ndarray,
+    dem: np.ndarray,
+    fcap: np.ndarray,
+    flow0: np.ndarray | None = None,
+    with_price: bool = True,
+    chain: int = 0,
+):
+    """Network dispatch of cells from generator availability (n, G), LNG windows (n, G_l) and
+    storage discharge (n, R), the blocks built inside the kernel
+    (:func:`kernels.dispatch_gen_cells`): generation (n, G), storage discharge placed (n, R),
+    shed, flows, unconverged count and prices. Same results as :func:`_blocks`,
+    :func:`_solve_cells` and :func:`_gens` in turn, without the (n, columns) arrays."""
+    n = len(dem)
+    n_l = len(fcap)
+    warm = flow0 is not None
+    kind, gen, aux = _columns(stack)
+    return kernels.dispatch_gen_cells(
+        np.ascontiguousarray(avail, dtype=float),
+        np.ascontiguousarray(window, dtype=np.bool_),
+        np.ascontiguousarray(sdis, dtype=float),
+        kind,
+        gen,
+        aux,
+        stack.table,
+        stack.solver_pos,
+        stack.solver_key,
+        np.ascontiguousarray(dem, dtype=float),
+        np.ascontiguousarray(np.broadcast_to(np.asarray(fcap, float), (n, n_l))),
+        grid.frm,
+        grid.to,
+        grid.eta,
+        grid.mv_src,
+        grid.mv_dst,
+        grid.out_moves,
+        np.ascontiguousarray(flow0, dtype=float) if warm else np.zeros((n, n_l)),
+        warm,
+        400,
+        with_price,
+        int(chain),
+    )
+
+
 def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
     """(S, T, R, R): region i reaches region j along corridors with spare capacity."""
     n_s, n_l, n_t = flow.shape
@@ -573,11 +640,11 @@ def _operate(
     # window through move behind every other plant (scarcity order) inside their windows
     win_c = np.zeros((n_c, len(hub_l)), bool)
     need = (dem + ch_r).reshape(n_c, n_r)
-    blocks = _blocks(stack, av_c, win_c, dis_r.reshape(n_c, n_r))
     f0 = None if warm is None else warm.flow.transpose(0, 2, 1).reshape(n_c, -1)
-    out, shed, flow, left, price = _solve_cells(
-        stack, grid, blocks, need, st.fcap, f0, with_price, chain=n_t if chain else 0
-    )
+    gen, used, shed, flow, left, price = _solve_gen(
+        stack, grid, av_c, win_c, dis_r.reshape(n_c, n_r), need, st.fcap, f0, with_price,
+        chain=n_t if chain else 0,
+    )  # fmt: skip
     # never charge storage with shed power: cut the charge where its region sheds, run the
     # state of charge again and dispatch again the cells whose storage changed
     for _ in range(CHARGE_FIX_PASSES):
@@ -598,25 +665,23 @@ def _operate(
         ch_r, dis_r = ch_new, dis_new
         need = (dem + ch_r).reshape(n_c, n_r)
         cells = np.flatnonzero(moved.reshape(n_c))
-        bk = _blocks(stack, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells])
-        o3, s3, f3, k3, p3 = _solve_cells(
-            stack, grid, bk, need[cells], st.fcap, flow[cells], with_price
-        )
-        out[cells], shed[cells], flow[cells], price[cells] = o3, s3, f3, p3
+        g3, u3, s3, f3, k3, p3 = _solve_gen(
+            stack, grid, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells],
+            need[cells], st.fcap, flow[cells], with_price,
+        )  # fmt: skip
+        gen[cells], used[cells], shed[cells], flow[cells], price[cells] = g3, u3, s3, f3, p3
         left += k3
         timing["charge_fix_cells"] = timing.get("charge_fix_cells", 0.0) + len(cells)
-    gen = _gens(stack, out)
     timing["network_s"] = _time.perf_counter() - t0
 
     def redispatch(cells: np.ndarray, lim: np.ndarray, win: np.ndarray) -> int:
         """Dispatch ``cells`` again with generator limits ``lim`` and LNG windows ``win``,
         warm-started from their flows; results written in place; unconverged cells."""
-        blk = _blocks(stack, lim, win, dis_r.reshape(n_c, n_r)[cells])
-        o, sh, f, k, pr = _solve_cells(
-            stack, grid, blk, need[cells], st.fcap, flow[cells], with_price
-        )
-        gen[cells] = _gens(stack, o)
-        out[cells], shed[cells], flow[cells], price[cells] = o, sh, f, pr
+        g, u, sh, f, k, pr = _solve_gen(
+            stack, grid, lim, win, dis_r.reshape(n_c, n_r)[cells], need[cells], st.fcap,
+            flow[cells], with_price,
+        )  # fmt: skip
+        gen[cells], used[cells], shed[cells], flow[cells], price[cells] = g, u, sh, f, pr
         return k
 
     # 5. LNG
@@ -684,7 +749,6 @@ def _operate(
             timing["lng_cells_redispatched"] = len(cells)
     timing["lng_s"] = _time.perf_counter() - t0
     # storage discharge the network could not place
-    used = out[:, stack.sdis_col0 : stack.sdis_col0 + n_r]
     timing["storage_curtailed_mw"] = float(np.clip(dis_r.reshape(n_c, n_r) - used, 0, None).sum())
     timing["unconverged_cells"] = left
     return ChunkOut(

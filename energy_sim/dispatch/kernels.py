@@ -20,6 +20,8 @@ from numba import njit, prange
 #: Same tolerances as the numpy reference (:mod:`energy_sim.dispatch.network`).
 EPS_MW = 1e-7
 TOL_GAIN = 1e-6
+#: Cells per parallel task when the cells are independent (scratch arrays shared in a task).
+RUN = 256
 
 
 @njit(cache=True, inline="always")
@@ -50,8 +52,19 @@ def _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r):
 
 
 @njit(cache=True)
-def _solve_one(cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, f0, warm, max_iter, x, f):
+def _workspace(n_r, n_l):
+    """Scratch arrays of :func:`_solve_one` (floats, ints, flags), allocated once per run of
+    cells instead of once per cell."""
+    m = max(n_r, 2 * n_l, 1)
+    return np.empty((12, m)), np.empty((3, m), np.int64), np.empty((3, m), np.bool_)
+
+
+@njit(cache=True)
+def _solve_one(
+    cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, f0, warm, max_iter, x, f, wf, wi, wb
+):  # fmt: skip
     """Network dispatch of one cell in place (``x`` levels, ``f`` flows); True if converged.
+    ``wf``, ``wi``, ``wb`` are scratch arrays (:func:`_workspace`), reused across cells.
 
     Successive most-profitable paths: from the start point, repeatedly find for every region
     the best displacement value ``V_r = max(down_r, max_e rho_e*V_dst(e))`` (Bellman-Ford over
@@ -71,10 +84,10 @@ def _solve_one(cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, f0, warm, 
         return True
     if warm:
         # start from the given flows where they keep every region inside its stack
-        x0 = np.empty(n_r)
+        x0 = wf[0, :n_r]
         for r in range(n_r):
             x0[r] = dem[r]
-        g0 = np.empty(n_l)
+        g0 = wf[1, :n_l]
         for l_ in range(n_l):
             v = f0[l_]
             if v < -fcap[l_]:
@@ -100,22 +113,24 @@ def _solve_one(cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, f0, warm, 
                 x[r] = x0[r]
             for l_ in range(n_l):
                 f[l_] = g0[l_]
-    up_c = np.empty(n_r)
-    up_r = np.empty(n_r)
-    dn_c = np.empty(n_r)
-    dn_r = np.empty(n_r)
-    rho = np.empty(n_mv)
-    lim = np.empty(n_mv)
-    ok_m = np.empty(n_mv, np.bool_)
-    cand = np.empty(n_mv)
-    val = np.empty(n_r)
-    nxt = np.empty(n_r, np.int64)
-    best = np.empty(n_r)
-    arg = np.empty(n_r, np.int64)
-    blocked = np.zeros(n_r, np.bool_)
-    visited = np.empty(n_r, np.bool_)
-    hop_mv = np.empty(n_r, np.int64)
-    hop_mult = np.empty(n_r)
+    up_c = wf[2, :n_r]
+    up_r = wf[3, :n_r]
+    dn_c = wf[4, :n_r]
+    dn_r = wf[5, :n_r]
+    rho = wf[6, :n_mv]
+    lim = wf[7, :n_mv]
+    cand = wf[8, :n_mv]
+    val = wf[9, :n_r]
+    best = wf[10, :n_r]
+    hop_mult = wf[11, :n_r]
+    nxt = wi[0, :n_r]
+    arg = wi[1, :n_r]
+    hop_mv = wi[2, :n_r]
+    ok_m = wb[0, :n_mv]
+    blocked = wb[1, :n_r]
+    visited = wb[2, :n_r]
+    for r in range(n_r):
+        blocked[r] = False
     for _ in range(max_iter):
         for r in range(n_r):
             _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r)
@@ -237,9 +252,10 @@ def solve_cells(cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, flow0, wa
     f = np.empty((n, n_l))
     conv = np.empty(n, np.bool_)
     for i in prange(n):
+        wf, wi, wb = _workspace(n_r, n_l)
         conv[i] = _solve_one(
             cum[i], cost, dem[i], fcap[i], frm, to, eta, mv_dst, out_moves, flow0[i], warm,
-            max_iter, x[i], f[i],
+            max_iter, x[i], f[i], wf, wi, wb,
         )  # fmt: skip
         for l_ in range(n_l):
             if f[i, l_] < -fcap[i, l_]:
@@ -317,49 +333,50 @@ def _cell_prices(steps, cost, x, f, fcap, eta, mv_src, mv_dst, w):
 
 @njit(cache=True)
 def _dispatch_one(
-    i, blocks, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src, mv_dst,
-    out_moves, f0, warm, max_iter, with_price, out, shed, flow, price,
+    bv, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src, mv_dst, out_moves, f0,
+    warm, max_iter, with_price, y, shed, flow, price, cum, steps, x, wf, wi, wb,
 ):  # fmt: skip
-    """Stacks, solve, block outputs (and prices) of cell i; True if converged."""
+    """Stacks, solve, block outputs (and prices) of one cell; True if converged.
+
+    ``bv`` (n_col,) block availabilities, ``dem`` (R,), ``fcap`` (L,); writes the block
+    outputs ``y`` (n_col,), ``shed`` (R,), ``flow`` (L,) and ``price`` (R,); ``cum``
+    (R, K+1), ``steps`` (R, K_s), ``x`` (R,) and the workspace are scratch."""
     n_r = table.shape[0]
     n_k = table.shape[1]
     n_ks = solver_pos.shape[1]
     n_l = frm.shape[0]
-    cum = np.empty((n_r, n_k + 1))
-    steps = np.empty((n_r, n_ks))
-    x = np.empty(n_r)
     for r in range(n_r):
         c = 0.0
         for k in range(n_k):
-            c += blocks[i, table[r, k]]
+            c += bv[table[r, k]]
             cum[r, k] = c
-        cum[r, n_k] = c + dem[i, r]
+        cum[r, n_k] = c + dem[r]
         for k in range(n_ks):
             steps[r, k] = cum[r, solver_pos[r, k]]
     conv = _solve_one(
-        steps, solver_key, dem[i], fcap[i], frm, to, eta, mv_dst, out_moves, f0, warm,
-        max_iter, x, flow[i],
+        steps, solver_key, dem, fcap, frm, to, eta, mv_dst, out_moves, f0, warm, max_iter, x,
+        flow, wf, wi, wb,
     )  # fmt: skip
     for l_ in range(n_l):
-        if flow[i, l_] < -fcap[i, l_]:
-            flow[i, l_] = -fcap[i, l_]
-        elif flow[i, l_] > fcap[i, l_]:
-            flow[i, l_] = fcap[i, l_]
+        if flow[l_] < -fcap[l_]:
+            flow[l_] = -fcap[l_]
+        elif flow[l_] > fcap[l_]:
+            flow[l_] = fcap[l_]
     for r in range(n_r):
         xr = x[r]
         for k in range(n_k):
             start = cum[r, k - 1] if k > 0 else 0.0
-            y = xr - start
-            if y < 0.0:
-                y = 0.0
-            a = blocks[i, table[r, k]]
-            if a < y:
-                y = a
-            out[i, table[r, k]] = y
+            v = xr - start
+            if v < 0.0:
+                v = 0.0
+            a = bv[table[r, k]]
+            if a < v:
+                v = a
+            y[table[r, k]] = v
         s = xr - cum[r, n_k - 1]
-        shed[i, r] = s if s > 0.0 else 0.0
+        shed[r] = s if s > 0.0 else 0.0
     if with_price:
-        _cell_prices(steps, solver_key, x, flow[i], fcap[i], eta, mv_src, mv_dst, price[i])
+        _cell_prices(steps, solver_key, x, flow, fcap, eta, mv_src, mv_dst, price)
     return conv
 
 
@@ -392,31 +409,108 @@ def dispatch_cells(
     flow = np.empty((n, n_l))
     price = np.full((n, n_r), np.nan)
     conv = np.empty(n, np.bool_)
-    if warm or chain <= 0:
-        for i in prange(n):
+    linked = not warm and chain > 0
+    size = chain if linked else RUN
+    n_run = (n + size - 1) // size
+    n_k = table.shape[1]
+    for q in prange(n_run):
+        prev = np.zeros(n_l)
+        cum = np.empty((n_r, n_k + 1))
+        steps = np.empty((n_r, solver_pos.shape[1]))
+        x = np.empty(n_r)
+        wf, wi, wb = _workspace(n_r, n_l)
+        for i in range(q * size, min(n, (q + 1) * size)):
+            start = flow0[i] if warm else prev
             conv[i] = _dispatch_one(
-                i, blocks, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src,
-                mv_dst, out_moves, flow0[i], warm, max_iter, with_price, out, shed, flow, price,
+                blocks[i], table, solver_pos, solver_key, dem[i], fcap[i], frm, to, eta,
+                mv_src, mv_dst, out_moves, start, warm or (linked and i > q * size), max_iter,
+                with_price, out[i], shed[i], flow[i], price[i], cum, steps, x, wf, wi, wb,
             )  # fmt: skip
-    else:
-        n_run = (n + chain - 1) // chain
-        for q in prange(n_run):
-            prev = np.zeros(n_l)
-            first = True
-            for i in range(q * chain, min(n, (q + 1) * chain)):
-                conv[i] = _dispatch_one(
-                    i, blocks, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src,
-                    mv_dst, out_moves, prev, not first, max_iter, with_price, out, shed, flow,
-                    price,
-                )  # fmt: skip
-                for l_ in range(n_l):
-                    prev[l_] = flow[i, l_]
-                first = False
+            for l_ in range(n_l):
+                prev[l_] = flow[i, l_]
     left = 0
     for i in range(n):
         if not conv[i]:
             left += 1
     return out, shed, flow, left, price
+
+
+#: Kinds of block column for :func:`dispatch_gen_cells`.
+COL_GEN, COL_LNG, COL_LNG_SCARCE, COL_STORAGE, COL_ZERO = 0, 1, 2, 3, 4
+
+
+@njit(cache=True, parallel=True)
+def dispatch_gen_cells(
+    avail, window, sdis, col_kind, col_gen, col_aux, table, solver_pos, solver_key, dem, fcap,
+    frm, to, eta, mv_src, mv_dst, out_moves, flow0, warm, max_iter, with_price, chain,
+):  # fmt: skip
+    """:func:`dispatch_cells` with the blocks built inside each cell and folded back to groups.
+
+    Block column ``c`` has the availability, by ``col_kind[c]``:
+
+    - ``COL_GEN``: ``avail[g]`` of group ``g = col_gen[c]``;
+    - ``COL_LNG``: ``avail[g]`` outside the disruption window ``window[col_aux[c]]``, 0 inside;
+    - ``COL_LNG_SCARCE``: the same group's scarcity copy, ``avail[g]`` inside the window only;
+    - ``COL_STORAGE``: the storage discharge ``sdis[r]`` of region ``r = col_aux[c]``;
+    - ``COL_ZERO``: 0 (padding).
+
+    Returns generation (n, G) (a group's ordinary plus scarcity block), storage discharge
+    placed (n, R), shed (n, R), flows (n, L), unconverged count and prices (n, R).
+    """
+    n, n_g = avail.shape
+    n_col = col_kind.shape[0]
+    n_r = table.shape[0]
+    n_l = frm.shape[0]
+    gen = np.zeros((n, n_g))
+    used = np.zeros((n, n_r))
+    shed = np.empty((n, n_r))
+    flow = np.empty((n, n_l))
+    price = np.full((n, n_r), np.nan)
+    conv = np.empty(n, np.bool_)
+    linked = not warm and chain > 0
+    size = chain if linked else RUN
+    n_run = (n + size - 1) // size
+    n_k = table.shape[1]
+    for q in prange(n_run):
+        prev = np.zeros(n_l)
+        bv = np.empty(n_col)
+        y = np.empty(n_col)
+        cum = np.empty((n_r, n_k + 1))
+        steps = np.empty((n_r, solver_pos.shape[1]))
+        x = np.empty(n_r)
+        wf, wi, wb = _workspace(n_r, n_l)
+        for i in range(q * size, min(n, (q + 1) * size)):
+            for c in range(n_col):
+                kind = col_kind[c]
+                if kind == COL_GEN:
+                    bv[c] = avail[i, col_gen[c]]
+                elif kind == COL_LNG:
+                    bv[c] = 0.0 if window[i, col_aux[c]] else avail[i, col_gen[c]]
+                elif kind == COL_LNG_SCARCE:
+                    bv[c] = avail[i, col_gen[c]] if window[i, col_aux[c]] else 0.0
+                elif kind == COL_STORAGE:
+                    bv[c] = sdis[i, col_aux[c]]
+                else:
+                    bv[c] = 0.0
+            start = flow0[i] if warm else prev
+            conv[i] = _dispatch_one(
+                bv, table, solver_pos, solver_key, dem[i], fcap[i], frm, to, eta, mv_src,
+                mv_dst, out_moves, start, warm or (linked and i > q * size), max_iter,
+                with_price, y, shed[i], flow[i], price[i], cum, steps, x, wf, wi, wb,
+            )  # fmt: skip
+            for l_ in range(n_l):
+                prev[l_] = flow[i, l_]
+            for c in range(n_col):
+                kind = col_kind[c]
+                if kind == COL_STORAGE:
+                    used[i, col_aux[c]] += y[c]
+                elif kind != COL_ZERO:
+                    gen[i, col_gen[c]] += y[c]
+    left = 0
+    for i in range(n):
+        if not conv[i]:
+            left += 1
+    return gen, used, shed, flow, left, price
 
 
 @njit(cache=True, parallel=True)
