@@ -7,7 +7,6 @@ import functools
 import inspect
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -171,36 +170,51 @@ class SolverProgress:
     """Collects HiGHS's log and, on a terminal, shows one progress line instead of it.
 
     Pass the instance as ``log=`` to :func:`energy_sim.solve.plan`; :meth:`text` is the whole
-    log (written to ``highs.log`` in the run folder). The line shows the time since the solve
-    started and HiGHS's latest message (its iteration count and objective).
+    log (written to ``highs.log`` in the run folder). The line shows a spinner, HiGHS's latest
+    message (its iteration count and objective) and the time since the solve started, which
+    keeps running between messages.
     """
 
     def __init__(self, show: bool) -> None:
         self.lines: list[str] = []
-        self._status: Any = None
-        self._started = time.monotonic()
+        self._bar: Any = None
+        self._task: Any = None
         if show:
             from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            self._status = Console(stderr=True).status("HiGHS: starting")
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn("HiGHS {task.description}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
 
     def __enter__(self) -> SolverProgress:
-        if self._status is not None:
-            self._status.start()
+        if self._bar is not None:
+            self._bar.start()
+            self._task = self._bar.add_task("starting", total=None)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._status is not None:
-            self._status.stop()
+        if self._bar is not None:
+            self._bar.stop()
 
     def __call__(self, message: str) -> None:
         self.lines.append(message)
-        last = message.strip()
-        if self._status is not None and last:
+        last = " ".join(message.split())
+        if self._bar is not None and self._task is not None and last:
             from rich.markup import escape
 
-            elapsed = time.monotonic() - self._started
-            self._status.update(f"HiGHS {elapsed:5.0f} s: {escape(last[:70])}")
+            self._bar.update(self._task, description=escape(last[:70]))
+
+    @property
+    def shown(self) -> str:
+        """The message the progress line shows ("" without a terminal)."""
+        if self._bar is None or self._task is None:
+            return ""
+        return str(self._bar.tasks[0].description)
 
     def text(self) -> str:
         """The log as HiGHS wrote it."""
