@@ -176,3 +176,26 @@ def test_cell_dispatch_from_groups_equals_block_columns():
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
         assert k == k2
     assert window.any() and len(stack.lng_gens)  # the LNG columns are exercised
+
+
+def test_availability_and_residual_need_kernels():
+    from energy_sim.dispatch import kernels
+
+    rng = np.random.default_rng(2)
+    n_s, n_g, n_t, n_r = 3, 7, 30, 3
+    avail = rng.random((n_g, n_t))
+    cap = rng.uniform(0, 500, n_g)
+    draw = rng.normal(0.8, 0.5, (n_s, n_g, n_t))  # some negative: clipped at 0
+    av = kernels.availability(avail, cap, draw)
+    ref = avail.T[None] * cap[None, None] * np.clip(draw, 0, None).transpose(0, 2, 1)
+    np.testing.assert_allclose(av, ref, rtol=1e-15)
+    region = rng.integers(0, n_r, n_g)
+    use = rng.random(n_g) < 0.7
+    dem = rng.uniform(0, 1000, (n_s, n_t, n_r))
+    onehot = np.zeros((n_g, n_r))
+    onehot[np.flatnonzero(use), region[use]] = 1.0
+    np.testing.assert_allclose(
+        kernels.residual_need(av, dem, region, use),
+        (dem - av @ onehot).transpose(0, 2, 1),
+        atol=1e-9,
+    )

@@ -357,10 +357,13 @@ def run_chunk(
     """
     n_g, n_t = st.avail.shape
     n_r = len(st.regions)
-    av = st.avail.T[None, :, :] * st.cap[None, None, :]  # (1, T, G)
-    if avail_draw is not None:
-        av = av * np.clip(np.asarray(avail_draw, float), 0.0, None).transpose(0, 2, 1)
-    av = np.ascontiguousarray(np.broadcast_to(av, (n_s, n_t, n_g)), dtype=float)
+    draw = np.ones((1, n_g, n_t)) if avail_draw is None else np.asarray(avail_draw, float)
+    av = kernels.availability(  # (S, T, G) = avail * cap * max(0, draw)
+        np.ascontiguousarray(st.avail, dtype=float), st.cap.astype(float),
+        np.ascontiguousarray(draw),
+    )  # fmt: skip
+    if av.shape[0] != n_s:
+        av = np.ascontiguousarray(np.broadcast_to(av, (n_s, n_t, n_g)))
     dem = st.demand.T[None] if demand is None else np.asarray(demand, float).transpose(0, 2, 1)
     dem = np.ascontiguousarray(np.broadcast_to(np.maximum(dem, 0.0), (n_s, n_t, n_r)))
     lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
@@ -584,7 +587,9 @@ def _operate(
     av = av.copy()
     # 2. reservoir hydro
     free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
-    net = dem.sum(axis=2) - av[:, :, free].sum(axis=2)  # (S, T)
+    net = None  # the system net load (S, T), needed only to place hydro or storage here
+    if sched is None or stor is None:
+        net = dem.sum(axis=2) - av[:, :, free].sum(axis=2)
     hyd = np.flatnonzero(st.is_res & (st.cap > 0))
     if len(hyd):
         if sched is None:
@@ -593,21 +598,24 @@ def _operate(
         else:
             h = sched
         av[:, :, hyd] = h.transpose(0, 2, 1)
-        net = net - h.sum(axis=1)
+        if net is not None:
+            net = net - h.sum(axis=1)
     timing["hydro_s"] = _time.perf_counter() - t0
     # 3. storage
     t0 = _time.perf_counter()
     disp = (~free) & ~st.is_res
-    pi = storage.price_curve(
-        st.mc[disp], st.cap[disp] * (st.avail[disp].mean(axis=1) if n_t else 0.0), st.voll
-    )
+    if stor is None:
+        pi = storage.price_curve(
+            st.mc[disp], st.cap[disp] * (st.avail[disp].mean(axis=1) if n_t else 0.0), st.voll
+        )
     # one group after another on the net load the previous ones left (Gauss-Seidel), each
     # seeing twice the shed of earlier passes in its region on top
-    ch_w = np.zeros((n_s, n_st, n_t))
-    dis_w = np.zeros((n_s, n_st, n_t))
     if stor is not None:
         ch_w, dis_w = stor
-    rest = net.copy()
+    else:
+        ch_w = np.zeros((n_s, n_st, n_t))
+        dis_w = np.zeros((n_s, n_st, n_t))
+        rest = net.copy()
     for j in np.argsort(-st.pcap * st.dur, kind="stable"):
         if st.pcap[j] <= 0 or stor is not None:
             continue

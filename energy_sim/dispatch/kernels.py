@@ -636,3 +636,34 @@ def lng_inventory(burn, smax, floor, tank, left0, dt, wdt, init):
                 send[s, h, t] = x
                 inv[s, h, t] = prev
     return ok, send, inv
+
+
+@njit(cache=True, parallel=True)
+def availability(avail, cap, draw):
+    """``A[s,t,g] = avail[g,t] * cap[g] * max(0, draw[s,g,t])`` (S, T, G), MW, in one pass
+    (``draw`` (S, G, T); a leading dim of 1 broadcasts over ``n_s = draw.shape[0]``)."""
+    n_s, n_g, n_t = draw.shape
+    out = np.empty((n_s, n_t, n_g))
+    for s in prange(n_s):
+        for g in range(n_g):
+            c = cap[g]
+            for t in range(n_t):
+                d = draw[s, g, t]
+                out[s, t, g] = avail[g, t] * c * (d if d > 0.0 else 0.0)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def residual_need(av, dem, gen_region, use):
+    """``N[s,r,t] = D[s,t,r] - sum_{g in r, use[g]} A[s,t,g]`` (S, R, T)."""
+    n_s, n_t, n_g = av.shape
+    n_r = dem.shape[2]
+    out = np.empty((n_s, n_r, n_t))
+    for s in prange(n_s):
+        for t in range(n_t):
+            for r in range(n_r):
+                out[s, r, t] = dem[s, t, r]
+            for g in range(n_g):
+                if use[g]:
+                    out[s, gen_region[g], t] -= av[s, t, g]
+    return out

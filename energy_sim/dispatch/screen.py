@@ -199,11 +199,12 @@ def _month_index(month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def residual_need(st: Static, av: np.ndarray, dem: np.ndarray) -> np.ndarray:
     """``N[s,r,t] = D[s,t,r] - sum_{g in r, not reservoir} A[s,t,g]`` (S, R, T)."""
-    n_r = len(st.regions)
-    onehot = np.zeros((len(st.mc), n_r))
-    other = np.flatnonzero(~st.is_res)
-    onehot[other, st.gen_region[other]] = 1.0
-    return np.ascontiguousarray((dem - av @ onehot).transpose(0, 2, 1))
+    from energy_sim.dispatch import kernels
+
+    return kernels.residual_need(
+        np.ascontiguousarray(av, dtype=float), np.ascontiguousarray(dem, dtype=float),
+        st.gen_region.astype(np.int64), ~st.is_res,
+    )  # fmt: skip
 
 
 def _place(st: Static, av, dem, cf_month, short):
