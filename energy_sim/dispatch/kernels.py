@@ -29,14 +29,23 @@ def _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r):
     """Marginal cost up/down of region r and the room at each (cf. network._marginals)."""
     n_k = cum.shape[1]
     xr = x[r]
-    up_i = 0
-    dn_i = 0
-    for k in range(n_k):
-        c = cum[r, k]
-        if c <= xr + EPS_MW:
-            up_i += 1
-        if c < xr - EPS_MW:
-            dn_i += 1
+    # the stack's cumulative sizes never fall: both counts by bisection
+    a, b = 0, n_k  # up_i = #{k: cum <= x + EPS}
+    while a < b:
+        m = (a + b) >> 1
+        if cum[r, m] <= xr + EPS_MW:
+            a = m + 1
+        else:
+            b = m
+    up_i = a
+    a, b = 0, n_k  # dn_i = #{k: cum < x - EPS}
+    while a < b:
+        m = (a + b) >> 1
+        if cum[r, m] < xr - EPS_MW:
+            a = m + 1
+        else:
+            b = m
+    dn_i = a
     if dn_i > n_k - 1:
         dn_i = n_k - 1
     if up_i < n_k:
@@ -131,9 +140,9 @@ def _solve_one(
     visited = wb[2, :n_r]
     for r in range(n_r):
         blocked[r] = False
+    for r in range(n_r):
+        _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r)
     for _ in range(max_iter):
-        for r in range(n_r):
-            _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r)
         for l_ in range(n_l):
             fl = f[l_]
             e = eta[l_]
@@ -219,6 +228,9 @@ def _solve_one(
                 blocked[r] = False
             x[src] += amount
             x[node] -= amount * mult
+            # only the two ends of the path moved along their stacks
+            _marginals(cum, cost, x, src, up_c, up_r, dn_c, dn_r)
+            _marginals(cum, cost, x, node, up_c, up_r, dn_c, dn_r)
             for h in range(n_hop):
                 mv = hop_mv[h]
                 cor = mv // 2
