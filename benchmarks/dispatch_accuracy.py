@@ -7,7 +7,10 @@ of ``tests/test_dispatch_lp.py`` (``CONTRACT``): total operating cost within 0.5
 annual unserved energy within 1% of the LP's (or 0.001% of demand where the LP has none),
 annual generation per region and technology within 5%, every physical limit exact
 (``check_invariants``). Exits 1 when any variant misses the contract, after printing which
-metric and by how much; the JSON is written either way.
+metric and by how much; the JSON is written either way. An LP solution that HiGHS calls optimal
+but that fails the project's own invariant check by solver tolerance (status
+``invariant_violation``, e.g. an LNG inventory residual of 8 MWh_th on 6.8 TWh_th tanks) is
+still the reference, with a warning and ``lp_status`` in the JSON; no LP solution is a miss.
 
 Variants (``tests/factory.py``: ``stressed_horizons``, ``sampled_year``; days counted from the
 start of the horizon) of the fleet as planned (``--plan``, else the existing fleet with demand
@@ -17,15 +20,19 @@ scaled to 80%):
   South out; ``lng_cut_off``: every LNG hub cut off on days 9-15;
 - ``heatwave_lng_corridor``: demand x1.25 in every region on days 8-21, every LNG hub cut off
   on days 11-17, north-north_central down to one of its three circuits and south_central-south
-  out (on the 2030 plan in May both the North and the South shed, on 11-17 days each);
+  out. On the 2030 plan over the four weeks from 1 May (``--start 2880 --hours 672``) the LP
+  sheds 206 GWh in the North and 200 GWh in the South (the core on 17 and 11 days); over 13
+  weeks from 1 May only the South sheds (200 GWh), from 1 January almost nothing;
 - ``south_island_heatwave``: the South islanded (both corridors into it out) for the whole
   horizon, demand x1.2 in every region on days 8-21, the North's coal plant at half its
   availability on days 8-21 (a coal supply shortfall) and every LNG hub cut off on days 11-17
-  (on the 2030 plan in May the South sheds on most days, the North on about 16);
+  (four weeks from 1 May: the LP sheds 1,044 GWh in the South and 8.7 GWh in the North, the
+  core on 20 and 16 days; 13 weeks from 1 May: 1,038 GWh, the South only; from 1 January:
+  71 GWh, the South only);
 - ``sampled_outage_year``: one sample year of the adequacy sampler
   (``energy_sim.adequacy.sample_chunk``, seed ``--seed``, chunk 0 of ``--draws`` samples: forced
   outages, weather shift, hydro year, demand), drawn over the full year and cut to the horizon;
-  the draw with the highest demand (dry years first) of the chunk, i.e. the most stressed.
+  the draw of the chunk with the highest demand scale, dry years first.
 
     python benchmarks/dispatch_accuracy.py [--plan runs/pdp8_2030/results.nc] [--hours 8760]
         [--start 0] [--only as_is,tight_reserve] [--out FILE.json]
@@ -99,7 +106,14 @@ def main(argv=None) -> int:
         r = dispatch(s)
         t_core = time.perf_counter() - t0
         t0 = time.perf_counter()
-        lp = lp_of(s, r)
+        try:
+            lp = lp_of(s, r, accept=("optimal", "invariant_violation"))
+        except AssertionError as err:  # no optimum to compare with: a miss, said as such
+            out["variants"][name] = {"lp_error": str(err), "core_s": t_core}
+            out["misses"][name] = [f"no LP optimum to compare with ({err})"]
+            print(f"MISS {name}: no LP optimum to compare with ({err})", flush=True)
+            path.write_text(json.dumps(out, indent=2) + "\n")
+            continue
         t_lp = time.perf_counter() - t0
         if args.keep_lp:
             Path(args.keep_lp).mkdir(parents=True, exist_ok=True)
@@ -109,6 +123,9 @@ def main(argv=None) -> int:
         g = gaps(s, r, lp)
         inv = check_invariants(s, r)
         g.update(invariants=inv, core_s=t_core, lp_s=t_lp, core_shed_days=shed_days(r))
+        g.update(lp_status=lp.attrs["status"], lp_invariants=lp.attrs.get("invariant_errors", ""))
+        if g["lp_status"] != "optimal":
+            print(f"warning {name}: the LP's own solution: {g['lp_invariants']}", flush=True)
         g["lp_unserved_by_region_mwh"] = lp["unserved_energy_mwh"].to_series().to_dict()
         g["core_unserved_by_region_mwh"] = (
             r["unserved_energy_mwh"].isel(sample=0).to_series().to_dict()
