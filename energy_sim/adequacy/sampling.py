@@ -256,8 +256,8 @@ def sample_chunk(
 
     The availability multiplier of group ``g`` in sample ``s`` is its outage availability
     (:func:`sample_outages`) times, for solar and wind, the weather-year multiplier and, for
-    run-of-river hydro, the dry-year factor; each group's rows are written once, by one
-    thread, in a single pass.
+    run-of-river hydro, the dry-year factor; one thread draws a group's rows and multiplies
+    them right away, while they are in cache.
 
     Parameters
     ----------
