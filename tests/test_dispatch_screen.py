@@ -88,3 +88,26 @@ def test_keep_hourly_list_keeps_only_those():
     assert "generation_mw" not in r and "price_usd_per_mwh" not in r
     full = dispatch(s)
     np.testing.assert_array_equal(r["shed_mw"].values, full["shed_mw"].values)
+
+
+def test_feasibility_check_catches_a_broken_balance_or_tank_cycle():
+    """The screen proves no shed only for an operation that balances every region at every
+    step and closes every LNG tank's cycle; a break in either is caught."""
+    from energy_sim.dispatch import core, merit, network
+    from energy_sim.dispatch import screen as scr
+    from energy_sim.dispatch.inputs import prepare
+
+    s = synthetic_system(steps=48, seed=2)
+    s["demand_mw"] = s["demand_mw"] * 0.3
+    st = prepare(s)
+    stack = merit.build_stack(st)
+    grid = network.Grid.build(len(st.regions), st.frm, st.to, st.eta)
+    out = core.run_chunk(st, stack, grid, None, None, None, None, 1, with_price=False)
+    dem = st.demand.T[None]
+    assert scr.feasible(st, out, dem).all()
+    broken = core._take(out, np.array([0]))
+    broken.gen[0, 0, 5] += 50.0  # 50 MW more than the balance allows
+    assert not scr.feasible(st, broken, dem).any()
+    burnt = core._take(out, np.array([0]))
+    burnt.inv[0, 0, -1] -= 1e4  # the tank ends 10 GWh_th below where the year started
+    assert not scr.feasible(st, burnt, dem).any()

@@ -147,6 +147,16 @@ def _gens(stack: merit.Stack, out: np.ndarray) -> np.ndarray:
     return gen
 
 
+def _by_region(x: np.ndarray, region: np.ndarray, n_r: int) -> np.ndarray:
+    """Sum of (S, St, T) per group into (S, T, R) by region (contiguous adds, no matmul over
+    a transposed view)."""
+    n_s, _, n_t = x.shape
+    out = np.zeros((n_s, n_r, n_t))
+    for j, r in enumerate(region):
+        out[:, r] += x[:, j]
+    return out.transpose(0, 2, 1)
+
+
 def _columns(stack: merit.Stack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kind, group and window/region of every block column (see
     :func:`kernels.dispatch_gen_cells`), from the layout of :func:`_blocks`."""
@@ -357,7 +367,9 @@ def run_chunk(
     """
     n_g, n_t = st.avail.shape
     n_r = len(st.regions)
-    draw = np.ones((1, n_g, n_t)) if avail_draw is None else np.asarray(avail_draw, float)
+    draw = np.ones((1, n_g, n_t)) if avail_draw is None else np.asarray(avail_draw)
+    if draw.dtype not in (np.float32, np.float64):
+        draw = draw.astype(float)
     av = kernels.availability(  # (S, T, G) = avail * cap * max(0, draw)
         np.ascontiguousarray(st.avail, dtype=float), st.cap.astype(float),
         np.ascontiguousarray(draw),
@@ -633,10 +645,8 @@ def _operate(
     ch, dis, soc = storage.simulate(
         ch_w, dis_w, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
     )
-    onehot = np.zeros((n_st, n_r))
-    onehot[np.arange(n_st), st.stor_region] = 1.0
-    ch_r = ch.transpose(0, 2, 1) @ onehot
-    dis_r = dis.transpose(0, 2, 1) @ onehot
+    ch_r = _by_region(ch, st.stor_region, n_r)
+    dis_r = _by_region(dis, st.stor_region, n_r)
     timing["storage_s"] = _time.perf_counter() - t0
     # 4. network dispatch of every cell
     t0 = _time.perf_counter()
@@ -667,8 +677,8 @@ def _operate(
         ch, dis, soc = storage.simulate(
             ch_w2, dis, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
         )
-        ch_new = ch.transpose(0, 2, 1) @ onehot
-        dis_new = dis.transpose(0, 2, 1) @ onehot
+        ch_new = _by_region(ch, st.stor_region, n_r)
+        dis_new = _by_region(dis, st.stor_region, n_r)
         moved = (np.abs(ch_new - ch_r) + np.abs(dis_new - dis_r)).sum(axis=2) > 0
         ch_r, dis_r = ch_new, dis_new
         need = (dem + ch_r).reshape(n_c, n_r)

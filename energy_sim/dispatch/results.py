@@ -190,7 +190,8 @@ def dispatch(
             )
             for k, v in co.stats.items():
                 stats[k] = stats.get(k, 0.0) + float(v)
-            g_mwh = co.gen @ wdt  # (S, G)
+            # (S, G): co.gen is (S, G, T), usually a view of (S, T, G): sum over contiguous rows
+            g_mwh = np.matmul(wdt, np.ascontiguousarray(co.gen.transpose(0, 2, 1)))
             shed_mwh = co.shed @ wdt
             ann["gen"].append(g_mwh)
             ann["shed"].append(shed_mwh)
