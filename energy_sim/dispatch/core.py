@@ -465,7 +465,7 @@ def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> 
         best.stats["zone_passes"] = n_pass
         best.stats["zone_improved"] = best.stats.get("zone_improved", 0.0) + float(better.sum())
         prev = nxt
-        operating = float(((best.gen @ st.wdt) @ st.mc).sum())
+        operating = float((np.einsum("sgt,t->sg", best.gen, st.wdt) @ st.mc).sum())
         if n_pass >= 2 and gain < ZONE_STOP * operating:
             break
     # a sample that a repair pass did not improve would get the same pass again (its inputs
@@ -557,7 +557,8 @@ def _budgets(st: Static, hyd: np.ndarray, cf_month, n_s: int) -> np.ndarray:
 
 def _cost(st: Static, co: ChunkOut) -> np.ndarray:
     """Operating plus unserved-energy cost per sample, USD."""
-    return (co.gen @ st.wdt) @ st.mc + st.voll * (co.shed @ st.wdt).sum(axis=1)
+    gen = np.einsum("sgt,t->sg", co.gen, st.wdt)  # einsum: co.gen is a strided view
+    return gen @ st.mc + st.voll * np.einsum("srt,t->s", co.shed, st.wdt)
 
 
 def _lng_spare(st: Static, av_c, gen, flow, n_s: int, n_t: int) -> np.ndarray:

@@ -679,3 +679,60 @@ def residual_need(av, dem, gen_region, use):
                 if use[g]:
                     out[s, gen_region[g], t] -= av[s, t, g]
     return out
+
+
+@njit(cache=True, parallel=True)
+def balance_lng_residuals(
+    idx, gen, gen_region, ch, dis, stor_region, flow, frm, to, eta, shed, dem, hub_of, eff, inv,
+    send, dt,
+):  # fmt: skip
+    """Largest regional balance residual (MW) and LNG inventory-recursion residual (MWh_th,
+    the cyclic step included) of each sample in ``idx``::
+
+        bal[r,t] = sum_{g in r} p + sum_{s in r} (dis - ch) + sum_{l into r} (eta*fwd - rev)
+                   + sum_{l out of r} (eta*rev - fwd) + shed - D
+        lng[n,t] = inv[t] - inv[t-1] - dt*(send - sum_{g of n} p/eff)
+
+    ``gen`` (S, T, G); ``ch``, ``dis`` (S, St, T); ``flow`` (S, L, T) net a -> b; ``shed``
+    (S, R, T); ``dem`` (S, T, R); ``inv``, ``send`` (S, H, T).
+    """
+    k = idx.shape[0]
+    n_t, n_g = gen.shape[1], gen.shape[2]
+    n_r = dem.shape[2]
+    n_h = inv.shape[1]
+    bal = np.zeros(k)
+    res = np.zeros(k)
+    for q in prange(k):
+        s = idx[q]
+        inj = np.empty(n_r)
+        burn = np.empty(max(n_h, 1))
+        for t in range(n_t):
+            for r in range(n_r):
+                inj[r] = shed[s, r, t] - dem[s, t, r]
+            for h in range(n_h):
+                burn[h] = 0.0
+            for g in range(n_g):
+                p = gen[s, t, g]
+                inj[gen_region[g]] += p
+                if hub_of[g] >= 0:
+                    burn[hub_of[g]] += p / eff[g]
+            for j in range(ch.shape[1]):
+                inj[stor_region[j]] += dis[s, j, t] - ch[s, j, t]
+            for l_ in range(frm.shape[0]):
+                f = flow[s, l_, t]
+                if f >= 0.0:
+                    inj[to[l_]] += eta[l_] * f
+                    inj[frm[l_]] -= f
+                else:
+                    inj[frm[l_]] += eta[l_] * -f
+                    inj[to[l_]] -= -f
+            for r in range(n_r):
+                a = abs(inj[r])
+                if a > bal[q]:
+                    bal[q] = a
+            for h in range(n_h):
+                before = inv[s, h, t - 1] if t > 0 else inv[s, h, n_t - 1]
+                a = abs(inv[s, h, t] - before - dt[t] * (send[s, h, t] - burn[h]))
+                if a > res[q]:
+                    res[q] = a
+    return bal, res

@@ -30,6 +30,11 @@ HOURLY = {
 }
 
 
+def _annual(x: np.ndarray, wdt: np.ndarray) -> np.ndarray:
+    """``sum_t w*dt*x[..., t]``, MWh/yr from MW (or h/yr from flags)."""
+    return np.einsum("...t,t->...", x, wdt)
+
+
 def _a(units: str, desc: str) -> dict[str, str]:
     return {"units": units, "description": desc}
 
@@ -190,21 +195,23 @@ def dispatch(
             )
             for k, v in co.stats.items():
                 stats[k] = stats.get(k, 0.0) + float(v)
-            # (S, G): co.gen is (S, G, T), usually a view of (S, T, G): sum over contiguous rows
-            g_mwh = np.matmul(wdt, np.ascontiguousarray(co.gen.transpose(0, 2, 1)))
-            shed_mwh = co.shed @ wdt
+            # sums over time by einsum: the arrays are (S, ..., T) views of (S, T, ...) and a
+            # matmul over the strided axis costs ~40x more (7.6 against 0.18 ms a sample year)
+            g_mwh = _annual(co.gen, wdt)  # (S, G)
+            shed_mwh = _annual(co.shed, wdt)
             ann["gen"].append(g_mwh)
             ann["shed"].append(shed_mwh)
             ann["cost"].append(np.stack([g_mwh @ st.mc, st.voll * shed_mwh.sum(axis=1)], axis=1))
-            ann["loss"].append(((1.0 - eta)[None, :, None] * np.abs(co.flow)) @ wdt)
-            ann["flow_abs"].append(np.abs(co.flow) @ wdt)
+            flow_abs = _annual(np.abs(co.flow), wdt)
+            ann["loss"].append((1.0 - eta)[None, :] * flow_abs)
+            ann["flow_abs"].append(flow_abs)
             with np.errstate(divide="ignore", invalid="ignore"):
                 ann["cover"].append(
                     np.where(burn_day > 0, co.inv.min(axis=2, initial=np.inf) / burn_day, np.nan)
                 )
             lost = co.shed > core.SHED_THRESHOLD_MW
-            ann["lolh"].append(lost @ wdt)
-            ann["lolh_sys"].append(lost.any(axis=1) @ wdt)
+            ann["lolh"].append(_annual(lost, wdt))
+            ann["lolh_sys"].append(_annual(lost.any(axis=1), wdt))
             ann["peak"].append(co.shed.max(axis=2, initial=0.0))
             n_c = co.shed.shape[0]
             ann["screened"].append(

@@ -240,34 +240,27 @@ def _place(st: Static, av, dem, cf_month, short):
     return sched, stor
 
 
-def feasible(st: Static, out: core.ChunkOut, dem: np.ndarray, tol: float = 1e-6) -> np.ndarray:
-    """(S,) True where the operation ``out`` keeps the regional balance of every step and the
-    LNG inventory recursion of every step, the cyclic one included, within ``tol`` relative
-    to the peak demand and the largest tank (the families a proof of no shed rests on that
-    are not exact by construction of the kernels)."""
-    n_s, n_t, n_r = dem.shape
-    gen = out.gen.transpose(0, 2, 1)  # (S, T, G), contiguous when it comes from _operate
-    to_r = np.zeros((len(st.mc), n_r))
-    to_r[np.arange(len(st.mc)), st.gen_region] = 1.0
-    inj = gen @ to_r  # (S, T, R)
-    inj += core._by_region(out.dis - out.ch, st.stor_region, n_r)
-    f = out.flow.transpose(0, 2, 1)  # (S, T, L), net a -> b
-    fwd, rev = np.maximum(f, 0.0), np.maximum(-f, 0.0)
-    for l_, (a, b) in enumerate(zip(st.frm, st.to, strict=True)):
-        inj[:, :, b] += st.eta[l_] * fwd[:, :, l_] - rev[:, :, l_]
-        inj[:, :, a] += st.eta[l_] * rev[:, :, l_] - fwd[:, :, l_]
-    res = np.abs(inj + out.shed.transpose(0, 2, 1) - dem).max(axis=(1, 2), initial=0.0)
-    ok = res <= tol * max(1.0, float(np.abs(dem).max(initial=0.0)))
-    if len(st.regas):
-        fed = st.hub_of >= 0
-        to_hub = np.zeros((len(st.mc), len(st.regas)))
-        to_hub[np.flatnonzero(fed), st.hub_of[fed]] = 1.0 / st.eff[fed]
-        burn = (gen @ to_hub).transpose(0, 2, 1)  # (S, H, T)
-        inv = out.inv
-        step = inv - np.roll(inv, 1, axis=2) - st.dt * (out.send - burn)
-        scale = max(1.0, float(np.nanmax(np.minimum(st.tank, lng.BIG), initial=0.0)))
-        ok &= np.abs(step).max(axis=(1, 2), initial=0.0) <= tol * scale
-    return ok
+def feasible(
+    st: Static, out: core.ChunkOut, dem: np.ndarray, idx: np.ndarray | None = None,
+    tol: float = 1e-6,
+) -> np.ndarray:  # fmt: skip
+    """True for each sample of ``idx`` (default all) whose operation ``out`` keeps the regional
+    balance of every step and the LNG inventory recursion of every step, the cyclic one
+    included, within ``tol`` relative to the peak demand and the largest tank: the families
+    a proof of no shed rests on that the kernels do not keep by construction
+    (:func:`kernels.balance_lng_residuals`)."""
+    from energy_sim.dispatch import kernels
+
+    n_s = dem.shape[0]
+    idx = np.arange(n_s) if idx is None else np.asarray(idx, np.int64)
+    bal, res = kernels.balance_lng_residuals(
+        idx, out.gen.transpose(0, 2, 1), st.gen_region.astype(np.int64), out.ch, out.dis,
+        st.stor_region.astype(np.int64), out.flow, st.frm.astype(np.int64),
+        st.to.astype(np.int64), st.eta.astype(float), out.shed, dem, st.hub_of.astype(np.int64),
+        st.eff.astype(float), out.inv, out.send, np.ascontiguousarray(st.dt, dtype=float),
+    )  # fmt: skip
+    scale = max(1.0, float(np.nanmax(np.minimum(st.tank, lng.BIG), initial=0.0)))
+    return (bal <= tol * max(1.0, float(np.abs(dem).max(initial=0.0)))) & (res <= tol * scale)
 
 
 def screen_chunk(
@@ -308,7 +301,7 @@ def screen_chunk(
         shed_sys = op.shed.sum(axis=1)  # (k, T)
         ok = ~(op.shed > network.EPS_MW).any(axis=(1, 2))
         if ok.any():  # the proof needs a feasible operation: check what is not exact by build
-            ok[ok] = feasible(st, core._take(op, np.flatnonzero(ok)), d_[ok])
+            ok[ok] = feasible(st, op, d_, np.flatnonzero(ok))
         if out is None:
             out = op
         else:  # a later round replaces the sample's operation where it sheds less
