@@ -50,7 +50,7 @@ from energy_sim.dispatch.inputs import Static
 N_BISECT = 60
 #: Placements a sample gets before it goes to the full core (each after the first puts the
 #: steps where the sample shed so far first in every region's need).
-ROUNDS = 6
+ROUNDS = 8
 #: Added (MW) to every region's need at a step where an earlier round shed: above any
 #: residual need, so that water and storage go to those steps first.
 SHORT_BONUS = 1e6
