@@ -199,3 +199,22 @@ def test_availability_and_residual_need_kernels():
         (dem - av @ onehot).transpose(0, 2, 1),
         atol=1e-9,
     )
+
+
+def test_lng_year_closes_when_the_tank_runs_down_year_on_year():
+    """A tank refilled at 20 MW_th that must serve 100 MW_th twice a year: from full it ends at
+    40, from 40 at 0; the cyclic year starts empty, refills to 120 and burns it all. The
+    recursion closes at the first step too (it did not with two runs of the year)."""
+    from energy_sim.dispatch import lng
+
+    burn = np.zeros((1, 1, 8))
+    burn[0, 0, 6:] = 100.0
+    smax = np.full((1, 1, 8), 20.0)
+    floor = np.zeros((1, 1, 8))
+    ok, send, inv = lng.cyclic_inventory(
+        burn, smax, floor, np.array([200.0]), np.array([np.inf]), np.ones(8), np.ones(8)
+    )
+    prev = np.roll(inv, 1, axis=2)
+    np.testing.assert_allclose(inv - prev - (send - ok), 0.0, atol=1e-6)
+    assert inv[0, 0, -1] == pytest.approx(0.0, abs=1e-6)
+    assert ok[0, 0, 6:].sum() == pytest.approx(160.0, abs=1e-6)  # 120 stored + 2 x 20 sent

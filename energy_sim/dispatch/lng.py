@@ -93,8 +93,14 @@ def run_inventory(
     )
 
 
+#: Bisection steps for the start inventory of a tank whose year does not close by itself.
+N_BISECT_CYCLE = 60
+
+
 def cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt):
-    """Run the inventory twice, the second time from where the first ended (cyclic year)."""
+    """Run the inventory twice, the second time from where the first ended (cyclic year); if
+    a tank's year still ends elsewhere than it started, start it from the inventory the year
+    brings back to itself (bisection), so the recursion closes at the first step too."""
     n_s, n_h, n_t = burn.shape
     if n_h == 0 or n_t == 0:
         z = np.zeros_like(burn)
@@ -108,7 +114,25 @@ def cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt):
         inv = np.broadcast_to(np.minimum(tank, BIG)[None, :, None], burn.shape).copy()
         return burn.copy(), burn.copy(), inv
     ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt)
-    ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=inv[:, :, -1])
+    start = inv[:, :, -1].copy()
+    ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=start)
+    cap = np.broadcast_to(np.minimum(tank, BIG), (n_s, n_h))
+    tol = 1e-9 * np.maximum(1.0, cap)
+    open_ = np.abs(inv[:, :, -1] - start) > tol
+    if not open_.any():
+        return ok, send, inv
+    # the cycle does not close after two years (the tank runs down year on year): the start
+    # inventory that the year brings back is the root of G(s) = end(s) - s, with G(0) >= 0
+    # (the tank cannot end below empty) and G(tank) <= 0; bisection on the open hubs
+    lo = np.where(open_, 0.0, start)
+    hi = np.where(open_, cap, start)
+    for _ in range(N_BISECT_CYCLE):
+        mid = 0.5 * (lo + hi)
+        _, _, trial = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=mid)
+        up = trial[:, :, -1] >= mid  # G(mid) >= 0: the root is above
+        lo = np.where(open_ & up, mid, lo)
+        hi = np.where(open_ & ~up, mid, hi)
+    ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=lo)
     return ok, send, inv
 
 
