@@ -1,4 +1,6 @@
-"""The analysts' notebooks run top to bottom on the real pipeline, and are stored without outputs.
+"""The analysts' notebooks run top to bottom on the real pipeline, and are stored with their
+outputs as ``python notebooks/run_all.py`` left them (so a reader sees the figures without
+running anything); here every notebook is cleared and run again from scratch.
 
 Each notebook reads ``ENERGY_SIM_FAST=1`` (coarse LP steps, few Monte Carlo samples) and
 ``ENERGY_SIM_RUNS`` (where it writes run folders and dashboards), so that CI runs it in about a
@@ -37,15 +39,38 @@ WRITES = {
 }
 
 
-def test_the_four_notebooks_exist_and_are_stored_without_outputs():
+def _run_all():
+    """``notebooks/run_all.py`` as a module (it is a script, not part of the package)."""
+    import importlib.util
+
+    path = NOTEBOOKS[0].parent / "run_all.py"
+    spec = importlib.util.spec_from_file_location("run_all", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_four_notebooks_are_stored_with_the_outputs_of_a_full_run():
     assert [p.name for p in NOTEBOOKS] == EXPECTED
     for path in NOTEBOOKS:
         book = nbformat.read(path, as_version=4)
         nbformat.validate(book)
-        for cell in book.cells:
-            if cell.cell_type == "code":
-                assert cell.outputs == [] and cell.execution_count is None, path.name
         assert book.metadata["kernelspec"]["name"] == "python3"
+        made = book.metadata.get("energy_sim", {})
+        assert made.get("version") and made.get("fast") is False, (path.name, made)
+        code = [c for c in book.cells if c.cell_type == "code"]
+        # run top to bottom in one go: counts 1, 2, 3, ... and no error anywhere
+        assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), path.name
+        outputs = [o for c in code for o in c.outputs]
+        assert not [o for o in outputs if o.output_type == "error"], path.name
+        assert any("image/png" in o.get("data", {}) for o in outputs), path.name
+        assert not any("execution" in c.metadata for c in book.cells)  # no timestamps
+
+
+def test_clearing_a_notebook_removes_every_output():
+    book = _run_all().clear_outputs(nbformat.read(NOTEBOOKS[0], as_version=4))
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
 
 
 @pytest.mark.slow
@@ -56,7 +81,7 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     monkeypatch.setenv("ENERGY_SIM_FAST", "1")
     monkeypatch.setenv("ENERGY_SIM_RUNS", str(tmp_path))
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    book = nbformat.read(path, as_version=4)
+    book = _run_all().clear_outputs(nbformat.read(path, as_version=4))  # from scratch
     client = NotebookClient(
         book,
         timeout=600,
