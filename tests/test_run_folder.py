@@ -420,3 +420,15 @@ def test_the_solver_log_is_kept_whole_and_a_terminal_sees_one_line():
     quiet = SolverProgress(show=False)
     quiet("a")
     assert quiet.text() == "a\n" and quiet.shown == ""
+
+
+def test_a_new_plan_in_a_reused_folder_warns_about_the_earlier_plans_files(tmp_path, monkeypatch):
+    results, system = make_pair("low")
+    results.attrs["status"] = "optimal"
+    folder = _folder_with(tmp_path, "old-plan", "old-plan")  # assessment.json of the old plan
+    monkeypatch.setattr("energy_sim.solve.plan", lambda *_a, **_k: results.copy())
+    monkeypatch.setattr("energy_sim.system.build_system", lambda *_a, **_k: system)
+    result = runner.invoke(app, ["run", str(SCENARIO), "--out", str(folder), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "assessment.json was made for another plan" in result.stderr
+    assert load_run(folder).assessments == {}  # and the report leaves it out

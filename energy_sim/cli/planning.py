@@ -134,9 +134,12 @@ def run_cmd(
                 for key in ("run_id", "scenario_name", "command", "energy_sim_version")
             )
             log_path = atomic_write(target / "highs.log", lambda p: p.write_text(head + log.text()))
+            stale = _earlier_plans_files(target, results.attrs["run_id"])
         if not quiet:
             _print_kpis(k, results)
             typer.echo(f"wrote {nc}\nwrote {js}\nwrote {log_path}")
+        for line in stale:
+            typer.echo(f"warning: {target}: {line} (compare and report leave it out)", err=True)
         status = results.attrs["status"]
         if status != "optimal":
             detail = results.attrs.get("invariant_errors", "")
@@ -158,6 +161,23 @@ def run_cmd(
                     err=True,
                 )
                 raise typer.Exit(1)
+
+
+def _earlier_plans_files(folder: Path, run_id: str) -> list[str]:
+    """Assessments and dispatch.nc in ``folder`` that belong to another plan than ``run_id``
+    (a reused folder), one line each (:func:`energy_sim.compare.read_assessments`)."""
+    import xarray as xr
+
+    from energy_sim.compare import plan_id_of, read_assessments
+
+    lines: list[str] = []
+    read_assessments(folder, run_id, lines)
+    dispatch = folder / "dispatch.nc"
+    if dispatch.is_file():
+        with xr.open_dataset(dispatch) as ds:
+            if plan_id_of(ds) != run_id:
+                lines.append("dispatch.nc was made for another plan")
+    return lines
 
 
 def _unserved(k: dict[str, Any], results: Any) -> str:
