@@ -386,19 +386,12 @@ XFAIL: dict[tuple[str, str], str] = {
     f"(406.6 -> 532.1 GWh) against 1% on {_D2}: {_PLACE}",
     ("plan_2030_may_heatwave_lng_corridor", "generation_region_tech"): "measured inf "
     f"(north/ocgt, LP 0 -> core 119.1 GWh) against 5% on {_D2}: {_PLACE}",
-    ("plan_2030_may_heatwave_lng_corridor", "invariants"): "measured an LNG inventory "
-    f"recursion residual of 5.5e5 MWh_th on {_D2} (also with the numpy network of 431b0c8): "
-    "Hai Phong's tank does not close its cycle (ends 0.55 TWh_th below its start)",
     ("plan_2030_may_south_island_heatwave", "operating"): f"measured 27.5% against 0.5% on "
     f"{_D}: the unserved energy below at VOLL (fuel and O&M alone -0.39%)",
     ("plan_2030_may_south_island_heatwave", "unserved"): "measured 32.9% of the LP's "
     f"(1,052.6 -> 1,398.4 GWh) against 1% on {_D}: {_PLACE}",
     ("plan_2030_may_south_island_heatwave", "generation_region_tech"): "measured inf "
     f"(central_central/ccgt_gas, LP 0 -> core 81.1 GWh) against 5% on {_D}: {_PLACE}",
-    ("plan_2030_may_south_island_heatwave", "invariants"): "measured a balance residual of "
-    f"2.33e3 MW (south_central, step 334) and an LNG inventory recursion residual of 1.61e5 "
-    f"MWh_th on {_D} (also with the numpy network of 431b0c8): Hai Phong's "
-    "tank does not close its cycle",
     ("plan_2030_may_sampled_outage_year", "generation_region_tech"): "measured 17.4% "
     "(south/ccgt_lng, LP 684.0 -> core 803.1 GWh) against 5% on 2026-12-04 (HEAD 4bc5954 "
     f"and d616bf8; the sampler of 3077d9f): {_PLACE}",
