@@ -92,8 +92,10 @@ def _fuel_of(gen: pd.DataFrame, techs: pd.DataFrame, regions: pd.DataFrame) -> p
 # ---------------------------------------------------------------------------- time series
 
 
-#: A demand CSV in MW must have an annual energy within this factor of the year's pair.
-DEMAND_CSV_FACTOR = 5.0
+#: A demand CSV in MW must have an annual energy within this factor of the year's pair: wide
+#: enough for a deliberately different demand (tests use a tenth), narrow enough to catch a unit
+#: slip (kW or GW written as MW is a factor 1,000) and absurd values (1e12 MW).
+DEMAND_CSV_FACTOR = 100.0
 
 
 def _demand(scenario: Any, data: D.DataTables, regions: list[str]) -> np.ndarray:
