@@ -432,3 +432,14 @@ def test_a_new_plan_in_a_reused_folder_warns_about_the_earlier_plans_files(tmp_p
     assert result.exit_code == 0, result.output
     assert "assessment.json was made for another plan" in result.stderr
     assert load_run(folder).assessments == {}  # and the report leaves it out
+
+
+def test_dispatch_file_honours_the_umask(tmp_path, umask_027):
+    """dispatch.nc gets the umask's mode like every other file (it was forced to 0644)."""
+    from factory import tiny_system
+
+    from energy_sim.dispatch import dispatch
+    from energy_sim.dispatch.summary import write_dispatch
+
+    res = dispatch(tiny_system(gens=[{"region": "north", "tech": "coal", "cap0": 200.0}]))
+    assert mode(write_dispatch(res, tmp_path / "d")) == 0o640

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -83,21 +81,12 @@ def print_summary(res: xr.Dataset) -> None:
 
 
 def write_dispatch(res: xr.Dataset, out_dir: str | Path, name: str = "dispatch.nc") -> Path:
-    """Write ``res`` to ``out_dir/name`` through a temporary file in the same folder."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / name
+    """Write ``res`` to ``out_dir/name`` through a temporary file in the same folder, with the
+    mode the user's umask gives a new file (:func:`energy_sim.outputs.atomic_write`)."""
+    from energy_sim.outputs import atomic_write
+
     ds = res.copy()
     for c in ds.coords:  # a datetime coordinate must not carry a 'units' attribute in NetCDF
         if np.issubdtype(ds[c].dtype, np.datetime64):
             ds[c].attrs.pop("units", None)
-    fd, tmp = tempfile.mkstemp(prefix=".dispatch.", suffix=".nc", dir=out)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(Path(out_dir) / name, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
