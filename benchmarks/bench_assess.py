@@ -102,7 +102,9 @@ def bench_dask(plan: Path, samples: int, workers: int) -> dict:
     t0 = time.perf_counter()
     serial = assess(system, plan_ds, samples=samples, seed=2030, chunk_size=50)
     t1 = time.perf_counter()
-    with local_cluster(workers) as client:
+    from distributed import Client
+
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         t2 = time.perf_counter()
         dask = assess(system, plan_ds, samples=samples, seed=2030, chunk_size=50, client=client)
         t3 = time.perf_counter()
@@ -134,9 +136,6 @@ def main() -> None:
         "load_average_before": os.getloadavg(),
         "cli": bench_cli(plan, args.samples),
     }
-    if not args.skip_dask:
-        res["dask"] = bench_dask(plan, args.dask_samples, args.workers)
-    res["load_average_after"] = os.getloadavg()
     cli = res["cli"]
     print(f"start-up (--samples 1): empty numba cache {cli['startup_cold_cache_s']:.1f} s, "
           f"warm cache {cli['startup_warm_cache_s']:.1f} s")  # fmt: skip
@@ -145,11 +144,12 @@ def main() -> None:
         print(f"{r['samples']} sample years: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU, "
               f"peak RSS <= {r['peak_rss_mb_max_so_far']:.0f} MB, "
               f"{r['samples'] / r['wall_s']:.1f} sample-years/s")  # fmt: skip
-    print(f"same seed, same numbers: {cli['same_seed_same_numbers']}")
-    if "dask" in res:
-        d = res["dask"]
+    print(f"same seed, same numbers: {cli['same_seed_same_numbers']}", flush=True)
+    if not args.skip_dask:
+        res["dask"] = d = bench_dask(plan, args.dask_samples, args.workers)
         print(f"serial {d['serial_s']:.1f} s, Dask ({d['workers']} workers) {d['dask_s']:.1f} s "
               f"for {d['samples']} samples; identical: {d['serial_equals_dask']}")  # fmt: skip
+    res["load_average_after"] = os.getloadavg()
     print(f"load average before/after: {res['load_average_before']} / {res['load_average_after']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2))
