@@ -245,6 +245,15 @@ class AssessArgs:
         float,
         typer.Option("--lole-standard", min=0.0, help="LOLE standard in h/yr (an assumption)."),
     ] = 3.0
+    screen: Annotated[
+        bool,
+        typer.Option(
+            "--screen/--no-screen",
+            help="Operate each sample year with the adequacy screen first and the full dispatch "
+            "core only where it cannot prove that no load is lost (same LOLE and EUE, much "
+            "faster); --no-screen runs the full core on every sample year.",
+        ),
+    ] = True
     out: Annotated[Path | None, OUT_BESIDE_PLAN] = None
     quiet: Annotated[bool, QUIET] = False
 

@@ -158,6 +158,7 @@ def _adequacy_run(
             max_samples=args.max_samples,
             progress=show_progress(args.quiet),
             lole_standard_h=args.lole_standard,
+            screen=args.screen,
         )
         ds.attrs.update(provenance(scenario=sc, seed=seed, plan=the_plan))
         paths = write_assessment(ds, target, stem)
