@@ -43,6 +43,7 @@ def test_assess_and_stress_list_the_shared_options_after_their_own():
         "--rel-tol",
         "--chunk-size",
         "--lole-standard",
+        "--screen",
         "--out",
         "--quiet",
         "--help",
@@ -60,6 +61,7 @@ def test_defaults_reach_the_command(captured):
     assert (scn_s, plan_s, tests_s) == (Path("s.yaml"), None, ["heatwave"])
     assert args_s == AssessArgs(samples=200)
     assert (args_a.chunk_size, args_a.rel_tol, args_a.lole_standard) == (100, 0.05, 3.0)
+    assert args_a.screen and args_s.screen  # the adequacy screen is on unless --no-screen
 
 
 def test_given_values_reach_the_command(captured):
@@ -85,3 +87,9 @@ def test_given_values_reach_the_command(captured):
         (Path("p.nc"), [], expected),
         (Path("p.nc"), ["x", "y"], expected),
     ]
+
+
+def test_no_screen_reaches_the_command(captured):
+    assert runner.invoke(app, ["assess", "a.yaml", "--no-screen"]).exit_code == 0
+    (_, _, _, args) = captured[0]
+    assert args.screen is False
