@@ -57,32 +57,6 @@ def test_network_kernel_balance_and_limits():
     assert (x >= -1e-9).all() and (x <= cum[:, :, -1] + 1e-9).all()
 
 
-def test_fused_cell_dispatch_equals_reference():
-    """Stacks, network solve and block outputs in one kernel (core._solve_cells) equal the
-    numpy steps (merit.cumulative, network.solve_cells_reference, merit.unstack, prices)."""
-    from factory import synthetic_system
-
-    from energy_sim.dispatch import core, merit
-    from energy_sim.dispatch.inputs import prepare
-
-    system = synthetic_system(steps=48, seed=3)
-    st = prepare(system)
-    stack = merit.build_stack(st)
-    grid = network.Grid.build(len(st.regions), st.frm, st.to, st.eta)
-    rng = np.random.default_rng(0)
-    n = 300
-    blocks = rng.uniform(0, 2000, (n, stack.n_col)) * (rng.random((n, stack.n_col)) < 0.85)
-    blocks[:, stack.zero_col] = 0.0
-    dem = rng.uniform(0, 15000, (n, len(st.regions)))
-    fcap = st.fcap
-    for flow0 in (None, rng.normal(0, 800, (n, len(fcap)))):
-        got = core._solve_cells(stack, grid, blocks, dem, fcap, flow0, True)
-        ref = core._solve_cells_reference(stack, grid, blocks, dem, fcap, flow0, True)
-        for a, b in zip(got, ref, strict=True):
-            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-6)
-        assert got[1].sum() > 0  # some cells shed: the shed block is exercised
-
-
 @pytest.mark.parametrize("loss", [0.0, 0.002])
 def test_storage_kernel_equals_reference(loss):
     """Compiled state of charge (storage.simulate) against the numpy prefix scan, with two
@@ -144,9 +118,11 @@ def test_lng_kernel_equals_reference():
     assert ((send * wdt).sum(axis=2)[:, 1] <= contract[1] + 1e-6).all()
 
 
-def test_cell_dispatch_from_groups_equals_block_columns():
+def test_cell_dispatch_from_groups_equals_the_numpy_steps():
     """core._solve_gen (blocks built inside the kernel, outputs folded to groups) equals
-    core._blocks, core._solve_cells and core._gens in turn, with LNG windows in some cells."""
+    core._blocks, the numpy reference of stacks, solve and outputs, and core._gens in turn,
+    cold and warm-started, with LNG windows in some cells; hour-chained starts reach the same
+    cost (both optimal) and keep every balance."""
     from factory import synthetic_system
 
     from energy_sim.dispatch import core, merit
@@ -162,20 +138,30 @@ def test_cell_dispatch_from_groups_equals_block_columns():
     window = rng.random((n, len(stack.lng_gens))) < 0.3
     sdis = rng.uniform(0, 500, (n, n_r))
     dem = rng.uniform(0, 15000, (n, n_r))
-    for flow0, chain in ((None, 0), (None, 50), (rng.normal(0, 800, (n, len(st.fcap))), 0)):
+    for flow0 in (None, rng.normal(0, 800, (n, len(st.fcap)))):
         g, u, sh, f, k, p = core._solve_gen(
-            stack, grid, avail, window, sdis, dem, st.fcap, flow0, True, chain=chain
+            stack, grid, avail, window, sdis, dem, st.fcap, flow0, True
         )
         blocks = core._blocks(stack, avail, window, sdis)
-        o2, sh2, f2, k2, p2 = core._solve_cells(
-            stack, grid, blocks, dem, st.fcap, flow0, True, chain=chain
+        o2, sh2, f2, k2, p2 = core._solve_cells_reference(
+            stack, grid, blocks, dem, st.fcap, flow0, True
         )
-        np.testing.assert_allclose(g, core._gens(stack, o2), rtol=0, atol=1e-9)
-        np.testing.assert_allclose(u, o2[:, stack.sdis_col0 : stack.sdis_col0 + n_r], atol=1e-9)
-        for a, b in ((sh, sh2), (f, f2), (p, p2)):
-            np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
-        assert k == k2
+        np.testing.assert_allclose(g, core._gens(stack, o2), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(u, o2[:, stack.sdis_col0 : stack.sdis_col0 + n_r], atol=1e-6)
+        for a, b in ((sh, sh2), (f, f2)):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(p, p2, rtol=1e-9)
+        assert k == k2 == 0
     assert window.any() and len(stack.lng_gens)  # the LNG columns are exercised
+    # chained starts (runs of 50 cells): another optimum of the same cells, same cost
+    cold = core._solve_gen(stack, grid, avail, window, sdis, dem, st.fcap, None, False)
+    chain = core._solve_gen(stack, grid, avail, window, sdis, dem, st.fcap, None, False, 50)
+    keys = np.where(st.is_res, -1.0, st.mc)  # the decision cost of each group's block
+
+    def cost(out):
+        return out[0] @ np.where(np.isfinite(keys), keys, 0.0) + st.voll * out[2].sum(axis=1)
+
+    np.testing.assert_allclose(cost(chain), cost(cold), rtol=1e-9, atol=1e-3)
 
 
 def test_availability_and_residual_need_kernels():

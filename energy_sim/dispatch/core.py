@@ -67,45 +67,6 @@ class ChunkOut:
     screened: np.ndarray | None = None
 
 
-def _solve_cells(
-    stack: merit.Stack,
-    grid: network.Grid,
-    blocks: np.ndarray,
-    dem: np.ndarray,
-    fcap: np.ndarray,
-    flow0: np.ndarray | None = None,
-    with_price: bool = True,
-    chain: int = 0,
-):
-    """Network dispatch of cells (:func:`kernels.dispatch_cells`, cells in parallel): block
-    outputs, shed, flows, unconverged count and prices (NaN unless ``with_price``: they cost a
-    Bellman-Ford per cell and only the hourly output shows them). Without ``flow0`` and with
-    ``chain`` = T, each sample's hours are solved in order, each warm-started from the hour
-    before."""
-    n = len(dem)
-    n_l = len(fcap)
-    warm = flow0 is not None
-    return kernels.dispatch_cells(
-        np.ascontiguousarray(blocks, dtype=float),
-        stack.table,
-        stack.solver_pos,
-        stack.solver_key,
-        np.ascontiguousarray(dem, dtype=float),
-        np.ascontiguousarray(np.broadcast_to(np.asarray(fcap, float), (n, n_l))),
-        grid.frm,
-        grid.to,
-        grid.eta,
-        grid.mv_src,
-        grid.mv_dst,
-        grid.out_moves,
-        np.ascontiguousarray(flow0, dtype=float) if warm else np.zeros((n, n_l)),
-        warm,
-        400,
-        with_price,
-        int(chain),
-    )
-
-
 def _solve_cells_reference(
     stack: merit.Stack,
     grid: network.Grid,
@@ -115,7 +76,10 @@ def _solve_cells_reference(
     flow0: np.ndarray | None = None,
     with_price: bool = True,
 ):
-    """:func:`_solve_cells` with the numpy reference of every step (tests compare the two)."""
+    """Network dispatch of cells from block availabilities (n, columns) with the numpy
+    reference of every step (``merit.cumulative``, ``network.solve_cells_reference``,
+    ``merit.unstack``, ``network.prices_reference``): block outputs, shed, flows, unconverged
+    count and prices. :func:`_solve_gen` is tested against it."""
     cum = merit.cumulative(stack, blocks, dem)
     steps = np.take_along_axis(cum, stack.solver_pos[None], axis=2)
     x, f, k = network.solve_cells_reference(steps, stack.solver_key, dem, fcap, grid, flow0=flow0)
@@ -193,7 +157,8 @@ def _solve_gen(
     storage discharge (n, R), the blocks built inside the kernel
     (:func:`kernels.dispatch_gen_cells`): generation (n, G), storage discharge placed (n, R),
     shed, flows, unconverged count and prices. Same results as :func:`_blocks`,
-    :func:`_solve_cells` and :func:`_gens` in turn, without the (n, columns) arrays."""
+    :func:`_solve_cells_reference` and :func:`_gens` in turn, without the (n, columns)
+    arrays."""
     n = len(dem)
     n_l = len(fcap)
     warm = flow0 is not None

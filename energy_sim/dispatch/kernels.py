@@ -1,15 +1,23 @@
-"""Compiled (numba) kernels of the dispatch core: one cell at a time, cells in parallel.
+"""Compiled (numba) kernels of the dispatch core: arrays in, arrays out, cells or samples in
+parallel (``prange``).
 
 Each kernel is the scalar form of a whole-array numpy function kept in the package as its
-reference (tests compare the two on random inputs):
+reference, and the tests compare the two on random inputs (``tests/test_dispatch_kernels.py``):
 
-- :func:`solve_cells` <- :func:`energy_sim.dispatch.network.solve_cells_reference`:
-  the network dispatch of one (sample, hour) cell by successive most-profitable paths;
-- :func:`cell_prices` <- :func:`energy_sim.dispatch.network.prices_reference`: the regional
-  marginal prices at a solution (Bellman-Ford, cheapest way to serve one more MW).
+- :func:`solve_cells` <- ``network.solve_cells_reference``: the network dispatch of a
+  (sample, hour) cell by successive most-profitable paths;
+- :func:`cell_prices` <- ``network.prices_reference``: the regional marginal prices at a
+  solution (Bellman-Ford, the cheapest way to serve one more MW);
+- :func:`dispatch_gen_cells` <- ``core._blocks``, ``core._solve_cells_reference`` and
+  ``core._gens``: stacks, network solve and outputs of cells, from the groups' availability;
+- :func:`storage_states` <- ``storage.simulate_reference``: the clipped state of charge,
+  cyclic over each period;
+- :func:`lng_inventory` <- ``lng.run_inventory_reference``: the LNG tanks step by step;
+- :func:`availability`, :func:`residual_need`, :func:`balance_lng_residuals`: one-pass
+  sums and products (tested against their numpy one-liners).
 
-Arrays in, arrays out; ``cache=True`` keeps the machine code on disk (``__pycache__``), so only
-the first call after an install compiles (a few seconds).
+``cache=True`` keeps the machine code on disk (``__pycache__``): only the first call after an
+install compiles (about 25 s for all of them on 2 cores).
 """
 
 from __future__ import annotations
@@ -392,61 +400,6 @@ def _dispatch_one(
     return conv
 
 
-@njit(cache=True, parallel=True)
-def dispatch_cells(
-    blocks, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src, mv_dst, out_moves,
-    flow0, warm, max_iter, with_price, chain,
-):  # fmt: skip
-    """Merit-order stacks, network dispatch and block outputs of n cells in one pass.
-
-    Per cell: the cumulative sizes ``Q[r,k] = sum_{j<=k} A[table[r,j]]`` with shedding on top
-    (``Q[r,K] = Q[r,K-1] + D_r``), the network solve on the key steps ``Q[r, solver_pos]``
-    (:func:`_solve_one`), then every block's output ``y[r,k] = min(A, max(0, x_r - Q[r,k-1]))``
-    and the shed ``max(0, x_r - Q[r,K-1])`` (cf. ``merit.cumulative``/``merit.unstack``).
-
-    ``warm``: each cell starts from ``flow0``. Otherwise, with ``chain > 0`` the cells form
-    runs of ``chain`` consecutive steps (one sample's hours) solved in order, each starting
-    from the flows of the step before (runs in parallel); with ``chain == 0`` every cell starts
-    from no flows (cells in parallel).
-
-    Returns block outputs (n, n_col), shed (n, R), flows (n, L), unconverged count, prices
-    (n, R; NaN unless ``with_price``).
-    """
-    n = blocks.shape[0]
-    n_col = blocks.shape[1]
-    n_r = table.shape[0]
-    n_l = frm.shape[0]
-    out = np.zeros((n, n_col))
-    shed = np.empty((n, n_r))
-    flow = np.empty((n, n_l))
-    price = np.full((n, n_r), np.nan)
-    conv = np.empty(n, np.bool_)
-    linked = not warm and chain > 0
-    size = chain if linked else RUN
-    n_run = (n + size - 1) // size
-    n_k = table.shape[1]
-    for q in prange(n_run):
-        prev = np.zeros(n_l)
-        cum = np.empty((n_r, n_k + 1))
-        steps = np.empty((n_r, solver_pos.shape[1]))
-        x = np.empty(n_r)
-        wf, wi, wb = _workspace(n_r, n_l)
-        for i in range(q * size, min(n, (q + 1) * size)):
-            start = flow0[i] if warm else prev
-            conv[i] = _dispatch_one(
-                blocks[i], table, solver_pos, solver_key, dem[i], fcap[i], frm, to, eta,
-                mv_src, mv_dst, out_moves, start, warm or (linked and i > q * size), max_iter,
-                with_price, out[i], shed[i], flow[i], price[i], cum, steps, x, wf, wi, wb,
-            )  # fmt: skip
-            for l_ in range(n_l):
-                prev[l_] = flow[i, l_]
-    left = 0
-    for i in range(n):
-        if not conv[i]:
-            left += 1
-    return out, shed, flow, left, price
-
-
 #: Kinds of block column for :func:`dispatch_gen_cells`.
 COL_GEN, COL_LNG, COL_LNG_SCARCE, COL_STORAGE, COL_ZERO = 0, 1, 2, 3, 4
 
@@ -456,7 +409,16 @@ def dispatch_gen_cells(
     avail, window, sdis, col_kind, col_gen, col_aux, table, solver_pos, solver_key, dem, fcap,
     frm, to, eta, mv_src, mv_dst, out_moves, flow0, warm, max_iter, with_price, chain,
 ):  # fmt: skip
-    """:func:`dispatch_cells` with the blocks built inside each cell and folded back to groups.
+    """Merit-order stacks, network dispatch and outputs of n cells, folded back to groups.
+
+    Per cell: the cumulative sizes ``Q[r,k] = sum_{j<=k} A[table[r,j]]`` with shedding on top
+    (``Q[r,K] = Q[r,K-1] + D_r``), the network solve on the key steps ``Q[r, solver_pos]``
+    (:func:`_solve_one`), then every block's output ``y[r,k] = min(A, max(0, x_r - Q[r,k-1]))``
+    and the shed ``max(0, x_r - Q[r,K-1])`` (cf. ``merit.cumulative``/``merit.unstack``).
+    ``warm``: each cell starts from ``flow0``. Otherwise, with ``chain > 0`` the cells form
+    runs of ``chain`` consecutive steps (one sample's hours) solved in order, each starting
+    from the flows of the step before (runs in parallel); with ``chain == 0`` cells start from
+    no flows (in parallel tasks of :data:`RUN` cells).
 
     Block column ``c`` has the availability, by ``col_kind[c]``:
 
