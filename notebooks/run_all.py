@@ -10,8 +10,9 @@ Each notebook runs in a fresh ``python3`` kernel from this folder, with ``ENERGY
 pointing at a temporary folder (nothing is written into the working tree but the notebooks).
 The notebook's metadata ``energy_sim`` records the version, the command, the date, whether
 ``ENERGY_SIM_FAST`` was set and the ``ENERGY_SIM_SAMPLES`` override (sample years per
-assessment of notebook 03: 500 by default, some 45 minutes on 2 cores for its seven
-assessments; the stored outputs use 30); execution timestamps are dropped so that a refresh that changes
+assessment of notebook 03: 500 by default, over 11 minutes on 2 cores for its seven
+assessments because stressed years that lose load take the full dispatch core; the stored
+outputs use 100); execution timestamps are dropped so that a refresh that changes
 nothing changes no line. CI does not use the stored outputs: ``tests/test_notebooks.py`` clears
 them and runs every notebook from scratch.
 """
