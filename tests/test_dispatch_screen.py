@@ -111,3 +111,10 @@ def test_feasibility_check_catches_a_broken_balance_or_tank_cycle():
     burnt = core._take(out, np.array([0]))
     burnt.inv[0, 0, -1] -= 1e4  # the tank ends 10 GWh_th below where the year started
     assert not scr.feasible(st, burnt, dem).any()
+
+
+def test_throughput_counts_years_not_runs_of_a_partial_horizon():
+    """Two samples of a 4-hour horizon are 2*4/8760 sample years, whatever the speed."""
+    r = dispatch(two_regions(), samples=2)
+    years = 2 * 4 / 8760.0
+    assert r.attrs["sample_years_per_s"] == pytest.approx(years / r.attrs["elapsed_s"])

@@ -375,7 +375,10 @@ def _dataset(system, st, ann, hourly, wanted, n_samp, seed, elapsed, stats) -> x
         samples=n_samp,
         seed=-1 if seed is None else int(seed),
         elapsed_s=float(elapsed),
-        sample_years_per_s=float(n_samp / elapsed) if elapsed > 0 else float("nan"),
+        # whole years: a horizon of H hours counts as H/8760 of a sample year
+        sample_years_per_s=float(n_samp * hours / 8760.0 / elapsed)
+        if elapsed > 0
+        else float("nan"),
         **{k: float(x) for k, x in stats.items()},
     )
     return ds
