@@ -44,8 +44,6 @@ from factory import (
 from energy_sim.dispatch import dispatch
 from energy_sim.results import check_invariants
 
-pytest.importorskip("highspy")
-
 ROOT = Path(__file__).resolve().parents[1]
 
 #: MODEL.md, "Fast dispatch core": the bounds asserted, never widened.
@@ -294,15 +292,13 @@ _SYSTEM_2030 = []
 
 
 def system_2030():
-    """The full-resolution 2030 System (built once per session), or a skip without its data."""
+    """The full-resolution 2030 System of the bundled scenario (built once per session; a
+    broken bundled scenario fails the tests that need it)."""
     if not _SYSTEM_2030:
         from energy_sim.scenario import load_scenario
         from energy_sim.system import build_system
 
-        try:
-            sc = load_scenario(ROOT / "scenarios" / "pdp8_2030.yaml")
-        except Exception as err:  # pragma: no cover - the data helper's files
-            pytest.skip(f"2030 scenario not available: {err}")
+        sc = load_scenario(ROOT / "scenarios" / "pdp8_2030.yaml")
         _SYSTEM_2030.append(build_system(sc, resolution="full"))
     return _SYSTEM_2030[0]
 

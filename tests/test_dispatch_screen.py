@@ -67,8 +67,7 @@ def test_screen_with_outages_keeps_every_limit_and_only_proves_zero_shed():
 
 def test_screened_sample_sheds_nothing_in_the_lp_either():
     """What the screen proves is a statement about the LP: it has a zero-shed optimum."""
-    pytest.importorskip("highspy")
-    from energy_sim.solve import plan
+    from energy_sim.solve import plan  # highspy is a pinned dependency: no skip
 
     s = two_regions()
     r = dispatch(s, screen=True)
