@@ -111,6 +111,15 @@ def _gens(stack: merit.Stack, out: np.ndarray) -> np.ndarray:
     return gen
 
 
+def draws_of(arr, idx: np.ndarray):
+    """The samples ``idx`` of a draw with a leading sample axis (None stays None, a leading
+    axis of 1 broadcasts and is kept whole)."""
+    if arr is None:
+        return None
+    arr = np.asarray(arr)
+    return arr if arr.shape[0] == 1 else arr[idx]
+
+
 def _by_region(x: np.ndarray, region: np.ndarray, n_r: int) -> np.ndarray:
     """Sum of (S, St, T) per group into (S, T, R) by region (contiguous adds, no matmul over
     a transposed view)."""
@@ -266,8 +275,6 @@ def _zone_storage(st: Static, supply_r, dem, prev: ChunkOut, zones, hyd, sched, 
     n_r = len(st.regions)
     levels, cum = supply_r
     imports = _imports(st, prev.flow)
-    onehot = np.zeros((len(st.pcap), n_r))
-    onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
     base = dem + SHORT_WEIGHT * short
     for j, g in enumerate(hyd):
         base[:, :, st.gen_region[g]] -= sched[:, j]
@@ -280,7 +287,7 @@ def _zone_storage(st: Static, supply_r, dem, prev: ChunkOut, zones, hyd, sched, 
         supply = (zf[:, :, None, :] @ cum)[:, :, 0, :]
         ch[:, j] = 0.0
         dis[:, j] = 0.0
-        need = _zone_net(base + (ch - dis).transpose(0, 2, 1) @ onehot, imports, zf)
+        need = _zone_net(base + _by_region(ch - dis, st.stor_region, n_r), imports, zf)
         ch[:, j], dis[:, j] = storage.zone_schedule(
             supply, need, levels, st.pcap[j], st.dur[j], st.eff_c[j], st.eff_d[j], st.dt
         )
@@ -360,11 +367,10 @@ def _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> Ch
     stats.update(screen_s=_time.perf_counter() - t0, screened=float(proven.sum()))
     rest = np.flatnonzero(~proven)
     if len(rest):
-        cf = None if cf_month is None else np.asarray(cf_month)
-        cf = None if cf is None else (cf if cf.shape[0] == 1 else cf[rest])
         full = _full_chunk(
-            st, stack, grid, av[rest], dem[rest], cf, lng_av[rest], len(rest), with_price
-        )
+            st, stack, grid, av[rest], dem[rest], draws_of(cf_month, rest), lng_av[rest],
+            len(rest), with_price,
+        )  # fmt: skip
         for k in _FIELDS:
             getattr(out, k)[rest] = getattr(full, k)
         for k, v in full.stats.items():
@@ -395,9 +401,7 @@ def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> 
     for i_pass in range(ZONE_PASSES):
         zone = ZONE_KINDS[i_pass % len(ZONE_KINDS)]
         short = np.maximum(short, prev.shed.transpose(0, 2, 1))
-        onehot = np.zeros((len(st.pcap), n_r))
-        onehot[np.arange(len(st.pcap)), st.stor_region] = 1.0
-        need_r = dem + (prev.ch - prev.dis).transpose(0, 2, 1) @ onehot
+        need_r = dem + _by_region(prev.ch - prev.dis, st.stor_region, n_r)
         zones = _zones(st, prev, zone)
         sched = _zone_hydro(st, av, supply_r, need_r, prev, zones, hyd, budget, short)
         near = (_reach(st, prev.flow).astype(float) @ short[..., None])[..., 0]

@@ -284,13 +284,12 @@ def screen_chunk(
     go there before anywhere else, and the network carries them to the region short.
     """
     n_s, n_t, _ = av.shape
-    cf = None if cf_month is None else np.asarray(cf_month)
     short = np.zeros((n_s, n_t))
     todo = np.arange(n_s)
     proven = np.zeros(n_s, bool)
     out = None
     for _ in range(ROUNDS):
-        sub_cf = None if cf is None else (cf if cf.shape[0] == 1 else cf[todo])
+        sub_cf = core.draws_of(cf_month, todo)
         whole = len(todo) == n_s
         a_, d_, l_ = (av, dem, lng_av) if whole else (av[todo], dem[todo], lng_av[todo])
         sched, stor = _place(st, a_, d_, sub_cf, short[todo])
