@@ -32,10 +32,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from energy_sim.adequacy import assess, load_plan  # noqa: E402
-from energy_sim.scenario import load_scenario  # noqa: E402
-from energy_sim.sweep import local_cluster, sweep  # noqa: E402
-from energy_sim.system import build_system  # noqa: E402
+from energy_sim.inputs.scenario import load_scenario  # noqa: E402
+from energy_sim.inputs.system import build_system  # noqa: E402
+from energy_sim.security.adequacy import assess, load_plan  # noqa: E402
+from energy_sim.security.sweep import local_cluster, sweep  # noqa: E402
 
 
 def _cluster(workers: int):
@@ -76,7 +76,7 @@ def bench_reference(workers: int) -> dict:
 
 def bench_sampling(system, plan, samples: int, chunk: int) -> dict:
     """Only the draws (outages, weather, hydro, demand) of ``samples`` sample years."""
-    from energy_sim.adequacy import plan_capacities, sample_chunk
+    from energy_sim.security.adequacy import plan_capacities, sample_chunk
 
     cap = plan_capacities(system, plan)["capacity_mw"]
     t0 = time.perf_counter()

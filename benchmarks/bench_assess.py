@@ -7,7 +7,7 @@ dispatch core are all inside the figure:
    cache warm;
 2. ``--samples N`` (default 1,000) twice with the same seed: wall time, CPU time and peak
    memory of each run, and whether the two ``assessment.json`` carry the same numbers;
-3. serial against Dask: the API's :func:`energy_sim.adequacy.assess` on ``--dask-samples``
+3. serial against Dask: the API's :func:`energy_sim.security.adequacy.assess` on ``--dask-samples``
    sample years serially and on a LocalCluster of ``--workers`` processes, same numbers.
 
 Target (issue 12): 1,000 sample years within 30 s wall on 2 cores, peak memory within 4 GiB,
@@ -92,10 +92,10 @@ def bench_cli(plan: Path, samples: int) -> dict:
 def bench_dask(plan: Path, samples: int, workers: int) -> dict:
     import numpy as np
 
-    from energy_sim.adequacy import assess, load_plan
-    from energy_sim.scenario import load_scenario
-    from energy_sim.sweep import local_cluster
-    from energy_sim.system import build_system
+    from energy_sim.inputs.scenario import load_scenario
+    from energy_sim.inputs.system import build_system
+    from energy_sim.security.adequacy import assess, load_plan
+    from energy_sim.security.sweep import local_cluster
 
     system = build_system(load_scenario(SCENARIO), resolution="full")
     plan_ds = load_plan(plan)

@@ -40,8 +40,8 @@ CHUNK = 50
 
 
 def load_system(hours: int | None = None):
-    from energy_sim.scenario import load_scenario
-    from energy_sim.system import build_system
+    from energy_sim.inputs.scenario import load_scenario
+    from energy_sim.inputs.system import build_system
 
     system = build_system(load_scenario(SCENARIO), resolution="full")
     if hours:
@@ -52,15 +52,15 @@ def load_system(hours: int | None = None):
 def load_plan(path: str | None):
     if not path:
         return None
-    from energy_sim.adequacy import load_plan as _load
+    from energy_sim.security.adequacy import load_plan as _load
 
     return _load(path)
 
 
 def run_size(samples: int, plan_path: str | None, seed: int = 1) -> dict:
     """Operate ``samples`` sample-years (outage/weather/hydro draws as in assess), in chunks."""
-    from energy_sim.adequacy import plan_capacities, sample_chunk
-    from energy_sim.dispatch import dispatch
+    from energy_sim.operation import dispatch
+    from energy_sim.security.adequacy import plan_capacities, sample_chunk
 
     system = load_system()
     plan = load_plan(plan_path)
@@ -92,8 +92,8 @@ def run_size(samples: int, plan_path: str | None, seed: int = 1) -> dict:
 
 def lp_seconds(plan_path: str | None) -> dict:
     """Wall time of the LP dispatch of the same year (capacities fixed)."""
-    from energy_sim.dispatch import dispatch
-    from energy_sim.solve import plan as lp_plan
+    from energy_sim.operation import dispatch
+    from energy_sim.planning.solve import plan as lp_plan
 
     system = load_system()
     plan = load_plan(plan_path)
@@ -155,9 +155,9 @@ def ci_plan():
     resolution, optimal): runs/pdp8_2030/results.nc when present and made from the same data
     (same groups and peak demand as the scenario's System now), else planned here with the API
     (not written). Returns (plan, where it came from, seconds)."""
-    from energy_sim.scenario import load_scenario
-    from energy_sim.solve import plan as lp_plan
-    from energy_sim.system import build_system
+    from energy_sim.inputs.scenario import load_scenario
+    from energy_sim.inputs.system import build_system
+    from energy_sim.planning.solve import plan as lp_plan
 
     t0 = time.perf_counter()
     system = build_system(load_scenario(SCENARIO))
@@ -181,7 +181,7 @@ def ci(update: bool) -> int:
     """The planned-system path against a reference, checked against the baseline.
 
     Plans the 2030 system (or reads runs/), draws ``CI_SAMPLES`` sample years over the full
-    hourly year with ``energy_sim.adequacy.sample_chunk`` (forced outages, weather shift, hydro
+    hourly year with ``energy_sim.security.adequacy.sample_chunk`` (forced outages, weather shift, hydro
     year, demand), makes one short warm-up call (imports, numba compilation or its on-disk
     cache; timed and printed, not counted), then times ``CI_REPEATS`` rounds of [reference
     block, workload] with numba on ``CI_THREADS`` thread(s), each reference block lasting half
@@ -194,8 +194,8 @@ def ci(update: bool) -> int:
     ``sample_years_per_s / reference ops per CPU second`` is below ``CI_THRESHOLD`` of
     the ratio stored in benchmarks/baseline.json.
     """
-    from energy_sim.adequacy import plan_capacities, sample_chunk
-    from energy_sim.dispatch import dispatch
+    from energy_sim.operation import dispatch
+    from energy_sim.security.adequacy import plan_capacities, sample_chunk
 
     t_start = time.perf_counter()
     try:

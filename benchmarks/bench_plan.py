@@ -12,7 +12,7 @@ Results are printed and written to ``benchmarks/results/bench_plan.json``.
 
 ``--handoff`` times the three ways of getting the Pyomo model into HiGHS (without solving):
 Pyomo's persistent HiGHS interface, an LP file read by ``highspy.readModel``, and the
-``LinearStandardFormCompiler`` + ``highspy.passModel`` path that :mod:`energy_sim.solve` uses.
+``LinearStandardFormCompiler`` + ``highspy.passModel`` path that :mod:`energy_sim.planning.solve` uses.
 ``--save DIR`` keeps each plan's ``results.nc`` and ``kpis.json`` in ``DIR/<resolution>/``.
 """
 
@@ -38,8 +38,8 @@ def _peak_mib() -> float:
 
 
 def _load(scenario: Path, resolution: str):
-    from energy_sim.scenario import load_scenario
-    from energy_sim.system import build_system
+    from energy_sim.inputs.scenario import load_scenario
+    from energy_sim.inputs.system import build_system
 
     t0 = time.perf_counter()
     system = build_system(load_scenario(scenario, overrides={"resolution": resolution}))
@@ -54,8 +54,8 @@ def run_one(
     The scenario's solver time limit is replaced by ``limit`` (None: no limit)."""
     import json as _json
 
-    from energy_sim.results import kpis, write_results
-    from energy_sim.solve import plan
+    from energy_sim.planning.results import kpis, write_results
+    from energy_sim.planning.solve import plan
 
     system, system_s = _load(scenario, resolution)
     cfg = _json.loads(system.attrs.get("lp_solver_options") or "{}")
@@ -89,8 +89,8 @@ def run_handoff(scenario: Path, resolution: str) -> dict:
     import highspy
     from pyomo.contrib.solver.solvers.highs import Highs as PersistentHighs
 
-    from energy_sim.model import build_model
-    from energy_sim.solve import new_highs, to_highs
+    from energy_sim.planning.model import build_model
+    from energy_sim.planning.solve import new_highs, to_highs
 
     system, _ = _load(scenario, resolution)
     t0 = time.perf_counter()

@@ -26,10 +26,10 @@ def main() -> None:
     t0 = time.perf_counter()
     import pvlib  # noqa: F401
 
-    from energy_sim import profiles as P
-    from energy_sim import timeseries as T
+    from energy_sim.inputs import profiles as P
+    from energy_sim.inputs import timeseries as T
 
-    print(f"import pvlib + energy_sim.profiles: {time.perf_counter() - t0:.2f} s")
+    print(f"import pvlib + energy_sim.inputs.profiles: {time.perf_counter() - t0:.2f} s")
     reg = pd.read_csv(DATA / "regions.csv").set_index("region")
     regions = list(reg.index)
     lat, lon = reg["latitude"].to_dict(), reg["longitude"].to_dict()

@@ -1,8 +1,8 @@
 """Benchmark: drawing the random inputs of adequacy sample years for the 2030 plan.
 
-Times :func:`energy_sim.adequacy.sample_chunk` (forced outages of every generator group over
+Times :func:`energy_sim.security.adequacy.sample_chunk` (forced outages of every generator group over
 8,760 hours, weather, hydro and demand) for 1, 50 and 1,000 sample years of the 2030 plan,
-in chunks of ``--chunk-size`` samples as :func:`energy_sim.adequacy.assess` draws them, on
+in chunks of ``--chunk-size`` samples as :func:`energy_sim.security.adequacy.assess` draws them, on
 numba's thread count (``NUMBA_NUM_THREADS``); the 1,000 also on one thread, interleaved with the
 former so that both see the same load. Each figure is the minimum of ``--repeats`` runs (the
 machine is shared; the minimum is the least disturbed run), with the CPU time of all threads;
@@ -39,9 +39,9 @@ RESULTS = ROOT / "benchmarks" / "results" / "bench_sampling.json"
 
 def _inputs(plan_path: str):
     """The full-year 2030 System and the plan's capacity per generator group (MW)."""
-    from energy_sim.adequacy import load_plan, plan_capacities
-    from energy_sim.scenario import load_scenario
-    from energy_sim.system import build_system
+    from energy_sim.inputs.scenario import load_scenario
+    from energy_sim.inputs.system import build_system
+    from energy_sim.security.adequacy import load_plan, plan_capacities
 
     system = build_system(load_scenario(SCENARIO), resolution="full")
     cap = plan_capacities(system, load_plan(plan_path))["capacity_mw"]
@@ -51,7 +51,7 @@ def _inputs(plan_path: str):
 def first_call(plan_path: str) -> dict[str, float]:
     """In this process: import, first call (one sample year) and a second call, in seconds."""
     t0 = time.perf_counter()
-    from energy_sim.adequacy import sample_chunk
+    from energy_sim.security.adequacy import sample_chunk
 
     imported = time.perf_counter() - t0
     system, cap = _inputs(plan_path)
@@ -89,7 +89,7 @@ def start_up(plan_path: str) -> dict[str, dict[str, float]]:
 def draw(system, cap, samples: int, chunk: int, threads: int | None = None) -> tuple[float, float]:
     """Wall and CPU seconds (all threads) to draw ``samples`` sample years in chunks of
     ``chunk`` (seed 1) on ``threads`` threads (default: numba's)."""
-    from energy_sim.adequacy import sample_chunk
+    from energy_sim.security.adequacy import sample_chunk
 
     kw = {} if threads is None else {"threads": threads}
     t0, c0 = time.perf_counter(), time.process_time()

@@ -30,7 +30,7 @@ scaled to 80%):
   core on 20 and 16 days; 13 weeks from 1 May: 1,038 GWh, the South only; from 1 January:
   71 GWh, the South only);
 - ``sampled_outage_year``: one sample year of the adequacy sampler
-  (``energy_sim.adequacy.sample_chunk``, seed ``--seed``, chunk 0 of ``--draws`` samples: forced
+  (``energy_sim.security.adequacy.sample_chunk``, seed ``--seed``, chunk 0 of ``--draws`` samples: forced
   outages, weather shift, hydro year, demand), drawn over the full year and cut to the horizon;
   the draw of the chunk with the highest demand scale, dry years first.
 
@@ -64,10 +64,10 @@ def main(argv=None) -> int:
     from factory import sampled_year, scale_demand, stressed_horizons, with_plan
     from test_dispatch_lp import contract_misses, gaps, lp_of
 
-    from energy_sim.dispatch import dispatch
-    from energy_sim.results import check_invariants
-    from energy_sim.scenario import load_scenario
-    from energy_sim.system import build_system
+    from energy_sim.inputs.scenario import load_scenario
+    from energy_sim.inputs.system import build_system
+    from energy_sim.operation import dispatch
+    from energy_sim.planning.results import check_invariants
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--plan", default=None)
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
     system = build_system(load_scenario(ROOT / "scenarios/pdp8_2030.yaml"), resolution="full")
     scale = 0.8
     if args.plan:
-        from energy_sim.adequacy import load_plan
+        from energy_sim.security.adequacy import load_plan
 
         system, scale = with_plan(system, load_plan(args.plan)), 1.0
     only = set(args.only.split(",")) if args.only else None

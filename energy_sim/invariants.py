@@ -2,7 +2,7 @@
 
 No Pyomo here: the numpy dispatch core's Results are checked with the same code as the LP's.
 :func:`check_invariants` returns one message per violated family (an empty list means every
-limit holds); ``energy_sim.results`` re-exports it.
+limit holds); ``energy_sim.planning.results`` re-exports it.
 """
 
 from __future__ import annotations

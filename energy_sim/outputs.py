@@ -191,7 +191,7 @@ def provenance(
     Parameters
     ----------
     scenario
-        A :class:`~energy_sim.scenario.Scenario`: its resolved YAML (``Scenario.to_yaml``) is
+        A :class:`~energy_sim.inputs.scenario.Scenario`: its resolved YAML (``Scenario.to_yaml``) is
         stored as ``scenario_yaml`` with its SHA-256 and name.
     seed
         The seed of the random draws, if any.

@@ -408,8 +408,8 @@ def synthetic_system(
 
 def solve_checked(system: xr.Dataset, **kw: Any) -> xr.Dataset:
     """Plan ``system`` with the LP, assert an optimal status and no invariant violation."""
-    from energy_sim.results import check_invariants
-    from energy_sim.solve import plan
+    from energy_sim.planning.results import check_invariants
+    from energy_sim.planning.solve import plan
 
     res = plan(system, **kw)
     assert res.attrs["status"] == "optimal", res.attrs["status"]
@@ -500,12 +500,12 @@ def stressed_horizons(system: xr.Dataset, scale: float = 1.0) -> dict[str, xr.Da
 def sampled_year(system: xr.Dataset, seed: int = 1, draws: int = 10):
     """The most stressed of ``draws`` sample years of the adequacy sampler, applied to ``system``.
 
-    ``energy_sim.adequacy.sample_chunk(system, cap0_mw, chunk=0, size=draws, seed)`` (forced
+    ``energy_sim.security.adequacy.sample_chunk(system, cap0_mw, chunk=0, size=draws, seed)`` (forced
     outages, weather shift, hydro year, demand); the draw with the highest demand scale, dry
     years first, is applied: availability multiplied, ``demand_mw`` and ``hydro_cf_month``
     replaced. Returns the System and the draw's drivers (index, demand scale, dry year, shift).
     """
-    from energy_sim.adequacy import sample_chunk
+    from energy_sim.security.adequacy import sample_chunk
 
     d = sample_chunk(system, system["cap0_mw"].values, 0, draws, seed)
     i = int(np.argmax(d["demand_scale"] + 10.0 * d["dry_year"]))

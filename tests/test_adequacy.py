@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from energy_sim.adequacy import (
+from energy_sim.errors import InputError
+from energy_sim.security.adequacy import (
     assess,
     assessment_summary,
     chunk_seed,
@@ -20,7 +21,6 @@ from energy_sim.adequacy import (
     unit_counts,
     write_assessment,
 )
-from energy_sim.errors import InputError
 
 HOURS = 8760
 #: A group: (tech, capacity MW, unit size MW, FOR, MTTR h).
@@ -263,13 +263,13 @@ def test_same_seed_same_assessment():
 
 def _dispatch_ready() -> bool:
     try:
-        from energy_sim.dispatch import dispatch  # noqa: F401
+        from energy_sim.operation import dispatch  # noqa: F401
     except ImportError:
         return False
     return True
 
 
-@pytest.mark.skipif(not _dispatch_ready(), reason="energy_sim.dispatch.dispatch not available yet")
+@pytest.mark.skipif(not _dispatch_ready(), reason="energy_sim.operation.dispatch not available yet")
 def test_lole_eue_match_enumeration_with_dispatch_core():
     system = one_region_system()
     system = system.assign({name: (dims, values) for name, dims, values in _empty_network_parts()})

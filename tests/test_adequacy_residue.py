@@ -8,8 +8,8 @@ import pytest
 import xarray as xr
 from test_adequacy import QUIET, one_region_system
 
-from energy_sim.adequacy import assess, assessment_summary
-from energy_sim.adequacy.metrics import EUE_ZERO_MWH, MIN_SAMPLES_CONVERGED
+from energy_sim.security.adequacy import assess, assessment_summary
+from energy_sim.security.adequacy.metrics import EUE_ZERO_MWH, MIN_SAMPLES_CONVERGED
 
 
 def residue_dispatch(system, plan, *, samples, demand, **_kw) -> xr.Dataset:

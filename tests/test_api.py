@@ -14,9 +14,13 @@ def test_every_public_name_resolves():
 
 
 def test_functions_stay_callable_after_their_modules_are_imported():
-    # ``energy_sim.dispatch`` is also a subpackage and ``energy_sim.compare`` a submodule:
+    # ``energy_sim.operation`` is also a subpackage and ``energy_sim.analysis.compare`` a submodule:
     # importing them must not replace the public functions with the modules.
-    for module in ("energy_sim.dispatch", "energy_sim.compare", "energy_sim.adequacy"):
+    for module in (
+        "energy_sim.operation",
+        "energy_sim.analysis.compare",
+        "energy_sim.security.adequacy",
+    ):
         importlib.import_module(module)
     for name in ("load_scenario", "build_system", "plan", "dispatch", "assess", "compare"):
         assert inspect.isfunction(getattr(es, name)), name

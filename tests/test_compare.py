@@ -14,8 +14,14 @@ import pytest  # noqa: E402
 from analysis_data import make_pair, tiny6_system, write_run  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+from energy_sim.analysis.compare import (  # noqa: E402
+    adequacy_table,
+    capacity_by_tech,
+    compare,
+    compare_figure,
+    load_run,
+)
 from energy_sim.cli import app  # noqa: E402
-from energy_sim.compare import adequacy_table, capacity_by_tech, compare, compare_figure, load_run  # noqa: E402
 from energy_sim.errors import InputError  # noqa: E402
 
 ASSESSMENT = {
@@ -41,7 +47,7 @@ def runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def plans():
-    from energy_sim.solve import plan
+    from energy_sim.planning.solve import plan
 
     return [
         plan(tiny6_system(scenario="base")),
@@ -75,7 +81,7 @@ def test_table_lines_up_kpis_and_capacities(runs):
 
 
 def test_compare_datasets_in_memory_uses_kpis_of_results(plans):
-    from energy_sim.results import kpis
+    from energy_sim.planning.results import kpis
 
     table = compare(plans)
     assert list(table.columns) == ["base", "big"]
@@ -176,6 +182,6 @@ def test_cli_compare_help_has_an_example():
 
 def test_public_api_compare_is_callable_after_the_module_is_imported(runs):
     import energy_sim as es
-    import energy_sim.compare  # noqa: F401  (binds the module to es.compare)
+    import energy_sim.analysis.compare  # noqa: F401  (binds the module to es.compare)
 
     assert es.compare(list(runs)).equals(compare(list(runs)))

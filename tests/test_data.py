@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_sim import data as D
 from energy_sim.errors import InputError
+from energy_sim.inputs import data as D
 
 ROOT = Path(__file__).resolve().parent.parent
 VIETNAM = ROOT / "data" / "vietnam"

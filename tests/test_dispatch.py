@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from factory import corridor, gen, hub, store, synthetic_system, tiny_system
 
-from energy_sim.dispatch import dispatch
 from energy_sim.errors import InputError
-from energy_sim.results import check_invariants
+from energy_sim.operation import dispatch
+from energy_sim.planning.results import check_invariants
 
 
 def one(res, var):
@@ -285,7 +285,9 @@ def test_core_imports_no_pyomo():
     import subprocess
     import sys
 
-    code = "import sys, energy_sim.dispatch; print(any(m.startswith('pyomo') for m in sys.modules))"
+    code = (
+        "import sys, energy_sim.operation; print(any(m.startswith('pyomo') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -306,7 +308,7 @@ def _soc_loop(cw, dw, pcap, dur, eff_c, eff_d, loss, dt, s0):
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_storage_scan_equals_the_step_loop_and_closes_the_cycle(seed):
-    from energy_sim.dispatch.storage import simulate
+    from energy_sim.operation.storage import simulate
 
     rng = np.random.default_rng(seed)
     n_s, n_st, n_t = 3, 2, 200
@@ -334,9 +336,8 @@ def test_storage_scan_equals_the_step_loop_and_closes_the_cycle(seed):
 def test_level_a_rounding_residue_past_a_block_edge_still_imports():
     # b's demand ends 2e-13 MW into its gas block: that sliver must not make gas the marginal
     # block with no room to back down (which left every import path unused)
-    import importlib
+    from energy_sim.operation import network
 
-    network = importlib.import_module("energy_sim.dispatch.network")
     grid = network.Grid.build(2, [0], [1], [0.95])
     cum = np.array([[[100.0, 100.0, 100.0]], [[50.0, 100.0, 150.0 + 2e-13]]]).reshape(1, 2, 3)
     cost = np.array([[0.0, 0.0, 1e4], [10.0, 60.0, 1e4]])
@@ -357,9 +358,8 @@ def _day_zone(high_need: float, p_low: float = 10.0, p_high: float = 50.0):
 
 
 def test_zone_storage_cycles_to_its_energy_limit_when_the_spread_pays():
-    import importlib
+    from energy_sim.operation import storage
 
-    storage = importlib.import_module("energy_sim.dispatch.storage")
     supply, need, levels = _day_zone(150.0)
     c, d = storage.zone_schedule(supply, need, levels, 20.0, 4.0, 0.9, 0.9, np.ones(24))
     # 50*0.81 > 10: the day moves eff_d*dur*P = 72 MWh out, flat over the 12 dear hours
@@ -369,9 +369,8 @@ def test_zone_storage_cycles_to_its_energy_limit_when_the_spread_pays():
 
 
 def test_zone_storage_stops_where_its_own_output_removes_the_spread():
-    import importlib
+    from energy_sim.operation import storage
 
-    storage = importlib.import_module("energy_sim.dispatch.storage")
     supply, need, levels = _day_zone(105.0)
     c, d = storage.zone_schedule(supply, need, levels, 20.0, 4.0, 0.9, 0.9, np.ones(24))
     # only the 5 MW above the cheap level pay: below it the price is 10 at both ends
@@ -386,9 +385,8 @@ def test_storage_days_start_where_the_state_of_charge_is_lowest():
     # a peak across midnight (steps 20-3): C_h = cumsum(m - mean) peaks at step 3, so the
     # windows run 4 -> 4 and each one's charge (4-19) comes before its discharge (20-27);
     # windows from midnight would pair step 0-3's discharge with charge that comes after it
-    import importlib
+    from energy_sim.operation import storage
 
-    storage = importlib.import_module("energy_sim.dispatch.storage")
     day = np.where((np.arange(24) < 4) | (np.arange(24) >= 20), 150.0, 50.0)
     need = np.tile(day, 2)[None]
     assert storage.day_start(need, 24) == 4
@@ -426,9 +424,8 @@ def test_lng_contract_is_spent_where_lng_is_hardest_to_replace():
 
 
 def test_contract_allocation_cuts_where_the_spare_room_is():
-    import importlib
+    from energy_sim.operation import lng
 
-    lng = importlib.import_module("energy_sim.dispatch.lng")
     burn = np.array([[[100.0, 100.0, 50.0, 50.0]]])
     spare = np.array([[[100.0, 40.0, 0.0, 0.0]]])
     keep = lng.contract_allocation(burn, spare, np.array([200.0]), np.ones(4))
@@ -439,9 +436,8 @@ def test_contract_allocation_cuts_where_the_spare_room_is():
 
 
 def test_zone_storage_with_little_energy_shaves_only_the_top_hours():
-    import importlib
+    from energy_sim.operation import storage
 
-    storage = importlib.import_module("energy_sim.dispatch.storage")
     # levels 10 / 50 / 80 USD/MWh up to 100 / 200 / 300 MW; four dear hours at 290-230 MW
     supply = np.tile(np.array([100.0, 200.0, 300.0, 1e9]), (1, 24, 1))
     need = np.full((1, 24), 50.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from energy_sim.dispatch import network
+from energy_sim.operation import network
 
 
 def _cells(seed: int, n: int = 400, n_k: int = 6):
@@ -61,7 +61,7 @@ def test_network_kernel_balance_and_limits():
 def test_storage_kernel_equals_reference(loss):
     """Compiled state of charge (storage.simulate) against the numpy prefix scan, with two
     cyclic periods, a group without power, and wishes that overfill and overdraw."""
-    from energy_sim.dispatch import storage
+    from energy_sim.operation import storage
 
     rng = np.random.default_rng(7)
     n_s, n_st, n_t = 3, 4, 96
@@ -94,7 +94,7 @@ def test_storage_kernel_equals_reference(loss):
 def test_lng_kernel_equals_reference():
     """Compiled LNG tanks against the numpy loop: a disruption window, a binding contract,
     a reserve floor, and a start below full."""
-    from energy_sim.dispatch import lng
+    from energy_sim.operation import lng
 
     rng = np.random.default_rng(11)
     n_s, n_h, n_t = 3, 2, 200
@@ -125,8 +125,8 @@ def test_cell_dispatch_from_groups_equals_the_numpy_steps():
     cost (both optimal) and keep every balance."""
     from factory import synthetic_system
 
-    from energy_sim.dispatch import core, merit
-    from energy_sim.dispatch.inputs import prepare
+    from energy_sim.operation import core, merit
+    from energy_sim.operation.inputs import prepare
 
     system = synthetic_system(steps=48, seed=4)
     st = prepare(system)
@@ -165,7 +165,7 @@ def test_cell_dispatch_from_groups_equals_the_numpy_steps():
 
 
 def test_availability_and_residual_need_kernels():
-    from energy_sim.dispatch import kernels
+    from energy_sim.operation import kernels
 
     rng = np.random.default_rng(2)
     n_s, n_g, n_t, n_r = 3, 7, 30, 3
@@ -191,7 +191,7 @@ def test_lng_year_closes_when_the_tank_runs_down_year_on_year():
     """A tank refilled at 20 MW_th that must serve 100 MW_th twice a year: from full it ends at
     40, from 40 at 0; the cyclic year starts empty, refills to 120 and burns it all. The
     recursion closes at the first step too (it did not with two runs of the year)."""
-    from energy_sim.dispatch import lng
+    from energy_sim.operation import lng
 
     burn = np.zeros((1, 1, 8))
     burn[0, 0, 6:] = 100.0

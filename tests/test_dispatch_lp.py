@@ -11,7 +11,7 @@ Contract (MODEL.md, "Fast dispatch core"), asserted with its own numbers (``CONT
 - ``generation_region_tech``: annual generation per (region, technology) within 5% of the LP's,
   for every pair that carries at least ``MATERIAL`` = 0.1% of the LP's total generation in
   the LP *or* in the core (a pair the LP leaves idle and the core runs counts as an infinite gap);
-- ``invariants``: every physical limit holds (``energy_sim.results.check_invariants`` empty).
+- ``invariants``: every physical limit holds (``energy_sim.planning.results.check_invariants`` empty).
 
 Each case is checked metric by metric (one parametrised test per case and metric), so a case that
 misses one metric still shows its passes on the others; a miss is ``xfail(strict=True)`` with the
@@ -41,8 +41,8 @@ from factory import (
     with_plan,
 )
 
-from energy_sim.dispatch import dispatch
-from energy_sim.results import check_invariants
+from energy_sim.operation import dispatch
+from energy_sim.planning.results import check_invariants
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ LP_NONE = 1e-8
 def lp_of(system, res, accept=("optimal",)):
     """The LP (Pyomo + HiGHS) operating ``system`` with the core's capacities fixed; asserts
     that its status is one of ``accept``."""
-    from energy_sim.solve import plan
+    from energy_sim.planning.solve import plan
 
     sy = system.copy()  # operating only: no build ranges or policy rows on fixed capacities
     sy["build_min_mw"] = sy["build_min_mw"] * 0.0
@@ -295,8 +295,8 @@ def system_2030():
     """The full-resolution 2030 System of the bundled scenario (built once per session; a
     broken bundled scenario fails the tests that need it)."""
     if not _SYSTEM_2030:
-        from energy_sim.scenario import load_scenario
-        from energy_sim.system import build_system
+        from energy_sim.inputs.scenario import load_scenario
+        from energy_sim.inputs.system import build_system
 
         sc = load_scenario(ROOT / "scenarios" / "pdp8_2030.yaml")
         _SYSTEM_2030.append(build_system(sc, resolution="full"))
@@ -310,9 +310,9 @@ def plan_2030():
     """The 2030 plan as ``energy-sim run scenarios/pdp8_2030.yaml`` makes it (the scenario's
     default resolution, optimal), planned once per session with the API."""
     if not _PLAN_2030:
-        from energy_sim.scenario import load_scenario
-        from energy_sim.solve import plan
-        from energy_sim.system import build_system
+        from energy_sim.inputs.scenario import load_scenario
+        from energy_sim.inputs.system import build_system
+        from energy_sim.planning.solve import plan
 
         res = plan(build_system(load_scenario(ROOT / "scenarios" / "pdp8_2030.yaml")))
         assert res.attrs["status"] == "optimal"

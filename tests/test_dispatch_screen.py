@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from factory import corridor, gen, synthetic_system, tiny_system
 
-from energy_sim.dispatch import dispatch
-from energy_sim.results import check_invariants
+from energy_sim.operation import dispatch
+from energy_sim.planning.results import check_invariants
 
 
 def two_regions(fcap: float = 10.0, south_peak: float = 320.0):
@@ -67,7 +67,7 @@ def test_screen_with_outages_keeps_every_limit_and_only_proves_zero_shed():
 
 def test_screened_sample_sheds_nothing_in_the_lp_either():
     """What the screen proves is a statement about the LP: it has a zero-shed optimum."""
-    from energy_sim.solve import plan  # highspy is a pinned dependency: no skip
+    from energy_sim.planning.solve import plan  # highspy is a pinned dependency: no skip
 
     s = two_regions()
     r = dispatch(s, screen=True)
@@ -92,9 +92,9 @@ def test_keep_hourly_list_keeps_only_those():
 def test_feasibility_check_catches_a_broken_balance_or_tank_cycle():
     """The screen proves no shed only for an operation that balances every region at every
     step and closes every LNG tank's cycle; a break in either is caught."""
-    from energy_sim.dispatch import core, merit, network
-    from energy_sim.dispatch import screen as scr
-    from energy_sim.dispatch.inputs import prepare
+    from energy_sim.operation import core, merit, network
+    from energy_sim.operation import screen as scr
+    from energy_sim.operation.inputs import prepare
 
     s = synthetic_system(steps=48, seed=2)
     s["demand_mw"] = s["demand_mw"] * 0.3

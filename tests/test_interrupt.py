@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from energy_sim.solve import SolveInterrupted, run_interruptible
+from energy_sim.planning.solve import SolveInterrupted, run_interruptible
 
 
 def slow_lp(n: int = 20000, seed: int = 0) -> highspy.Highs:

@@ -1,7 +1,7 @@
 """Operation families of the LP on tiny systems whose optimum is worked out by hand.
 
 Each docstring carries the hand calculation; objectives and decisive variables are asserted to
-1e-6 relative, and every solution passes :func:`energy_sim.results.check_invariants`.
+1e-6 relative, and every solution passes :func:`energy_sim.planning.results.check_invariants`.
 """
 
 from __future__ import annotations

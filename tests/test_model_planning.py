@@ -8,7 +8,7 @@ import pytest
 from factory import corridor, gen, solve_checked, store, tiny_system
 
 from energy_sim.errors import InputError
-from energy_sim.solve import plan
+from energy_sim.planning.solve import plan
 
 REL = 1e-6
 
@@ -136,7 +136,7 @@ def test_clean_share():
     res = solve_checked(_clean_system(clean_share_min=0.3))
     assert res.attrs["objective_usd"] == approx(18_264_000)
     assert cap_of(res, "north/solar_utility") == approx(60)
-    from energy_sim.results import kpis
+    from energy_sim.planning.results import kpis
 
     assert kpis(res)["clean_share"] == approx(0.3)
 
@@ -233,7 +233,7 @@ def test_auto_method_is_hipo_for_large_models_where_available(
 
     import xarray as xr
 
-    from energy_sim import solve
+    from energy_sim.planning import solve
 
     monkeypatch.setattr(solve, "hipo_available", lambda: available)
     sysd = xr.Dataset(coords={"time": np.arange(steps)})
@@ -244,7 +244,7 @@ def test_auto_method_is_hipo_for_large_models_where_available(
 
 
 def test_hipo_options_scale_costs_and_bounds_and_skip_crossover():
-    from energy_sim.solve import METHOD_OPTIONS
+    from energy_sim.planning.solve import METHOD_OPTIONS
 
     opts = METHOD_OPTIONS["hipo"]
     assert opts["user_objective_scale"] == -10 and opts["user_bound_scale"] == -10
@@ -259,7 +259,7 @@ def test_hipo_objective_includes_the_constant_and_matches_ipx():
     # coal at 20 USD/MWh, 0.5 GW new coal at 100,000 USD/MW-yr: 0.5e3*1e5 + 365*24*10.5e3*20
     import json
 
-    from energy_sim.solve import hipo_available
+    from energy_sim.planning.solve import hipo_available
 
     if not hipo_available():
         pytest.skip("this HiGHS build has no HiPO (highspy-extras)")

@@ -13,9 +13,9 @@ import test_model_operation as op
 import test_model_planning as pl
 from factory import synthetic_system
 
-from energy_sim import solve
-from energy_sim.model import build_model
-from energy_sim.solve import solve_model
+from energy_sim.planning import solve
+from energy_sim.planning.model import build_model
+from energy_sim.planning.solve import solve_model
 
 
 def _count_terms(con, var_ids: set[int]) -> int:

@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from analysis_data import make_pair, tiny6_system  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
-from energy_sim import plots  # noqa: E402
+from energy_sim.analysis import plots  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def pair():
 @pytest.fixture(scope="module")
 def planned():
     """A real LP plan of the six-region tiny system, and its System."""
-    from energy_sim.solve import plan
+    from energy_sim.planning.solve import plan
 
     system = tiny6_system()
     results = plan(system)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_sim import profiles as P
 from energy_sim.errors import InputError
+from energy_sim.inputs import profiles as P
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "vietnam"
 YEAR = 2030

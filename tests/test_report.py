@@ -16,10 +16,19 @@ import pytest  # noqa: E402
 from analysis_data import make_pair, tiny6_system, write_run  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+from energy_sim.analysis.compare import Run, load_run  # noqa: E402
+from energy_sim.analysis.report import (  # noqa: E402
+    BREACH,
+    NA,
+    OK,
+    WARNING,
+    Targets,
+    indicators,
+    render,
+    write_report,
+)
 from energy_sim.cli import app  # noqa: E402
-from energy_sim.compare import Run, load_run  # noqa: E402
 from energy_sim.errors import InputError  # noqa: E402
-from energy_sim.report import BREACH, NA, OK, WARNING, Targets, indicators, render, write_report  # noqa: E402
 
 ASSESSMENT = {
     "name": "adequacy",
@@ -104,8 +113,8 @@ def test_missing_inputs_are_not_applicable_and_not_optimal_is_a_breach(runs):
 
 
 def test_a_real_plan_meets_its_reserve_target():
-    from energy_sim.results import kpis
-    from energy_sim.solve import plan
+    from energy_sim.planning.results import kpis
+    from energy_sim.planning.solve import plan
 
     system = tiny6_system()
     results = plan(system)
@@ -118,8 +127,8 @@ def test_a_real_plan_meets_its_reserve_target():
 
 def test_a_run_folder_of_a_real_plan_carries_its_targets(tmp_path):
     """results.nc keeps the PDP8 ranges and LNG reserve days of the System it was planned on."""
-    from energy_sim.results import write_results
-    from energy_sim.solve import plan
+    from energy_sim.planning.results import write_results
+    from energy_sim.planning.solve import plan
 
     write_results(plan(tiny6_system()), tmp_path)
     ind = _by_key(load_run(tmp_path))
@@ -147,7 +156,7 @@ def test_html_is_self_contained_and_has_every_indicator(runs):
 
 
 def test_figures_use_the_hourly_dispatch_when_the_folder_has_one(runs):
-    from energy_sim.report import run_figures
+    from energy_sim.analysis.report import run_figures
 
     run = load_run(runs[0])
     plan_captions = [caption for caption, _ in run_figures(run)]

@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 from factory import corridor, gen, hub, solve_checked, store, tiny_system
 
-from energy_sim.results import check_invariants, kpis, shortfall_report, write_results
-from energy_sim.solve import plan
+from energy_sim.planning.results import check_invariants, kpis, shortfall_report, write_results
+from energy_sim.planning.solve import plan
 
 KPI_KEYS = {
     "total_cost_usd", "cost_per_mwh_usd", "reserve_margin", "reserve_margin_by_region",

@@ -19,11 +19,11 @@ from analysis_data import make_pair, write_run
 from test_cli_errors import check_one_line_error
 from typer.testing import CliRunner
 
+from energy_sim.analysis.compare import adequacy_table, load_run, read_assessments
 from energy_sim.cli import app
-from energy_sim.compare import adequacy_table, load_run, read_assessments
 from energy_sim.errors import InputError
 from energy_sim.outputs import atomic_write, check_file, check_folder, folder_lock
-from energy_sim.stress import output_stem, stress_label, validate_stress
+from energy_sim.security.stress import output_stem, stress_label, validate_stress
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO = REPO / "scenarios" / "pdp8_2030.yaml"
@@ -56,7 +56,7 @@ def test_atomic_write_gives_the_umask_mode_not_0600(tmp_path, umask_027):
 
 
 def test_run_compare_and_report_files_are_group_readable(tmp_path, umask_027):
-    from energy_sim.results import write_results
+    from energy_sim.planning.results import write_results
 
     results, system = make_pair("low")
     nc, js = write_results(results, tmp_path / "low", {"status": "optimal"})
@@ -112,7 +112,7 @@ def test_an_os_error_while_writing_is_one_line_not_a_traceback(tmp_path, monkeyp
         raise PermissionError(13, "Permission denied", str(tmp_path / "d.html"))
 
     folder = write_run(tmp_path / "run", *make_pair("low"))
-    monkeypatch.setattr("energy_sim.report.write_report", refuse)
+    monkeypatch.setattr("energy_sim.analysis.report.write_report", refuse)
     result = runner.invoke(app, ["report", str(folder), "-o", str(tmp_path / "d.html")])
     check_one_line_error(result.exit_code, result.stdout, result.stderr, "Permission denied")
 
@@ -210,7 +210,7 @@ def test_version():
 
 def test_help_texts_say_the_seed_default_and_the_test_keys():
     from energy_sim.cli.operation import TEST_KEYS
-    from energy_sim.stress import REGISTRY
+    from energy_sim.security.stress import REGISTRY
 
     wide = {"COLUMNS": "200"}
     dispatch_help = runner.invoke(app, ["dispatch", "--help"], env=wide).stdout
@@ -276,8 +276,8 @@ def real_run(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_every_file_of_a_run_folder_says_where_it_came_from(real_run):
+    from energy_sim.inputs.scenario import load_scenario
     from energy_sim.outputs import package_version
-    from energy_sim.scenario import load_scenario
 
     names = sorted(p.name for p in real_run.iterdir() if not p.name.startswith("."))
     assert names == [
@@ -353,7 +353,7 @@ def test_an_empty_scenario_file_is_a_mistake(tmp_path, text):
 
 
 def test_a_scenario_without_resolution_gets_the_recommended_12_days(tmp_path):
-    from energy_sim.scenario import load_scenario
+    from energy_sim.inputs.scenario import load_scenario
 
     path = tmp_path / "plain.yaml"
     path.write_text("year: 2030\n")
@@ -384,8 +384,8 @@ def test_a_demand_csv_far_from_the_scenario_scale_is_refused(tmp_path):
 
 
 def test_a_demand_csv_of_plausible_mw_is_accepted(tmp_path):
-    from energy_sim.scenario import load_scenario
-    from energy_sim.system import build_hourly_system
+    from energy_sim.inputs.scenario import load_scenario
+    from energy_sim.inputs.system import build_hourly_system
 
     system = build_hourly_system(load_scenario(_demand_csv(tmp_path, 10_000.0)))  # 526 TWh
     assert float(system["demand_mw"].max()) == 10_000.0
@@ -395,7 +395,7 @@ def test_a_demand_csv_of_plausible_mw_is_accepted(tmp_path):
 
 
 def test_a_plan_on_representative_days_is_not_drawn_as_a_year(tmp_path):
-    from energy_sim.report import run_figures, run_notes
+    from energy_sim.analysis.report import run_figures, run_notes
 
     results, system = make_pair("low")
     results.attrs["resolution"] = "12d"
@@ -426,8 +426,8 @@ def test_a_new_plan_in_a_reused_folder_warns_about_the_earlier_plans_files(tmp_p
     results, system = make_pair("low")
     results.attrs["status"] = "optimal"
     folder = _folder_with(tmp_path, "old-plan", "old-plan")  # assessment.json of the old plan
-    monkeypatch.setattr("energy_sim.solve.plan", lambda *_a, **_k: results.copy())
-    monkeypatch.setattr("energy_sim.system.build_system", lambda *_a, **_k: system)
+    monkeypatch.setattr("energy_sim.planning.solve.plan", lambda *_a, **_k: results.copy())
+    monkeypatch.setattr("energy_sim.inputs.system.build_system", lambda *_a, **_k: system)
     result = runner.invoke(app, ["run", str(SCENARIO), "--out", str(folder), "-q"])
     assert result.exit_code == 0, result.output
     assert "assessment.json was made for another plan" in result.stderr
@@ -438,8 +438,8 @@ def test_dispatch_file_honours_the_umask(tmp_path, umask_027):
     """dispatch.nc gets the umask's mode like every other file (it was forced to 0644)."""
     from factory import tiny_system
 
-    from energy_sim.dispatch import dispatch
-    from energy_sim.dispatch.summary import write_dispatch
+    from energy_sim.operation import dispatch
+    from energy_sim.operation.summary import write_dispatch
 
     res = dispatch(tiny_system(gens=[{"region": "north", "tech": "coal", "cap0": 200.0}]))
     assert mode(write_dispatch(res, tmp_path / "d")) == 0o640

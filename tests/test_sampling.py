@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from test_adequacy import GROUPS, one_region_system
 
-from energy_sim.adequacy import (
+from energy_sim.security.adequacy import (
     AdequacyOptions,
     chunk_seed,
     sample_chunk,
     sample_outages,
     transition_probabilities,
 )
-from energy_sim.adequacy import _kernels as kernels
+from energy_sim.security.adequacy import _kernels as kernels
 
 HOURS = 8760
 

@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 from energy_sim.errors import InputError
-from energy_sim.stress import (
+from energy_sim.security.stress import (
     apply_stresses,
     apply_stresses_to_plan,
     parse_stress_option,

@@ -10,7 +10,7 @@ import xarray as xr
 from test_adequacy import _empty_network_parts, one_region_system
 
 from energy_sim.errors import InputError
-from energy_sim.sweep import sweep, sweep_table
+from energy_sim.security.sweep import sweep, sweep_table
 
 
 def _systems() -> list[xr.Dataset]:
@@ -63,7 +63,7 @@ def test_assess_on_dask_equals_serial_with_early_stop():
     from distributed import Client, LocalCluster
     from test_adequacy import QUIET, copper_plate
 
-    from energy_sim.adequacy import assess
+    from energy_sim.security.adequacy import assess
 
     system = _systems()[0]
     kwargs = dict(

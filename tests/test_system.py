@@ -12,10 +12,10 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
-from energy_sim import data as D
-from energy_sim import system as S
 from energy_sim.errors import InputError
-from energy_sim.scenario import load_scenario
+from energy_sim.inputs import data as D
+from energy_sim.inputs import system as S
+from energy_sim.inputs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 PDP8 = ROOT / "scenarios" / "pdp8_2030.yaml"
@@ -35,7 +35,7 @@ def hourly(scenario) -> xr.Dataset:
 
 @pytest.fixture(scope="module")
 def system(hourly, scenario) -> xr.Dataset:
-    from energy_sim.timeseries import aggregate
+    from energy_sim.inputs.timeseries import aggregate
 
     return aggregate(S.add_peaks(hourly), scenario.resolution)
 

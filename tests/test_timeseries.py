@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from energy_sim import profiles as P
-from energy_sim import timeseries as T
 from energy_sim.errors import InputError
+from energy_sim.inputs import profiles as P
+from energy_sim.inputs import timeseries as T
 
 REGIONS = ["north", "central_highlands", "south"]
 LAT = {"north": 21.03, "central_highlands": 13.0, "south": 10.8}

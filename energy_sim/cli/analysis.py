@@ -43,7 +43,7 @@ def compare_cmd(
     Example: energy-sim compare runs/pdp8_2030 runs/pdp8_2030_high -o compare.png --csv compare.csv
     """
     with user_errors():
-        from energy_sim.compare import compare, compare_figure, load_runs
+        from energy_sim.analysis.compare import compare, compare_figure, load_runs
         from energy_sim.outputs import atomic_write, check_file, provenance
 
         if output is not None:
@@ -104,9 +104,9 @@ def report_cmd(
     Example: energy-sim report runs/pdp8_2030 runs/pdp8_2030_high -o dashboard.html
     """
     with user_errors():
-        from energy_sim.compare import load_runs
+        from energy_sim.analysis.compare import load_runs
+        from energy_sim.analysis.report import indicators, write_report
         from energy_sim.outputs import check_file
-        from energy_sim.report import indicators, write_report
 
         _require_suffix(output, (".html", ".htm"), "the dashboard is an HTML file", ".html")
         check_file(output, "--output")
@@ -222,7 +222,7 @@ def sweep_cmd(
         from rich.table import Table
 
         from energy_sim.outputs import atomic_write
-        from energy_sim.sweep import sweep, sweep_table
+        from energy_sim.security.sweep import sweep, sweep_table
 
         the_plan: Any = plan
         if plan is not None and plan != "existing":

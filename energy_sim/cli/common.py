@@ -150,7 +150,7 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
 
 def load(scenario: Path, sets: list[str] | None, **extra: Any) -> Any:
     """The scenario with the ``--set`` overrides (and ``extra`` ones) applied and validated."""
-    from energy_sim.scenario import load_scenario
+    from energy_sim.inputs.scenario import load_scenario
 
     overrides = {**parse_sets(sets), **{k: v for k, v in extra.items() if v is not None}}
     return load_scenario(scenario, overrides=overrides or None)
@@ -169,7 +169,7 @@ def default_out(out: Path | None, plan: Path | None, scenario_name: str) -> Path
 class SolverProgress:
     """Collects HiGHS's log and, on a terminal, shows one progress line instead of it.
 
-    Pass the instance as ``log=`` to :func:`energy_sim.solve.plan`; :meth:`text` is the whole
+    Pass the instance as ``log=`` to :func:`energy_sim.planning.solve.plan`; :meth:`text` is the whole
     log (written to ``highs.log`` in the run folder). The line shows a spinner, HiGHS's latest
     message (its iteration count and objective) and the time since the solve started, which
     keeps running between messages.

@@ -23,7 +23,7 @@ from energy_sim.cli.common import (
 from energy_sim.errors import InputError
 
 #: The ``--test`` names and keys shown by ``stress --help`` (a test checks them against
-#: :data:`energy_sim.stress.REGISTRY`; the CLI does not import it to start quickly).
+#: :data:`energy_sim.security.stress.REGISTRY`; the CLI does not import it to start quickly).
 TEST_KEYS = (
     "lng_disruption (start, days, hubs); drought (preset, factor, regions, months, "
     "include_ror); heatwave (start, days, increase, regions); corridor_outage (corridor, "
@@ -36,7 +36,7 @@ def _load_plan(plan: Path | None) -> Any:
     """The plan of ``--plan`` (its path recorded as ``source_file``), or ``None``."""
     if plan is None:
         return None
-    from energy_sim.adequacy import load_plan
+    from energy_sim.security.adequacy import load_plan
 
     the_plan = load_plan(plan)
     the_plan.attrs["source_file"] = str(plan.resolve())
@@ -77,10 +77,10 @@ def dispatch_cmd(
     Example: energy-sim dispatch scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc
     """
     with user_errors():
-        from energy_sim.dispatch import dispatch
-        from energy_sim.dispatch.summary import print_summary, write_dispatch
+        from energy_sim.inputs.system import build_system
+        from energy_sim.operation import dispatch
+        from energy_sim.operation.summary import print_summary, write_dispatch
         from energy_sim.outputs import check_folder, folder_lock, provenance
-        from energy_sim.system import build_system
 
         sc = load(scenario, sets)
         the_plan = _load_plan(plan)
@@ -90,7 +90,7 @@ def dispatch_cmd(
             system = build_system(sc, resolution="full")
             draws: dict = {}
             if samples > 1:
-                from energy_sim.adequacy import plan_capacities, sample_chunk
+                from energy_sim.security.adequacy import plan_capacities, sample_chunk
 
                 caps = plan_capacities(system, the_plan)["capacity_mw"]
                 d = sample_chunk(system, caps, 0, samples, s)
@@ -123,10 +123,10 @@ def _adequacy_run(
     ``name_output(stress_specs)`` gives the file stem, from the validated stress list; the
     output folder is checked before the Monte Carlo work and locked while it runs. Returns the assessment and the files.
     """
-    from energy_sim.adequacy import assess, write_assessment
+    from energy_sim.inputs.system import build_system
     from energy_sim.outputs import check_folder, folder_lock, provenance
-    from energy_sim.stress import parse_stress_option, validate_stress
-    from energy_sim.system import build_system
+    from energy_sim.security.adequacy import assess, write_assessment
+    from energy_sim.security.stress import parse_stress_option, validate_stress
 
     extra = [parse_stress_option(t) for t in tests]
     sc = load(scenario, sets)
@@ -171,7 +171,7 @@ def _print_assessment(ds: Any, paths: list[Path]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from energy_sim.adequacy import assessment_summary
+    from energy_sim.security.adequacy import assessment_summary
 
     console = Console(width=None if sys.stdout.isatty() else 110)
     summary = assessment_summary(ds)
@@ -293,7 +293,7 @@ def stress_cmd(
     --test lng_disruption:days=30,start=2030-06-01,hubs=south --test drought:preset=2023_north
     """
     with user_errors():
-        from energy_sim.stress import output_stem
+        from energy_sim.security.stress import output_stem
 
         def name(specs: list[dict[str, Any]]) -> str:
             if not specs:

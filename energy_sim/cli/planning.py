@@ -30,13 +30,13 @@ def validate_cmd(
     the LNG hubs. Example: energy-sim validate scenarios/pdp8_2030.yaml
     """
     with user_errors():
-        from energy_sim.system import add_peaks, build_hourly_system, system_summary
-        from energy_sim.timeseries import aggregate
+        from energy_sim.inputs.system import add_peaks, build_hourly_system, system_summary
+        from energy_sim.inputs.timeseries import aggregate
 
         sc = load(scenario, sets)
         hourly = build_hourly_system(sc)
         if sc.stress:
-            from energy_sim.stress import apply_stresses
+            from energy_sim.security.stress import apply_stresses
 
             hourly = apply_stresses(hourly, sc.stress)
         hourly = add_peaks(hourly)
@@ -46,8 +46,8 @@ def validate_cmd(
 
 def _print_pair(console, show, system) -> None:
     """The national energy, coincident peak and load factor next to the year's pair
-    (:func:`energy_sim.system.demand_vs_pair`), with a warning beyond the 1 % rule."""
-    from energy_sim.system import demand_vs_pair
+    (:func:`energy_sim.inputs.system.demand_vs_pair`), with a warning beyond the 1 % rule."""
+    from energy_sim.inputs.system import demand_vs_pair
 
     pair = demand_vs_pair(system)
     if pair.empty:
@@ -100,6 +100,7 @@ def run_cmd(
     Example: energy-sim run scenarios/pdp8_2030.yaml --resolution 12d --out runs/pdp8_12d
     """
     with user_errors():
+        from energy_sim.inputs.system import build_system
         from energy_sim.outputs import (
             atomic_write,
             check_file,
@@ -108,10 +109,9 @@ def run_cmd(
             new_run_id,
             provenance,
         )
-        from energy_sim.results import kpis as compute_kpis
-        from energy_sim.results import shortfall_report, write_results
-        from energy_sim.solve import plan
-        from energy_sim.system import build_system
+        from energy_sim.planning.results import kpis as compute_kpis
+        from energy_sim.planning.results import shortfall_report, write_results
+        from energy_sim.planning.solve import plan
 
         sc = load(scenario, sets, resolution=resolution)
         target = check_folder(out if out is not None else Path("runs") / sc.name)
@@ -165,10 +165,10 @@ def run_cmd(
 
 def _earlier_plans_files(folder: Path, run_id: str) -> list[str]:
     """Assessments and dispatch.nc in ``folder`` that belong to another plan than ``run_id``
-    (a reused folder), one line each (:func:`energy_sim.compare.read_assessments`)."""
+    (a reused folder), one line each (:func:`energy_sim.analysis.compare.read_assessments`)."""
     import xarray as xr
 
-    from energy_sim.compare import plan_id_of, read_assessments
+    from energy_sim.analysis.compare import plan_id_of, read_assessments
 
     lines: list[str] = []
     read_assessments(folder, run_id, lines)
@@ -182,8 +182,8 @@ def _earlier_plans_files(folder: Path, run_id: str) -> list[str]:
 
 def _unserved(k: dict[str, Any], results: Any) -> str:
     """The unserved-energy KPI; an interior point's residue (every step below the noise
-    tolerance of :func:`energy_sim.results.noise_tolerance_mw`) is said to be such."""
-    from energy_sim.results import noise_tolerance_mw
+    tolerance of :func:`energy_sim.planning.results.noise_tolerance_mw`) is said to be such."""
+    from energy_sim.planning.results import noise_tolerance_mw
 
     mwh = k["unserved_energy_mwh"]
     if mwh > 0 and "shed_mw" in results:
@@ -235,7 +235,7 @@ def _print_kpis(k: dict[str, Any], results: Any) -> None:
 
 
 def _print_summary(sc: Any, tables: dict[str, Any], system: Any, steps: int) -> None:
-    """Rich tables of :func:`energy_sim.system.system_summary` on stdout, within 80 columns
+    """Rich tables of :func:`energy_sim.inputs.system.system_summary` on stdout, within 80 columns
     when not on a terminal (else the terminal's width): headers wrap at their underscores."""
     from rich import box
     from rich.console import Console

@@ -1,0 +1,550 @@
+"""Portfolios side by side: KPIs and capacities of several runs as one table and one figure.
+
+A *run* is what ``energy-sim run`` leaves in a folder — ``results.nc`` and ``kpis.json`` — plus
+whatever the assessment commands added there (``dispatch.nc``, adequacy / stress summaries as
+JSON). :func:`load_run` reads such a folder (or takes a Results dataset in memory);
+:func:`compare` lines the runs up; :func:`compare_figure` draws them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from energy_sim.errors import InputError
+
+#: Files of a run folder that are not adequacy summaries.
+_NOT_ASSESSMENT = {"kpis.json"}
+
+
+@dataclass
+class Run:
+    """One run: its Results, KPIs and any assessments found next to it.
+
+    Attributes
+    ----------
+    name
+        Label of the run (the folder name or the scenario attr).
+    results
+        The Results dataset (``kind="plan"``).
+    kpis
+        The KPI dict of ``kpis.json`` (or :func:`energy_sim.planning.results.kpis` of ``results``).
+    path
+        The run folder, if read from disk.
+    system
+        The System dataset if one was saved next to the run (``system.nc``) or passed in.
+    assessments
+        Adequacy summaries by name (``"adequacy"``, ``"lng_disruption"``, ...), each a mapping
+        with at least ``lole_h`` and ``eue_mwh``.
+    dispatch
+        Monte Carlo dispatch Results (``dispatch.nc``) if present.
+    warnings
+        What in the folder was left out and why: an assessment or dispatch.nc made for another
+        plan than ``results.nc`` (a reused folder), one line each.
+    """
+
+    name: str
+    results: xr.Dataset
+    kpis: dict[str, Any]
+    path: Path | None = None
+    system: xr.Dataset | None = None
+    assessments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dispatch: xr.Dataset | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+#: Unserved energy (MWh/yr) below which a figure read from a summary is float residue: zero.
+EUE_ZERO_MWH = 1e-3
+
+
+def plan_id_of(payload: Mapping[str, Any] | xr.Dataset) -> str:
+    """The ``plan_run_id`` an assessment (JSON summary) or dispatch Results names ("" if none)."""
+    if isinstance(payload, xr.Dataset):
+        return str(payload.attrs.get("plan_run_id", ""))
+    prov = payload.get("provenance")
+    return str(prov.get("plan_run_id", "")) if isinstance(prov, Mapping) else ""
+
+
+def _open(path: Path) -> xr.Dataset:
+    try:
+        return xr.load_dataset(path)
+    except (OSError, ValueError) as err:
+        raise InputError(
+            f"cannot read NetCDF file ({err.__class__.__name__})",
+            file=path,
+            allowed="a NetCDF file written by energy-sim",
+        ) from None
+
+
+def _kpis_of(results: xr.Dataset) -> dict[str, Any]:
+    from energy_sim.planning.results import kpis
+
+    return dict(kpis(results))
+
+
+def _find_adequacy(payload: Any) -> dict[str, Any] | None:
+    """The adequacy part of a JSON summary: the mapping that carries ``lole``/``eue`` keys."""
+    if not isinstance(payload, Mapping):
+        return None
+    keys = {k.lower() for k in payload}
+    if any(k.startswith("lole") for k in keys) and any(k.startswith("eue") for k in keys):
+        return dict(payload)
+    for key in ("adequacy", "summary", "metrics", "system"):
+        if key in payload:
+            found = _find_adequacy(payload[key])
+            if found is not None:
+                return {**found, **{k: v for k, v in payload.items() if k != key}}
+    return None
+
+
+def read_assessments(
+    folder: Path, run_id: str | None = None, warnings: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every adequacy / stress summary (JSON with LOLE and EUE) in a run folder, by name.
+
+    The name is the summary's ``name``/``test``/``stress`` field if it has one, else the file
+    stem; when two files carry the same name, both are kept under their file stems. Files that
+    are not such summaries are ignored. With ``run_id`` (the ``run_id`` of the folder's
+    results.nc), a summary whose ``provenance.plan_run_id`` differs was made for another plan:
+    it is left out and a line saying so is appended to ``warnings``.
+    """
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for path in sorted(folder.rglob("*.json")):
+        if path.name in _NOT_ASSESSMENT:
+            continue
+        try:
+            payload = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        summary = _find_adequacy(payload)
+        if summary is None:
+            continue
+        rel = path.relative_to(folder).with_suffix("")
+        if run_id is not None and plan_id_of(summary) != run_id:
+            if warnings is not None:
+                warnings.append(
+                    f"{path.relative_to(folder)} was made for another plan "
+                    f"({plan_id_of(summary) or 'not recorded'}; results.nc is "
+                    f"{run_id or 'not recorded'}): left out"
+                )
+            continue
+        name = summary.get("name") or summary.get("test") or summary.get("stress")
+        if isinstance(name, list):
+            name = "+".join(map(str, name))
+        key = str(name) if name else str(rel).replace("/", ":")
+        if key in found:  # two results of one name: neither may hide the other
+            other_path, other = found.pop(key)
+            found[str(other_path.relative_to(folder).with_suffix("")).replace("/", ":")] = (
+                other_path,
+                other,
+            )
+            key = str(rel).replace("/", ":")
+        found[key] = (path, summary)
+    return {key: summary for key, (_path, summary) in found.items()}
+
+
+def load_run(run: str | Path | xr.Dataset | Run, name: str | None = None) -> Run:
+    """Read a run folder (or wrap a Results dataset) into a :class:`Run`.
+
+    Assessments and dispatch.nc that name another plan than the folder's results.nc (its
+    ``run_id``; files from before plans had one count as matching each other) are left out and
+    listed in :attr:`Run.warnings`.
+
+    Raises
+    ------
+    InputError
+        The path does not exist or holds no ``results.nc``.
+    """
+    if isinstance(run, Run):
+        if name:
+            run.name = name
+        return run
+    if isinstance(run, xr.Dataset):
+        label = name or str(run.attrs.get("scenario") or "run")
+        return Run(label, run, _kpis_of(run))
+    folder = Path(run)
+    if folder.is_file() and folder.suffix == ".nc":
+        folder = folder.parent
+    results_path = folder / "results.nc"
+    if not results_path.is_file():
+        raise InputError(
+            "not a run folder: no results.nc in it" if folder.is_dir() else "no such folder",
+            file=folder,
+            allowed="a folder written by `energy-sim run SCENARIO --out DIR`",
+        )
+    results = _open(results_path)
+    kpis_path = folder / "kpis.json"
+    if kpis_path.is_file():
+        try:
+            kpis = json.loads(kpis_path.read_text())
+        except ValueError:
+            raise InputError("kpis.json is not valid JSON", file=kpis_path) from None
+    else:
+        kpis = _kpis_of(results)
+    system = _open(folder / "system.nc") if (folder / "system.nc").is_file() else None
+    run_id = str(results.attrs.get("run_id", ""))
+    warnings: list[str] = []
+    dispatch = _open(folder / "dispatch.nc") if (folder / "dispatch.nc").is_file() else None
+    if dispatch is not None and plan_id_of(dispatch) != run_id:
+        warnings.append(
+            f"dispatch.nc was made for another plan ({plan_id_of(dispatch) or 'not recorded'}; "
+            f"results.nc is {run_id or 'not recorded'}): left out"
+        )
+        dispatch = None
+    return Run(
+        name=name or folder.name or str(results.attrs.get("scenario", "run")),
+        results=results,
+        kpis=kpis,
+        path=folder,
+        system=system,
+        assessments=read_assessments(folder, run_id, warnings),
+        dispatch=dispatch,
+        warnings=warnings,
+    )
+
+
+def load_runs(
+    runs: Sequence[str | Path | xr.Dataset | Run], names: Sequence[str] | None = None
+) -> list[Run]:
+    """:func:`load_run` over several runs; names default to folder names, made unique."""
+    if names is not None and len(names) != len(runs):
+        raise InputError(
+            "need one name per run",
+            field="names",
+            value=len(names),
+            allowed=f"{len(runs)} names",
+        )
+    loaded = [load_run(r, names[i] if names else None) for i, r in enumerate(runs)]
+    seen: dict[str, int] = {}
+    for run in loaded:
+        if run.name in seen:
+            seen[run.name] += 1
+            run.name = f"{run.name} ({seen[run.name]})"
+        else:
+            seen[run.name] = 1
+    return loaded
+
+
+def _number(value: Any) -> float:
+    """A KPI as a float: dicts (by hub / region) give their minimum, None gives NaN."""
+    if value is None:
+        return float("nan")
+    if isinstance(value, Mapping):
+        vals = [_number(v) for v in value.values()]
+        vals = [v for v in vals if np.isfinite(v)]
+        return min(vals) if vals else float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def capacity_by_tech(results: xr.Dataset, which: str = "total") -> pd.Series:
+    """Capacity (MW) by technology: ``sum_{g of k} cap[g]`` plus storage power.
+
+    ``which``: ``"total"`` (``capacity_mw``), ``"new"`` (``capacity_new_mw``) or ``"existing"``.
+    """
+    from energy_sim.analysis.plots import label_of
+
+    gen_var = {"total": "capacity_mw", "new": "capacity_new_mw", "existing": "capacity_existing_mw"}
+    st_var = {
+        "total": "storage_power_mw",
+        "new": "storage_power_new_mw",
+        "existing": "storage_power_existing_mw",
+    }
+    parts = [
+        pd.Series(
+            np.asarray(results[gen_var[which]].values, float),
+            index=label_of(results, "gen", "tech"),
+        )
+    ]
+    if st_var[which] in results and results.sizes.get("storage", 0):
+        parts.append(
+            pd.Series(
+                np.asarray(results[st_var[which]].values, float),
+                index=label_of(results, "storage", "tech"),
+            )
+        )
+    return pd.concat(parts).groupby(level=0).sum()
+
+
+def _has_own_metrics(payload: Mapping[str, Any]) -> bool:
+    keys = {str(k).lower() for k in payload}
+    return any(k.startswith("lole") for k in keys) and any(k.startswith("eue") for k in keys)
+
+
+def _summaries(assessments: Mapping[str, Any]) -> dict[str, Any]:
+    """``name -> summary`` from either such a mapping or a single summary."""
+    if _has_own_metrics(assessments):
+        return {"assessment": _find_adequacy(assessments)}
+    named = {k: v for k, v in assessments.items() if _find_adequacy(v) is not None}
+    if named:
+        return dict(assessments)
+    single = _find_adequacy(assessments)
+    return {"assessment": single} if single is not None else {}
+
+
+def _eue(value: Any) -> float:
+    """An EUE figure as a float, float residue (< 1 kWh) as 0."""
+    x = _number(value)
+    return 0.0 if np.isfinite(x) and abs(x) < EUE_ZERO_MWH else x
+
+
+def adequacy_table(assessments: Mapping[str, Any], by: str = "stress") -> pd.DataFrame:
+    """LOLE / EUE (and standard errors) as a table.
+
+    ``by="stress"``: one row per summary (system-wide figures); ``by="region"``: one row per
+    region of the first summary. Accepts a single summary as well as ``name -> summary``: a
+    mapping is one summary only when it carries LOLE and EUE itself, or when none of its values
+    is a summary (``{"adequacy": {...}, "lng_disruption": {...}}`` is two summaries, whatever
+    the names). Columns ``lole_h`` (h/yr), ``eue_mwh`` (MWh/yr), and ``lole_se_h``/``eue_se_mwh``
+    where given; EUE below :data:`EUE_ZERO_MWH` (float residue) is 0.
+    """
+    items = _summaries(assessments)
+    if not items:
+        return pd.DataFrame(columns=["lole_h", "eue_mwh"])
+
+    preferred = {
+        ("lole", False): ("lole_h", "lole", "lole_h_per_yr"),
+        ("lole", True): ("lole_h_se", "lole_se_h", "lole_se"),
+        ("eue", False): ("eue_mwh", "eue"),
+        ("eue", True): ("eue_mwh_se", "eue_se_mwh", "eue_se"),
+    }
+
+    def pick(summary: Mapping[str, Any], stem: str, se: bool = False) -> Any:
+        lower = {str(key).lower(): value for key, value in summary.items()}
+        for key in preferred[(stem, se)]:
+            if key in lower:
+                return lower[key]
+        for k, value in lower.items():
+            if not k.startswith(stem) or "region" in k or "ppm" in k:
+                continue
+            is_se = "se" in k.replace(stem, "").split("_") or "stderr" in k
+            if is_se == se and not isinstance(value, Mapping):
+                return value
+        return None
+
+    def pick_region(summary: Mapping[str, Any], stem: str, se: bool = False) -> Any:
+        for key, value in summary.items():
+            k = key.lower()
+            is_se = "_se" in k or "stderr" in k
+            if k.startswith(stem) and "region" in k and is_se == se and isinstance(value, Mapping):
+                return value
+        by_region = summary.get("by_region") or summary.get("regions")
+        if isinstance(by_region, Mapping):
+            out = {}
+            for region, sub in by_region.items():
+                if isinstance(sub, Mapping):
+                    out[region] = pick(sub, stem, se)
+            return out
+        return None
+
+    if by == "region":
+        summary = _find_adequacy(next(iter(items.values()))) or {}
+        lole = pick_region(summary, "lole") or {}
+        eue = {k: _eue(v) for k, v in (pick_region(summary, "eue") or {}).items()}
+        table = pd.DataFrame(
+            {"lole_h": pd.Series(lole, dtype=float), "eue_mwh": pd.Series(eue, dtype=float)}
+        )
+        lole_se = pick_region(summary, "lole", se=True)
+        eue_se = pick_region(summary, "eue", se=True)
+        if lole_se:
+            table["lole_se_h"] = pd.Series(lole_se, dtype=float)
+        if eue_se:
+            table["eue_se_mwh"] = pd.Series(eue_se, dtype=float)
+        return table.fillna(0.0)
+    rows = {}
+    for name, raw in items.items():
+        summary = _find_adequacy(raw) or {}
+        row = {"lole_h": _number(pick(summary, "lole")), "eue_mwh": _eue(pick(summary, "eue"))}
+        for col, stem in (("lole_se_h", "lole"), ("eue_se_mwh", "eue")):
+            value = pick(summary, stem, se=True)
+            if value is not None:
+                row[col] = _number(value)
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+#: The reserve-margin panel of :func:`compare_figure` stops at this multiple of the target.
+RESERVE_AXIS_CAP = 4.0
+
+#: Row labels of the KPI part of :func:`compare`, with the KPI key and the scale to the unit.
+KPI_ROWS: list[tuple[str, str, float]] = [
+    ("total cost (USD bn/yr)", "total_cost_usd", 1e-9),
+    ("cost per MWh of demand (USD/MWh)", "cost_per_mwh_usd", 1.0),
+    ("annual demand (TWh)", "annual_demand_mwh", 1e-6),
+    ("peak demand (GW)", "peak_demand_mw", 1e-3),
+    ("reserve margin, system (%)", "reserve_margin", 100.0),
+    ("reserve shortfall (MW)", "reserve_shortfall_mw", 1.0),
+    ("unserved energy, plan (MWh/yr)", "unserved_energy_mwh", 1.0),
+    ("clean share (%)", "clean_share", 100.0),
+    ("CO2 (Mt/yr)", "co2_t", 1e-6),
+    ("loss rate, inter-regional (%)", "loss_rate", 100.0),
+    ("LNG days of cover, lowest hub (d)", "lng_days_of_cover", 1.0),
+]
+
+
+def compare(
+    runs: Sequence[str | Path | xr.Dataset | Run], names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """KPIs and capacities of several runs side by side.
+
+    Parameters
+    ----------
+    runs
+        Run folders (as written by ``energy-sim run``), Results datasets or :class:`Run` objects.
+    names
+        Column labels; default the folder names (or the ``scenario`` attr of a dataset).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per run, one row per indicator with its unit in the label: costs, demand,
+        reserve margin (system and ``reserve margin, {region} (%)``), shortfall, unserved
+        energy, clean share, CO2 and its intensity ``co2_t / annual_demand_mwh``, loss rate, LNG
+        days of cover, LOLE/EUE of any assessment in the folder, then ``capacity, {tech} (MW)``
+        and ``new capacity, {tech} (MW)`` and the new corridor capacity. ``df.attrs["status"]``
+        maps run name to solver status.
+    """
+    from energy_sim.analysis.plots import REGION_LATLON
+
+    loaded = load_runs(runs, names)
+    columns: dict[str, pd.Series] = {}
+    for run in loaded:
+        k, res = run.kpis, run.results
+        values: dict[str, float] = {
+            label: _number(k.get(key)) * scale for label, key, scale in KPI_ROWS
+        }
+        demand = _number(k.get("annual_demand_mwh"))
+        values["CO2 intensity (t/MWh)"] = _number(k.get("co2_t")) / demand if demand else np.nan
+        by_region = (
+            res["reserve_margin_by_region"].to_series() if "reserve_margin_by_region" in res else {}
+        )
+        for region, margin in dict(by_region).items():
+            values[f"reserve margin, {region} (%)"] = 100.0 * float(margin)
+        for name, summary in run.assessments.items():
+            row = adequacy_table({name: summary}).iloc[0]
+            values[f"LOLE, {name} (h/yr)"] = float(row["lole_h"])
+            values[f"EUE, {name} (MWh/yr)"] = float(row["eue_mwh"])
+        for tech, mw in capacity_by_tech(res, "total").items():
+            values[f"capacity, {tech} (MW)"] = float(mw)
+        for tech, mw in capacity_by_tech(res, "new").items():
+            values[f"new capacity, {tech} (MW)"] = float(mw)
+        if "corridor_capacity_new_mw" in res:
+            values["new corridor capacity (MW)"] = float(res["corridor_capacity_new_mw"].sum())
+        columns[run.name] = pd.Series(values, dtype=float)
+    table = pd.DataFrame(columns)
+    order = [label for label, _, _ in KPI_ROWS]
+    order += ["CO2 intensity (t/MWh)"]
+    regions = list(REGION_LATLON) + sorted(
+        i[len("reserve margin, ") : -len(" (%)")]
+        for i in table.index
+        if i.startswith("reserve margin, ")
+    )
+    order += [f"reserve margin, {r} (%)" for r in dict.fromkeys(regions)]
+    names_adequacy = dict.fromkeys(n for run in loaded for n in run.assessments)
+    order += [
+        f"{m}, {n} ({u})" for n in names_adequacy for m, u in (("LOLE", "h/yr"), ("EUE", "MWh/yr"))
+    ]
+    order += sorted(i for i in table.index if i.startswith("capacity, "))
+    order += sorted(i for i in table.index if i.startswith("new capacity, "))
+    order += [i for i in table.index if i not in order]
+    table = table.loc[[i for i in dict.fromkeys(order) if i in table.index]]
+    table.index.name = "indicator"
+    table.attrs["status"] = {
+        run.name: str(run.kpis.get("status", run.results.attrs.get("status", ""))) for run in loaded
+    }
+    return table
+
+
+def compare_figure(
+    runs: Sequence[str | Path | xr.Dataset | Run],
+    names: Sequence[str] | None = None,
+    target: float = 0.15,
+    figsize: tuple[float, float] = (14, 8),
+) -> Any:
+    """A 2x3 figure comparing runs: capacity mix, new build, reserve margins, cost, clean, CO2.
+
+    Returns the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from energy_sim.analysis.plots import REGION_LATLON, _order, colour
+
+    loaded = load_runs(runs, names)
+    table = compare(loaded)
+    labels = [r.name for r in loaded]
+    fig, axes = plt.subplots(2, 3, figsize=figsize, constrained_layout=True)
+    x = np.arange(len(loaded))
+    for ax, which, title in (
+        (axes[0, 0], "total", "Installed capacity (GW)"),
+        (axes[0, 1], "new", "New capacity (GW)"),
+    ):
+        caps = pd.DataFrame({r.name: capacity_by_tech(r.results, which) for r in loaded}).fillna(
+            0.0
+        )
+        bottom = np.zeros(len(loaded))
+        for tech in _order(caps.index):
+            if not caps.loc[tech].any():
+                continue
+            vals = caps.loc[tech, labels].to_numpy() / 1e3
+            ax.bar(x, vals, bottom=bottom, color=colour(tech), label=tech)
+            bottom += vals
+        ax.set_xticks(x, labels, rotation=20, ha="right")
+        ax.set_title(title)
+    # the technology legend beside the figure, where it covers no bar
+    handles, techs = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, techs, loc="outside right upper", fontsize="x-small", title="technology")
+    ax = axes[0, 2]
+    regions = [r for r in REGION_LATLON if f"reserve margin, {r} (%)" in table.index] + ["system"]
+    width = 0.8 / max(len(loaded), 1)
+    # a region with a large surplus (650% in a small region) would flatten the others, which
+    # sit near the target: the axis stops at RESERVE_AXIS_CAP * target (at least 60%) and
+    # taller bars are cut there and labelled with their value
+    cap = max(RESERVE_AXIS_CAP * target * 100, 60.0)
+    for i, name in enumerate(labels):
+        vals = np.array(
+            [
+                table.loc[
+                    "reserve margin, system (%)" if r == "system" else f"reserve margin, {r} (%)",
+                    name,
+                ]
+                for r in regions
+            ],
+            dtype=float,
+        )
+        xs = np.arange(len(regions)) + (i - (len(loaded) - 1) / 2) * width
+        ax.bar(xs, np.minimum(vals, cap), width=width, label=name)
+        for xi, v in zip(xs, vals, strict=True):
+            if v > cap:
+                ax.annotate(
+                    f"{v:,.0f}%", (xi, cap), ha="center", va="top", rotation=90,
+                    fontsize="x-small", color="white", fontweight="bold",
+                )  # fmt: skip
+    ax.axhline(target * 100, color="black", ls="--", lw=1, label=f"target {target:.0%}")
+    ax.set_ylim(top=cap)
+    ax.set_xticks(np.arange(len(regions)), regions, rotation=30, ha="right")
+    ax.set_title(f"Reserve margin (%, axis cut at {cap:.0f}%)")
+    handles, names_ = ax.get_legend_handles_labels()
+    fig.legend(
+        handles, names_, loc="outside right lower", fontsize="x-small", title="reserve margin"
+    )
+    for ax, row in (
+        (axes[1, 0], "cost per MWh of demand (USD/MWh)"),
+        (axes[1, 1], "clean share (%)"),
+        (axes[1, 2], "CO2 (Mt/yr)"),
+    ):
+        vals = table.loc[row, labels].to_numpy(dtype=float)
+        ax.bar(x, vals, color=plt.get_cmap("tab10")(np.arange(len(loaded)) % 10))
+        for xi, v in zip(x, vals, strict=True):
+            ax.annotate(f"{v:,.1f}", (xi, v), ha="center", va="bottom", fontsize="small")
+        ax.set_xticks(x, labels, rotation=20, ha="right")
+        ax.set_title(row)
+    return fig

@@ -1,0 +1,753 @@
+"""The dispatch core: operate a System over its time steps for many samples at once.
+
+Per chunk of samples (arrays ``(sample, time, ...)``):
+
+1. availability ``A[s,t,g] = cap_g * avail[g,t] * draw[s,g,t]`` and demand;
+2. reservoir hydro water-filled on the system net load (:mod:`.hydro`);
+3. storage scheduled on the net load left after hydro and clipped to its state of charge
+   (:mod:`.storage`);
+4. every (sample, hour) cell dispatched over the regional merit-order stacks and the corridor
+   graph (:mod:`.merit`, :mod:`.network`);
+5. LNG burn checked against send-out, tanks, reserve and contract (:mod:`.lng`); cells where a
+   hub cannot deliver are dispatched again with the LNG plants capped at what it can;
+6. annual figures per sample, and hourly ones on request.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from energy_sim.operation import hydro, kernels, lng, merit, network, storage
+from energy_sim.operation.inputs import Static
+
+#: Loss of load counts hours whose shed exceeds this, MW.
+SHED_THRESHOLD_MW = 0.1
+#: Passes that re-place reservoir hydro on the zones and prices of the previous pass.
+ZONE_PASSES = 6
+#: Zone passes stop once one gains less than this share of the operating cost (after two);
+#: 0 runs them all (a pass that gains little can be followed by one that gains much).
+ZONE_STOP = 0.0
+#: The zone each pass places water and storage over, in turn: a region alone, or the regions
+#: it reaches over uncongested corridors (:func:`_zones`). Measured on the 2030 plan (full year
+#: and eight 13-week stress horizons, docs/dispatch.md): reach, region, region over 6 passes
+#: 0.25-0.73% operating-cost gap to the LP; reach, region over 4 passes 0.38-1.14%.
+ZONE_KINDS = ("reach", "region", "region")
+#: Zone passes also re-schedule storage in price terms over its own region
+#: (:func:`_zone_storage`) instead of on the system net load.
+ZONE_STORAGE = True
+#: Rounds that take storage charging out of hours where its region sheds.
+CHARGE_FIX_PASSES = 4
+#: Passes that move water into hours still shedding (:func:`_repair`).
+REPAIR_PASSES = 3
+#: Weight of the shed of earlier passes added to the need of the hours where it occurred.
+SHORT_WEIGHT = 2.0
+#: Memory budget of one sample chunk's (time, gen) arrays, bytes.
+CHUNK_BYTES = 300e6
+
+
+@dataclass
+class ChunkOut:
+    """Hourly results of one chunk, arrays (sample, ..., time)."""
+
+    gen: np.ndarray
+    ch: np.ndarray
+    dis: np.ndarray
+    soc: np.ndarray
+    flow: np.ndarray
+    shed: np.ndarray
+    price: np.ndarray
+    send: np.ndarray
+    inv: np.ndarray
+    stats: dict = field(default_factory=dict)
+    #: (S,) True where the adequacy screen proved the sample sheds nothing and its operation
+    #: is the screen's (:mod:`.screen`); None when the chunk was not screened.
+    screened: np.ndarray | None = None
+
+
+def _solve_cells_reference(
+    stack: merit.Stack,
+    grid: network.Grid,
+    blocks: np.ndarray,
+    dem: np.ndarray,
+    fcap: np.ndarray,
+    flow0: np.ndarray | None = None,
+    with_price: bool = True,
+):
+    """Network dispatch of cells from block availabilities (n, columns) with the numpy
+    reference of every step (``merit.cumulative``, ``network.solve_cells_reference``,
+    ``merit.unstack``, ``network.prices_reference``): block outputs, shed, flows, unconverged
+    count and prices. :func:`_solve_gen` is tested against it."""
+    cum = merit.cumulative(stack, blocks, dem)
+    steps = np.take_along_axis(cum, stack.solver_pos[None], axis=2)
+    x, f, k = network.solve_cells_reference(steps, stack.solver_key, dem, fcap, grid, flow0=flow0)
+    out, shed = merit.unstack(stack, blocks, cum, x)
+    price = network.prices_reference(steps, stack.solver_key, x, f, fcap, grid)
+    if not with_price:
+        price = np.full_like(dem, np.nan)
+    return out, shed, f, k, price
+
+
+def _blocks(stack: merit.Stack, avail: np.ndarray, window: np.ndarray, sdis: np.ndarray):
+    """Block availability (n, n_col) from generator availability (n, G), the LNG disruption
+    flag of each LNG group (n, G_l) and storage discharge per region (n, R)."""
+    n = len(avail)
+    blocks = np.zeros((n, stack.n_col))
+    blocks[:, : stack.n_gen] = avail
+    if len(stack.lng_gens):
+        a_l = avail[:, stack.lng_gens]
+        blocks[:, stack.lng_gens] = np.where(window, 0.0, a_l)
+        blocks[:, stack.n_gen : stack.sdis_col0] = np.where(window, a_l, 0.0)
+    blocks[:, stack.sdis_col0 : stack.sdis_col0 + sdis.shape[1]] = sdis
+    return blocks
+
+
+def _gens(stack: merit.Stack, out: np.ndarray) -> np.ndarray:
+    gen = out[:, : stack.n_gen].copy()
+    if len(stack.lng_gens):
+        gen[:, stack.lng_gens] += out[:, stack.n_gen : stack.sdis_col0]
+    return gen
+
+
+def draws_of(arr, idx: np.ndarray):
+    """The samples ``idx`` of a draw with a leading sample axis (None stays None, a leading
+    axis of 1 broadcasts and is kept whole)."""
+    if arr is None:
+        return None
+    arr = np.asarray(arr)
+    return arr if arr.shape[0] == 1 else arr[idx]
+
+
+def _by_region(x: np.ndarray, region: np.ndarray, n_r: int) -> np.ndarray:
+    """Sum of (S, St, T) per group into (S, T, R) by region (contiguous adds, no matmul over
+    a transposed view)."""
+    n_s, _, n_t = x.shape
+    out = np.zeros((n_s, n_r, n_t))
+    for j, r in enumerate(region):
+        out[:, r] += x[:, j]
+    return out.transpose(0, 2, 1)
+
+
+def _columns(stack: merit.Stack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kind, group and window/region of every block column (see
+    :func:`kernels.dispatch_gen_cells`), from the layout of :func:`_blocks`."""
+    n_col = stack.n_col
+    kind = np.full(n_col, kernels.COL_ZERO, np.int64)
+    gen = np.zeros(n_col, np.int64)
+    aux = np.zeros(n_col, np.int64)
+    kind[: stack.n_gen] = kernels.COL_GEN
+    gen[: stack.n_gen] = np.arange(stack.n_gen)
+    for j, g in enumerate(stack.lng_gens):
+        kind[g], aux[g] = kernels.COL_LNG, j
+        c = stack.n_gen + j
+        kind[c], gen[c], aux[c] = kernels.COL_LNG_SCARCE, g, j
+    n_r = stack.table.shape[0]
+    c0 = stack.sdis_col0
+    kind[c0 : c0 + n_r] = kernels.COL_STORAGE
+    aux[c0 : c0 + n_r] = np.arange(n_r)
+    return kind, gen, aux
+
+
+def _solve_gen(
+    stack: merit.Stack,
+    grid: network.Grid,
+    avail: np.ndarray,
+    window: np.ndarray,
+    sdis: np.ndarray,
+    dem: np.ndarray,
+    fcap: np.ndarray,
+    flow0: np.ndarray | None = None,
+    with_price: bool = True,
+    chain: int = 0,
+):
+    """Network dispatch of cells from generator availability (n, G), LNG windows (n, G_l) and
+    storage discharge (n, R), the blocks built inside the kernel
+    (:func:`kernels.dispatch_gen_cells`): generation (n, G), storage discharge placed (n, R),
+    shed, flows, unconverged count and prices. Same results as :func:`_blocks`,
+    :func:`_solve_cells_reference` and :func:`_gens` in turn, without the (n, columns)
+    arrays."""
+    n = len(dem)
+    n_l = len(fcap)
+    warm = flow0 is not None
+    kind, gen, aux = _columns(stack)
+    return kernels.dispatch_gen_cells(
+        np.ascontiguousarray(avail, dtype=float),
+        np.ascontiguousarray(window, dtype=np.bool_),
+        np.ascontiguousarray(sdis, dtype=float),
+        kind,
+        gen,
+        aux,
+        stack.table,
+        stack.solver_pos,
+        stack.solver_key,
+        np.ascontiguousarray(dem, dtype=float),
+        np.ascontiguousarray(np.broadcast_to(np.asarray(fcap, float), (n, n_l))),
+        grid.frm,
+        grid.to,
+        grid.eta,
+        grid.mv_src,
+        grid.mv_dst,
+        grid.out_moves,
+        np.ascontiguousarray(flow0, dtype=float) if warm else np.zeros((n, n_l)),
+        warm,
+        400,
+        with_price,
+        int(chain),
+    )
+
+
+def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
+    """(S, T, R, R): region i reaches region j along corridors with spare capacity."""
+    n_s, n_l, n_t = flow.shape
+    n_r = len(st.regions)
+    adj = np.zeros((n_s, n_t, n_r, n_r))
+    f = flow.transpose(0, 2, 1)
+    adj[:, :, st.frm, st.to] = (st.fcap - f) > network.EPS_MW
+    adj[:, :, st.to, st.frm] = (st.fcap + f) > network.EPS_MW
+    # transitive closure by repeated squaring: (I + adj)^(2^k) covers paths of 2^k corridors
+    reach = np.minimum(adj + np.eye(n_r), 1.0)
+    k = 1
+    while k < n_r - 1:
+        reach = np.minimum(reach @ reach, 1.0)
+        k *= 2
+    return reach > 0
+
+
+def _level_supply(st: Static, av) -> tuple[np.ndarray, np.ndarray]:
+    """Price levels (K,) of the non-reservoir fleet plus VOLL, and each region's supply up to
+    each level, ``cum`` (S, T, R, K) MW (the VOLL level unlimited: shedding)."""
+    n_s, n_t, n_g = av.shape
+    n_r = len(st.regions)
+    other = ~st.is_res
+    levels = np.r_[hydro.price_levels(st.mc[other]), st.voll]
+    n_k = len(levels)
+    li = np.searchsorted(levels, st.mc)
+    col = st.gen_region * n_k + li
+    sel = np.flatnonzero(other)
+    order = sel[np.argsort(col[sel], kind="stable")]
+    ucol, start = np.unique(col[order], return_index=True)
+    flat = av.reshape(n_s * n_t, n_g)[:, order]
+    per = np.zeros((n_s * n_t, n_r * n_k))
+    if len(order):
+        per[:, ucol] = np.add.reduceat(flat, start, axis=1)
+    cum = np.cumsum(per.reshape(n_s, n_t, n_r, n_k), axis=3)
+    cum[..., -1] += 1e9  # shedding: unlimited at VOLL
+    return levels, cum
+
+
+def _imports(st: Static, flow: np.ndarray) -> np.ndarray:
+    """Net MW each region receives (S, T, R) under the flows (S, L, T) of a previous pass:
+    ``sum_{l into r} (eta*f+ - f-) + sum_{l out of r} (eta*f- - f+)``."""
+    f = flow.transpose(0, 2, 1)  # (S, T, L)
+    fwd, rev = np.maximum(f, 0.0), np.maximum(-f, 0.0)
+    onto = np.zeros((len(st.eta), len(st.regions)))
+    onfrom = np.zeros_like(onto)
+    onto[np.arange(len(st.eta)), st.to] = 1.0
+    onfrom[np.arange(len(st.eta)), st.frm] = 1.0
+    return (st.eta * fwd - rev) @ onto + (st.eta * rev - fwd) @ onfrom
+
+
+def _zones(st: Static, prev: ChunkOut, zone: str) -> np.ndarray:
+    """(S, T, R, R) float: 1 where region j belongs to region i's zone. ``"region"``: each
+    region alone; ``"reach"``: the regions it reaches over corridors with spare capacity in the
+    previous pass (its copper plate)."""
+    n_s, _, n_t = prev.flow.shape
+    n_r = len(st.regions)
+    if zone == "region":
+        return np.broadcast_to(np.eye(n_r), (n_s, n_t, n_r, n_r))
+    return _reach(st, prev.flow).astype(float)
+
+
+def _zone_net(net_r, imports, zf) -> np.ndarray:
+    """Net load of a zone (S, T): its regions' net loads ``net_r`` (S, T, R) less what the
+    previous pass brought into them (``imports``, :func:`_imports`); flows inside the zone
+    cancel but for their losses."""
+    return (zf * (net_r - imports)).sum(axis=2)
+
+
+def _zone_storage(st: Static, supply_r, dem, prev: ChunkOut, zones, hyd, sched, short):
+    """Storage re-scheduled by :func:`storage.zone_schedule` over its zone (largest groups
+    first, each on the net load that the hydro ``sched``, the other groups and the previous
+    pass's imports leave); ``supply_r`` is :func:`_level_supply`, ``zones`` :func:`_zones`.
+    Returns the wished charge and discharge (S, St, T)."""
+    n_r = len(st.regions)
+    levels, cum = supply_r
+    imports = _imports(st, prev.flow)
+    base = dem + SHORT_WEIGHT * short
+    for j, g in enumerate(hyd):
+        base[:, :, st.gen_region[g]] -= sched[:, j]
+    ch = prev.ch.copy()
+    dis = prev.dis.copy()
+    for j in np.argsort(-st.pcap * st.dur, kind="stable"):
+        if st.pcap[j] <= 0:
+            continue
+        zf = zones[:, :, st.stor_region[j], :]
+        supply = (zf[:, :, None, :] @ cum)[:, :, 0, :]
+        ch[:, j] = 0.0
+        dis[:, j] = 0.0
+        need = _zone_net(base + _by_region(ch - dis, st.stor_region, n_r), imports, zf)
+        ch[:, j], dis[:, j] = storage.zone_schedule(
+            supply, need, levels, st.pcap[j], st.dur[j], st.eff_c[j], st.eff_d[j], st.dt
+        )
+    return ch, dis
+
+
+def _zone_hydro(st: Static, av, supply_r, need_r, prev: ChunkOut, zones, hyd, budget, short):
+    """Hydro re-placed by :func:`hydro.zone_schedule` over its zone, on the zone's net load
+    less what the previous pass imported into it (basins in turn, Gauss-Seidel)."""
+    _, cum = supply_r
+    imports = _imports(st, prev.flow)
+    base = need_r + SHORT_WEIGHT * short  # (S, T, R)
+    h_prev = prev.gen[:, hyd]  # (S, Gh, T)
+    out = np.zeros_like(h_prev)
+    for j, g in enumerate(hyd):  # one water-filling per basin, vectorised over samples
+        zf = zones[:, :, st.gen_region[g], :]  # (S, T, R)
+        supply = (zf[:, :, None, :] @ cum)[:, :, 0, :]
+        cur = np.concatenate([out[:, :j], h_prev[:, j:]], axis=1)  # Gauss-Seidel: placed ones
+        cur[:, j] = 0.0
+        others = (cur.transpose(0, 2, 1) * zf[:, :, st.gen_region[hyd]]).sum(axis=2)
+        need = _zone_net(base, imports, zf) - others
+        lim = av[:, :, g]
+        out[:, j] = hydro.zone_schedule(supply, need, lim, budget[:, j], st.month, st.wdt)
+    return out
+
+
+def run_chunk(
+    st: Static,
+    stack: merit.Stack,
+    grid: network.Grid,
+    avail_draw: np.ndarray | None,
+    demand: np.ndarray | None,
+    cf_month: np.ndarray | None,
+    lng_draw: np.ndarray | None,
+    n_s: int,
+    with_price: bool = True,
+    screen: bool = False,
+) -> ChunkOut:
+    """Operate one chunk of ``n_s`` samples; draws are (S, G, T), (S, R, T), (S, G, 12),
+    (S, H, T) or None.
+
+    With ``screen``, the adequacy screen (:func:`.screen.screen_chunk`) operates every sample
+    first; the samples it proves shed-free keep its operation and only the others go through
+    the passes below.
+
+    Later passes re-place reservoir hydro in price terms over the zone each basin reaches
+    (congestion and scarcity of the previous pass included, :func:`_zone_hydro`); every
+    sample keeps the cheapest pass.
+    """
+    n_g, n_t = st.avail.shape
+    n_r = len(st.regions)
+    draw = np.ones((1, n_g, n_t)) if avail_draw is None else np.asarray(avail_draw)
+    if draw.dtype not in (np.float32, np.float64):
+        draw = draw.astype(float)
+    av = kernels.availability(  # (S, T, G) = avail * cap * max(0, draw)
+        np.ascontiguousarray(st.avail, dtype=float), st.cap.astype(float),
+        np.ascontiguousarray(draw),
+    )  # fmt: skip
+    if av.shape[0] != n_s:
+        av = np.ascontiguousarray(np.broadcast_to(av, (n_s, n_t, n_g)))
+    dem = st.demand.T[None] if demand is None else np.asarray(demand, float).transpose(0, 2, 1)
+    dem = np.ascontiguousarray(np.broadcast_to(np.maximum(dem, 0.0), (n_s, n_t, n_r)))
+    lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
+    lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, len(st.regas), n_t))
+    if screen:
+        return _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+    return _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+
+
+def _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> ChunkOut:
+    """The screen on every sample, the full passes on those it cannot prove shed-free."""
+    from energy_sim.operation import screen as _screen
+
+    t0 = _time.perf_counter()
+    out, proven = _screen.screen_chunk(st, stack, grid, av, dem, cf_month, lng_av, with_price)
+    stats = {f"screen_{k}": v for k, v in out.stats.items()}
+    stats.update(screen_s=_time.perf_counter() - t0, screened=float(proven.sum()))
+    rest = np.flatnonzero(~proven)
+    if len(rest):
+        full = _full_chunk(
+            st, stack, grid, av[rest], dem[rest], draws_of(cf_month, rest), lng_av[rest],
+            len(rest), with_price,
+        )  # fmt: skip
+        for k in _FIELDS:
+            getattr(out, k)[rest] = getattr(full, k)
+        for k, v in full.stats.items():
+            stats[k] = stats.get(k, 0.0) + v
+    out.stats = stats
+    out.screened = proven
+    return out
+
+
+def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> ChunkOut:
+    """First pass, zone passes and repair passes of one chunk (arrays as in run_chunk)."""
+    n_t = av.shape[1]
+    n_r = len(st.regions)
+    best = _operate(st, stack, grid, av, dem, cf_month, lng_av, None, with_price=with_price)
+    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
+    if not len(hyd) or not len(st.fcap) or ZONE_PASSES == 0:
+        return best
+    congested = (np.abs(best.flow) >= st.fcap[None, :, None] - network.EPS_MW) & (
+        st.fcap[None, :, None] > 0
+    )
+    if not congested.any() and not (best.shed > SHED_THRESHOLD_MW).any():
+        return best  # one copper-plate zone and no shortage: the system net load is right
+    cost = _cost(st, best)
+    budget = _budgets(st, hyd, cf_month, n_s)
+    prev = best
+    short = np.zeros((n_s, n_t, n_r))  # shed seen so far: it counts twice where it was
+    supply_r = _level_supply(st, av)  # the fleet's availability: the same in every pass
+    for i_pass in range(ZONE_PASSES):
+        zone = ZONE_KINDS[i_pass % len(ZONE_KINDS)]
+        short = np.maximum(short, prev.shed.transpose(0, 2, 1))
+        need_r = dem + _by_region(prev.ch - prev.dis, st.stor_region, n_r)
+        zones = _zones(st, prev, zone)
+        sched = _zone_hydro(st, av, supply_r, need_r, prev, zones, hyd, budget, short)
+        near = (_reach(st, prev.flow).astype(float) @ short[..., None])[..., 0]
+        stor = None
+        if ZONE_STORAGE:
+            stor = _zone_storage(st, supply_r, dem, prev, zones, hyd, sched, short)
+        nxt = _operate(
+            st,
+            stack,
+            grid,
+            av,
+            dem,
+            cf_month,
+            lng_av,
+            sched,
+            warm=prev,
+            short=near,
+            with_price=with_price,
+            stor=stor,
+        )
+        c = _cost(st, nxt)
+        better = c < cost - 1e-9 * np.abs(cost)
+        for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
+            getattr(best, k)[better] = getattr(nxt, k)[better]
+        gain = float((cost - np.where(better, c, cost)).sum())
+        cost = np.where(better, c, cost)
+        for k, v in nxt.stats.items():
+            best.stats[k] = best.stats.get(k, 0.0) + v
+        n_pass = best.stats.get("zone_passes", 0.0) + 1.0
+        best.stats["zone_passes"] = n_pass
+        best.stats["zone_improved"] = best.stats.get("zone_improved", 0.0) + float(better.sum())
+        prev = nxt
+        operating = float((np.einsum("sgt,t->sg", best.gen, st.wdt) @ st.mc).sum())
+        if n_pass >= 2 and gain < ZONE_STOP * operating:
+            break
+    # a sample that a repair pass did not improve would get the same pass again (its inputs
+    # are its best result and its shed so far, both unchanged): later passes skip it
+    todo = np.arange(n_s)
+    for _ in range(REPAIR_PASSES):
+        if not len(todo) or not (best.shed > SHED_THRESHOLD_MW).any():
+            break
+        sub = _take(best, todo)
+        sched = _repair(st, av[todo], dem[todo], sub, hyd)
+        short = np.maximum(short, best.shed.transpose(0, 2, 1))
+        near = (_reach(st, sub.flow).astype(float) @ short[todo, ..., None])[..., 0]
+        stor = (sub.ch, sub.dis) if ZONE_STORAGE else None  # keep the best pass's storage
+        nxt = _operate(
+            st, stack, grid, av[todo], dem[todo], None, lng_av[todo], sched, warm=sub, short=near,
+            with_price=with_price, stor=stor,
+        )  # fmt: skip
+        c = _cost(st, nxt)
+        better = c < cost[todo] - 1e-9 * np.abs(cost[todo])
+        won = todo[better]
+        for k in _FIELDS:
+            getattr(best, k)[won] = getattr(nxt, k)[better]
+        cost[won] = c[better]
+        best.stats["repair_improved"] = best.stats.get("repair_improved", 0.0) + float(better.sum())
+        best.stats["repair_samples"] = best.stats.get("repair_samples", 0.0) + float(len(todo))
+        todo = won
+    return best
+
+
+_FIELDS = ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv")
+
+
+def _take(co: ChunkOut, idx: np.ndarray) -> ChunkOut:
+    """The samples ``idx`` of a chunk's results (copies)."""
+    return ChunkOut(**{k: getattr(co, k)[idx] for k in _FIELDS})
+
+
+def _repair(st: Static, av, dem, best: ChunkOut, hyd) -> np.ndarray:
+    """Move water into the hours that still shed.
+
+    For each basin in turn (each step vectorised over samples), the shed it can reach along
+    corridors with spare capacity gets ``add_t = min(a_t - h_t, shed_t)``; the same monthly
+    energy comes out of the basin's hours of lowest system net load (a level ``L_m`` with
+    ``cut_t = min(h_t, max(0, L_m - X_t))``), so the budget holds.
+    """
+    n_s, n_t, _ = av.shape
+    reach = _reach(st, best.flow).astype(float)  # (S, T, R, R)
+    rem = best.shed.transpose(0, 2, 1).copy()  # (S, T, R)
+    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
+    x = dem.sum(axis=2) - av[:, :, free].sum(axis=2)
+    onehot = np.zeros((n_t, 12))
+    onehot[np.arange(n_t), st.month] = st.wdt
+    sched = best.gen[:, hyd].copy()
+    for j, g in enumerate(hyd):  # basins in turn: the shed one covers, the next does not see
+        z = reach[:, :, st.gen_region[g], :]
+        can = (z * rem).sum(axis=2)
+        h = sched[:, j]
+        add = np.minimum(np.maximum(av[:, :, g] - h, 0.0), can)
+        if not (add > SHED_THRESHOLD_MW).any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(can[:, :, None] > 0, z * rem / can[:, :, None], 0.0)
+        rem = rem - share * add[:, :, None]
+        need = add @ onehot  # (S, 12) energy to take out elsewhere
+        donor = np.where(add > 0, 0.0, h)
+        lo = np.full((n_s, 12), x.min(initial=0.0) - 1.0)
+        hi = np.full((n_s, 12), x.max(initial=0.0) + 1.0)
+        for _ in range(hydro.N_BISECT):
+            mid = 0.5 * (lo + hi)
+            cut = np.minimum(donor, np.maximum(0.0, mid[:, st.month] - x))
+            enough = cut @ onehot >= need
+            hi = np.where(enough, mid, hi)
+            lo = np.where(enough, lo, mid)
+        cut = np.minimum(donor, np.maximum(0.0, hi[:, st.month] - x))
+        got = cut @ onehot
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keep = np.where(need > 0, np.minimum(1.0, got / need), 1.0)  # short of donors
+        sched[:, j] = h - cut + add * keep[:, st.month]
+    return sched
+
+
+def _budgets(st: Static, hyd: np.ndarray, cf_month, n_s: int) -> np.ndarray:
+    """Monthly energy budgets (S, Gh, 12) of the reservoir groups, MWh."""
+    cf = st.cf_month[None, hyd] if cf_month is None else np.asarray(cf_month, float)[:, hyd]
+    cf = np.where(np.isfinite(cf), cf, np.inf)
+    budget = np.broadcast_to(cf * st.hours_month * st.cap[hyd, None], (n_s, len(hyd), 12))
+    return np.where(np.isfinite(budget), budget, 1e30)
+
+
+def _cost(st: Static, co: ChunkOut) -> np.ndarray:
+    """Operating plus unserved-energy cost per sample, USD."""
+    gen = np.einsum("sgt,t->sg", co.gen, st.wdt)  # einsum: co.gen is a strided view
+    return gen @ st.mc + st.voll * np.einsum("srt,t->s", co.shed, st.wdt)
+
+
+def _lng_spare(st: Static, av_c, gen, flow, n_s: int, n_t: int) -> np.ndarray:
+    """Room other plants have to replace each hub's LNG (S, H, T), in MW_th at the hub's mean
+    heat rate: the spare capacity of the non-LNG groups in the hub's region plus what the
+    corridors into it could still bring from the neighbours' spare capacity."""
+    n_r = len(st.regions)
+    other = st.hub_of < 0
+    onehot = np.zeros((len(st.mc), n_r))
+    onehot[np.flatnonzero(other), st.gen_region[other]] = 1.0
+    spare = np.maximum(av_c - gen, 0.0) @ onehot  # (n_c, R)
+    into = spare.copy()
+    for l_, (a, b) in enumerate(zip(st.frm, st.to, strict=True)):
+        room_b = np.maximum(st.fcap[l_] - flow[:, l_], 0.0)  # more a -> b
+        room_a = np.maximum(st.fcap[l_] + flow[:, l_], 0.0)  # more b -> a
+        into[:, b] += st.eta[l_] * np.minimum(room_b, spare[:, a])
+        into[:, a] += st.eta[l_] * np.minimum(room_a, spare[:, b])
+    fed = st.hub_of >= 0
+    rate = np.array([
+        np.mean(1.0 / st.eff[fed & (st.hub_of == h)]) if (fed & (st.hub_of == h)).any() else 0.0
+        for h in range(len(st.regas))
+    ])  # fmt: skip
+    sp = into[:, st.hub_region] * rate  # (n_c, H)
+    return sp.reshape(n_s, n_t, -1).transpose(0, 2, 1)
+
+
+def _operate(
+    st, stack, grid, av, dem, cf_month, lng_av, sched, warm=None, short=None, with_price=True,
+    stor=None, chain=False,
+) -> ChunkOut:  # fmt: skip
+    """Steps 2-5 for one chunk; ``sched`` (S, Gh, T) is a hydro schedule to use instead of
+    water-filling on the system net load (None), ``stor`` a wished storage charge and
+    discharge (S, St, T) to use instead of the system-net-load arbitrage (None)."""
+    n_s, n_t, n_g = av.shape
+    n_r, n_h = len(st.regions), len(st.regas)
+    n_st = len(st.pcap)
+    timing: dict[str, float] = {}
+    t0 = _time.perf_counter()
+    av = av.copy()
+    # 2. reservoir hydro
+    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
+    net = None  # the system net load (S, T), needed only to place hydro or storage here
+    if sched is None or stor is None:
+        net = dem.sum(axis=2) - av[:, :, free].sum(axis=2)
+    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
+    if len(hyd):
+        if sched is None:
+            budget = _budgets(st, hyd, cf_month, n_s)
+            h = hydro.schedule(net, av[:, :, hyd].transpose(0, 2, 1), budget, st.month, st.wdt)
+        else:
+            h = sched
+        av[:, :, hyd] = h.transpose(0, 2, 1)
+        if net is not None:
+            net = net - h.sum(axis=1)
+    timing["hydro_s"] = _time.perf_counter() - t0
+    # 3. storage
+    t0 = _time.perf_counter()
+    disp = (~free) & ~st.is_res
+    if stor is None:
+        pi = storage.price_curve(
+            st.mc[disp], st.cap[disp] * (st.avail[disp].mean(axis=1) if n_t else 0.0), st.voll
+        )
+    # one group after another on the net load the previous ones left (Gauss-Seidel), each
+    # seeing twice the shed of earlier passes in its region on top
+    if stor is not None:
+        ch_w, dis_w = stor
+    else:
+        ch_w = np.zeros((n_s, n_st, n_t))
+        dis_w = np.zeros((n_s, n_st, n_t))
+        rest = net.copy()
+    for j in np.argsort(-st.pcap * st.dur, kind="stable"):
+        if st.pcap[j] <= 0 or stor is not None:
+            continue
+        sig = rest if short is None else rest + SHORT_WEIGHT * short[:, :, st.stor_region[j]]
+        c, d = storage.schedule(
+            sig[:, None, :], pi, st.pcap[j : j + 1], st.dur[j : j + 1], st.eff_c[j : j + 1],
+            st.eff_d[j : j + 1], st.dt,
+        )  # fmt: skip
+        ch_w[:, j], dis_w[:, j] = c[:, 0], d[:, 0]
+        rest = rest + c[:, 0] - d[:, 0]
+    init0 = None
+    if warm is not None and n_st:
+        ends = np.r_[np.flatnonzero(st.period[1:] != st.period[:-1]), n_t - 1]
+        init0 = warm.soc[:, :, ends].transpose(0, 2, 1)
+    ch, dis, soc = storage.simulate(
+        ch_w, dis_w, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
+    )
+    ch_r = _by_region(ch, st.stor_region, n_r)
+    dis_r = _by_region(dis, st.stor_region, n_r)
+    timing["storage_s"] = _time.perf_counter() - t0
+    # 4. network dispatch of every cell
+    t0 = _time.perf_counter()
+    hub_l = st.hub_of[stack.lng_gens]
+    in_window = lng_av < 1.0  # (S, H, T)
+    n_c = n_s * n_t
+    av_c = av.reshape(n_c, n_g)
+    # LNG takes its ordinary merit place; only hubs whose tanks cannot carry a disruption
+    # window through move behind every other plant (scarcity order) inside their windows
+    win_c = np.zeros((n_c, len(hub_l)), bool)
+    need = (dem + ch_r).reshape(n_c, n_r)
+    f0 = None if warm is None else warm.flow.transpose(0, 2, 1).reshape(n_c, -1)
+    gen, used, shed, flow, left, price = _solve_gen(
+        stack, grid, av_c, win_c, dis_r.reshape(n_c, n_r), need, st.fcap, f0, with_price,
+        chain=n_t if chain else 0,
+    )  # fmt: skip
+    # never charge storage with shed power: cut the charge where its region sheds, run the
+    # state of charge again and dispatch again the cells whose storage changed
+    for _ in range(CHARGE_FIX_PASSES):
+        sh = shed.reshape(n_s, n_t, n_r)
+        cut_r = np.minimum(ch_r, sh)  # (S, T, R)
+        if not (cut_r > network.EPS_MW).any():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(ch_r > 0, cut_r / ch_r, 0.0)  # share of each region's charge cut
+        ch_w2 = ch * (1.0 - frac[:, :, st.stor_region].transpose(0, 2, 1))
+        ch_w2[ch_w2 < network.EPS_MW] = 0.0
+        ch, dis, soc = storage.simulate(
+            ch_w2, dis, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
+        )
+        ch_new = _by_region(ch, st.stor_region, n_r)
+        dis_new = _by_region(dis, st.stor_region, n_r)
+        moved = (np.abs(ch_new - ch_r) + np.abs(dis_new - dis_r)).sum(axis=2) > 0
+        ch_r, dis_r = ch_new, dis_new
+        need = (dem + ch_r).reshape(n_c, n_r)
+        cells = np.flatnonzero(moved.reshape(n_c))
+        g3, u3, s3, f3, k3, p3 = _solve_gen(
+            stack, grid, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells],
+            need[cells], st.fcap, flow[cells], with_price,
+        )  # fmt: skip
+        gen[cells], used[cells], shed[cells], flow[cells], price[cells] = g3, u3, s3, f3, p3
+        left += k3
+        timing["charge_fix_cells"] = timing.get("charge_fix_cells", 0.0) + len(cells)
+    timing["network_s"] = _time.perf_counter() - t0
+
+    def redispatch(cells: np.ndarray, lim: np.ndarray, win: np.ndarray) -> int:
+        """Dispatch ``cells`` again with generator limits ``lim`` and LNG windows ``win``,
+        warm-started from their flows; results written in place; unconverged cells."""
+        g, u, sh, f, k, pr = _solve_gen(
+            stack, grid, lim, win, dis_r.reshape(n_c, n_r)[cells], need[cells], st.fcap,
+            flow[cells], with_price,
+        )  # fmt: skip
+        gen[cells], used[cells], shed[cells], flow[cells], price[cells] = g, u, sh, f, pr
+        return k
+
+    # 5. LNG
+    t0 = _time.perf_counter()
+    send = inv = np.zeros((n_s, n_h, n_t))
+    if n_h:
+        fed = st.hub_of >= 0
+        to_hub = np.zeros((n_g, n_h))
+        to_hub[np.flatnonzero(fed), st.hub_of[fed]] = 1.0 / st.eff[fed]
+        reserve = st.reserve_days * 24.0 * (to_hub * st.cap[:, None]).sum(axis=0)
+        smax = st.regas[None, :, None] * lng_av
+        floor = lng.floors(reserve, smax, lng_av, st.dt)
+        burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+        limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
+        excess = burn @ st.wdt - limit  # the spare room costs: computed only when needed
+        over = (excess > 1e-6 * np.maximum(1.0, limit)).any()
+        keep = (
+            lng.contract_allocation(
+                burn, _lng_spare(st, av_c, gen, flow, n_s, n_t), st.contract, st.wdt
+            )
+            if over
+            else np.ones_like(burn)
+        )
+        if (
+            keep < 1.0 - 1e-9
+        ).any():  # the contract binds: spend it where LNG is hardest to replace
+            keep_c = keep.transpose(0, 2, 1).reshape(n_c, n_h)
+            cells = np.flatnonzero((keep_c < 1.0 - 1e-9).any(axis=1))
+            gi = np.flatnonzero(fed)
+            lim = av_c[cells].copy()
+            lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * keep_c[cells][:, st.hub_of[gi]])
+            left += redispatch(cells, lim, win_c[cells])
+            av_c = av_c.copy()
+            av_c[cells] = lim  # later LNG steps keep the allocation
+            burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+            timing["lng_contract_cells"] = len(cells)
+        ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
+        cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
+        short = (cut & in_window).any(axis=2)  # (S, H): the tank runs dry inside a window
+        if short.any() and len(hub_l):
+            scarce = in_window & short[:, :, None]
+            win_c = scarce[:, hub_l, :].transpose(0, 2, 1).reshape(n_c, len(hub_l))
+            cells = np.flatnonzero(win_c.any(axis=1))
+            left += redispatch(cells, av_c[cells], win_c[cells])
+            burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+            ok, send, inv = lng.cyclic_inventory(
+                burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
+            )
+            cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
+            timing["lng_scarcity_cells"] = len(cells)
+        if cut.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(burn > 0, np.clip(ok / burn, 0.0, 1.0), 1.0)
+            cells = np.flatnonzero(cut.any(axis=1).reshape(n_c))
+            ratio_c = ratio.transpose(0, 2, 1).reshape(n_c, n_h)[cells]
+            lim = av_c[cells].copy()
+            gi = np.flatnonzero(fed)
+            # every LNG group in a re-dispatched cell keeps at most its first-pass share
+            lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
+            left += redispatch(cells, lim, win_c[cells])
+            burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+            ok, send, inv = lng.cyclic_inventory(
+                burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
+            )
+            timing["lng_cells_redispatched"] = len(cells)
+    timing["lng_s"] = _time.perf_counter() - t0
+    # storage discharge the network could not place
+    timing["storage_curtailed_mw"] = float(np.clip(dis_r.reshape(n_c, n_r) - used, 0, None).sum())
+    timing["unconverged_cells"] = left
+    return ChunkOut(
+        gen=gen.reshape(n_s, n_t, n_g).transpose(0, 2, 1),
+        ch=ch,
+        dis=dis,
+        soc=soc,
+        flow=flow.reshape(n_s, n_t, -1).transpose(0, 2, 1),
+        shed=shed.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
+        price=price.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
+        send=send,
+        inv=inv,
+        stats=timing,
+    )

@@ -1,0 +1,174 @@
+"""LNG hubs: send-out, tank inventory, strategic reserve, contract (MODEL.md constraint 6).
+
+A loop over steps, vectorised over samples and hubs, keeps the tanks as full as the send-out
+allows and lets the plants burn only what the hub can deliver:
+
+    floor_t   = reserve_n               where lng_avail == 1 (outside a disruption), else 0,
+                then floor_t = max(floor_t, floor_{t+1} - dt_{t+1}*smax_{t+1})   (backwards)
+    burn_t   <= max(0, (inv_{t-1} - floor_t)/dt_t + smax_t)
+    send_t    = min(smax_t, (tank - inv_{t-1})/dt_t + burn_t, contract left / (w*dt))
+    inv_t     = inv_{t-1} + dt_t*(send_t - burn_t)
+
+with ``smax_t = regas*lng_avail_t`` and ``reserve_n = reserve_days*24*sum cap/eff`` of the
+groups the hub feeds. The backward pass lowers the floor inside a window only as far as the
+send-out can restore it by the time the window ends, so the reserve holds again outside it (as
+in the LP). The year is cyclic: the run is repeated from the inventory the first one ended with.
+Before it, :func:`contract_allocation` fits a wished burn that passes the annual contract by
+giving up burn where other plants have the most room to take over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Tanks larger than this are treated as unbounded (MWh_th).
+BIG = 1e15
+
+
+def floors(reserve: np.ndarray, smax: np.ndarray, lng_av: np.ndarray, dt: np.ndarray):
+    """Inventory floor (S, H, T) from the reserve (H,), send-out limit and availability."""
+    req = np.where(lng_av >= 1.0, reserve[None, :, None], 0.0)
+    step = np.nan_to_num(dt[None, None, :] * np.minimum(smax, BIG), nan=0.0)
+    # floor_t = max_k>=t (req_k - sum_{j=t+1..k} step_j) = C_t + max_k>=t (req_k - C_k)
+    csum = np.cumsum(step, axis=2)
+    best = np.maximum.accumulate((req - csum)[..., ::-1], axis=2)[..., ::-1]
+    return np.maximum(req, csum + best)
+
+
+def run_inventory_reference(
+    burn: np.ndarray,
+    smax: np.ndarray,
+    floor: np.ndarray,
+    tank: np.ndarray,
+    contract: np.ndarray,
+    dt: np.ndarray,
+    wdt: np.ndarray,
+    init: np.ndarray | None = None,
+):
+    """Allowed burn, send-out and inventory (S, H, T) for a wished burn (S, H, T), MW_th."""
+    n_s, n_h, n_t = burn.shape
+    tank = np.minimum(tank, BIG)
+    inv = np.empty_like(burn)
+    send = np.empty_like(burn)
+    ok = np.empty_like(burn)
+    prev = np.broadcast_to(tank, (n_s, n_h)).astype(float) if init is None else init.copy()
+    left = np.broadcast_to(np.where(np.isfinite(contract), contract, np.inf), (n_s, n_h)).copy()
+    for t in range(n_t):
+        cap_t = np.minimum(smax[:, :, t], left / wdt[t]) if wdt[t] > 0 else smax[:, :, t]
+        b = np.minimum(burn[:, :, t], np.maximum(0.0, (prev - floor[:, :, t]) / dt[t] + cap_t))
+        s = np.clip(np.minimum(cap_t, (tank - prev) / dt[t] + b), 0.0, None)
+        prev = np.clip(prev + dt[t] * (s - b), 0.0, tank)
+        left = left - wdt[t] * s
+        ok[:, :, t], send[:, :, t], inv[:, :, t] = b, s, prev
+    return ok, send, inv
+
+
+def run_inventory(
+    burn: np.ndarray,
+    smax: np.ndarray,
+    floor: np.ndarray,
+    tank: np.ndarray,
+    contract: np.ndarray,
+    dt: np.ndarray,
+    wdt: np.ndarray,
+    init: np.ndarray | None = None,
+):
+    """Allowed burn, send-out and inventory (S, H, T): :func:`run_inventory_reference`'s
+    recursion step by step in the compiled kernel :func:`kernels.lng_inventory`."""
+    from energy_sim.operation import kernels
+
+    n_s, n_h, _ = burn.shape
+    tank_b = np.minimum(np.asarray(tank, float), BIG)
+    prev = np.broadcast_to(tank_b, (n_s, n_h)).astype(float) if init is None else init
+    left = np.where(np.isfinite(contract), contract, np.inf).astype(float)
+    return kernels.lng_inventory(
+        np.ascontiguousarray(burn, dtype=float),
+        np.ascontiguousarray(np.broadcast_to(smax, burn.shape), dtype=float),
+        np.ascontiguousarray(np.broadcast_to(floor, burn.shape), dtype=float),
+        tank_b,
+        left,
+        np.ascontiguousarray(dt, dtype=float),
+        np.ascontiguousarray(wdt, dtype=float),
+        np.ascontiguousarray(prev, dtype=float),
+    )
+
+
+#: Bisection steps for the start inventory of a tank whose year does not close by itself.
+N_BISECT_CYCLE = 60
+
+
+def cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt):
+    """Run the inventory twice, the second time from where the first ended (cyclic year); if
+    a tank's year still ends elsewhere than it started, start it from the inventory the year
+    brings back to itself (bisection), so the recursion closes at the first step too."""
+    n_s, n_h, n_t = burn.shape
+    if n_h == 0 or n_t == 0:
+        z = np.zeros_like(burn)
+        return burn.copy(), z, z
+    # fast path: the send-out covers every step's burn and the contract the year's: tanks stay full
+    fits = (burn <= smax + 1e-9).all(axis=2) & (
+        (burn * wdt).sum(axis=2) <= np.where(np.isfinite(contract), contract, np.inf)
+    )
+    fits &= np.broadcast_to(np.minimum(tank, BIG), (n_s, n_h)) >= floor.max(axis=2) - 1e-9
+    if fits.all():
+        inv = np.broadcast_to(np.minimum(tank, BIG)[None, :, None], burn.shape).copy()
+        return burn.copy(), burn.copy(), inv
+    ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt)
+    start = inv[:, :, -1].copy()
+    ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=start)
+    cap = np.broadcast_to(np.minimum(tank, BIG), (n_s, n_h))
+    tol = 1e-9 * np.maximum(1.0, cap)
+    open_ = np.abs(inv[:, :, -1] - start) > tol
+    if not open_.any():
+        return ok, send, inv
+    # the cycle does not close after two years (the tank runs down year on year): the start
+    # inventory that the year brings back is the root of G(s) = end(s) - s, with G(0) >= 0
+    # (the tank cannot end below empty) and G(tank) <= 0; bisection on the open hubs
+    lo = np.where(open_, 0.0, start)
+    hi = np.where(open_, cap, start)
+    for _ in range(N_BISECT_CYCLE):
+        mid = 0.5 * (lo + hi)
+        _, _, trial = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=mid)
+        up = trial[:, :, -1] >= mid  # G(mid) >= 0: the root is above
+        lo = np.where(open_ & up, mid, lo)
+        hi = np.where(open_ & ~up, mid, hi)
+    ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=lo)
+    return ok, send, inv
+
+
+def contract_allocation(
+    burn: np.ndarray, spare: np.ndarray, contract: np.ndarray, wdt: np.ndarray, n_bisect: int = 50
+) -> np.ndarray:
+    """Share of the wished burn each step keeps (S, H, T) so that the annual contract holds.
+
+    A greedy year burns the contract early and has none left for the hours that need it. The
+    LP spends it where LNG is hardest to replace; here a hub whose wished burn passes its
+    contract gives up burn where other plants have the most room to take over (``spare``
+    (S, H, T), MW_th equivalent), down to a level ``L`` per sample and hub:
+
+        cut_t = min(burn_t, max(0, spare_t - L)),     sum_t w*dt*(burn_t - cut_t) = contract
+
+    ``L`` by bisection; it goes below zero (cuts beyond the spare room, i.e. shortage) only when
+    the spare room of the whole year cannot absorb the excess.
+    """
+    keep = np.ones_like(burn)
+    limit = np.where(np.isfinite(contract), contract, np.inf)
+    used = (burn * wdt).sum(axis=2)  # (S, H)
+    excess = used - limit[None, :]
+    over = excess > 1e-6 * np.maximum(1.0, limit[None, :])
+    if not over.any():
+        return keep
+    s_i, h_i = np.nonzero(over)
+    b, sp, ex = burn[s_i, h_i], np.maximum(spare[s_i, h_i], 0.0), excess[s_i, h_i]  # (k, T)
+    lo = np.full(len(ex), -b.max(initial=0.0) - 1.0)  # cuts everything
+    hi = np.full(len(ex), sp.max(initial=0.0) + 1.0)  # cuts nothing
+    for _ in range(n_bisect):
+        mid = 0.5 * (lo + hi)
+        cut = (np.minimum(b, np.maximum(0.0, sp - mid[:, None])) * wdt).sum(axis=1)
+        enough = cut >= ex
+        lo = np.where(enough, mid, lo)
+        hi = np.where(enough, hi, mid)
+    cut = np.minimum(b, np.maximum(0.0, sp - lo[:, None]))  # the side that cuts enough
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep[s_i, h_i] = np.where(b > 0, 1.0 - cut / b, 1.0)
+    return np.clip(keep, 0.0, 1.0)

@@ -1,0 +1,318 @@
+"""Adequacy screen: one regional pass that proves most sample years shed no load.
+
+The loss-of-load statistics (LOLE, EUE) of a sample year only need to know where the LP would
+shed. The LP sheds nothing whenever *some* feasible operation sheds nothing (VOLL is far above
+every marginal cost, so no cost saving pays for a shed MWh). The screen builds one feasible
+operation per sample, cheaply and aimed at adequacy rather than cost:
+
+1. every region's *residual need* ``N[r,t] = D[r,t] - sum_{g in r, not reservoir} A[g,t]``
+   (demand less all local non-reservoir availability: where the region is short of its own
+   plant);
+2. reservoir hydro water-filled on its own region's residual need, basins one after the other
+   (largest monthly budget first), each month's budget used
+   (:func:`waterfill_regions`)::
+
+       h[g,t] = min(A[g,t], max(0, N[r,t] - L[g,m])),   sum_{t in m} w*dt*h = min(B[g,m], sum w*dt*A)
+
+   then ``N[r,t] -= h[g,t]`` for the next basin;
+3. storage cycled within each daily window on the residual need left (:func:`pair_regions`):
+   the window's steps ranked by ``N``, the i-th lowest charges ``P`` and the i-th highest
+   discharges ``P*eff_c*eff_d`` while the high step's need exceeds the low one's and the
+   energy fits (``i < dur/(dt*eff_c)``);
+4. the core's own operation step (:func:`energy_sim.operation.core._operate`) with that hydro
+   schedule and storage wish: exact state of charge, the network dispatch of every cell, the
+   LNG tanks, contract and reserve. Every physical limit of MODEL.md holds in its result.
+
+5. a sample that still sheds is placed again (up to :data:`ROUNDS` placements): every step
+   where it shed so far gets ``SHORT_BONUS + shed`` added to every region's need, so that
+   the water and the storage of every region go there first and the network carries them to
+   the region short (one shortage moved elsewhere is flagged in turn).
+
+A sample whose result sheds nothing (no cell above :data:`network.EPS_MW`) and whose operation
+passes :func:`feasible` (regional balance and LNG inventory recursion, cyclic step included)
+is *proven*: its
+LP optimum sheds nothing either, so its unserved energy and loss-of-load hours (zero) are
+exact. Samples the screen cannot prove are operated by the full core
+(:func:`energy_sim.operation.core.run_chunk`). The screen's operation is feasible but not
+cost-optimal: the operating cost, generation and LNG figures of proven samples are those of
+this operation, not the core's cost-optimal ones (``Results["screened"]`` marks them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from energy_sim.operation import core, lng, merit, network, storage
+from energy_sim.operation.inputs import Static
+
+#: Bisection steps for a month's water level (the level's bracket shrinks 2^-60).
+N_BISECT = 60
+#: Placements a sample gets before it goes to the full core (each after the first puts the
+#: steps where the sample shed so far first in every region's need).
+ROUNDS = 8
+#: Added (MW) to every region's need at a step where an earlier round shed: above any
+#: residual need, so that water and storage go to those steps first.
+SHORT_BONUS = 1e6
+
+
+@njit(cache=True)
+def _waterfill_month(need, lim, wdt, idx, energy, out):
+    """``out[t] = min(lim[t], max(0, need[t] - L))`` over ``t in idx`` with
+    ``sum wdt*out = energy`` (``L`` by bisection, taken on the side that does not overspend)."""
+    n = idx.shape[0]
+    total = 0.0
+    for k in range(n):
+        t = idx[k]
+        total += wdt[t] * lim[t]
+    if energy <= 0.0 or total <= 0.0:
+        for k in range(n):
+            out[idx[k]] = 0.0
+        return
+    if energy >= total:
+        for k in range(n):
+            out[idx[k]] = lim[idx[k]]
+        return
+    lo = np.inf
+    hi = -np.inf
+    for k in range(n):
+        t = idx[k]
+        if need[t] - lim[t] < lo:
+            lo = need[t] - lim[t]
+        if need[t] > hi:
+            hi = need[t]
+    # used(L) falls from `total` at L = lo to 0 at L = hi
+    for _ in range(N_BISECT):
+        mid = 0.5 * (lo + hi)
+        used = 0.0
+        for k in range(n):
+            t = idx[k]
+            v = need[t] - mid
+            if v > lim[t]:
+                v = lim[t]
+            if v > 0.0:
+                used += wdt[t] * v
+        if used > energy:
+            lo = mid
+        else:
+            hi = mid
+    for k in range(n):
+        t = idx[k]
+        v = need[t] - hi
+        if v > lim[t]:
+            v = lim[t]
+        out[t] = v if v > 0.0 else 0.0
+
+
+@njit(cache=True, parallel=True)
+def waterfill_regions(need, lim, budget, region, order, wdt, month_idx, month_ptr):
+    """Hydro schedules (S, Gh, T) water-filled on each basin's regional residual need.
+
+    ``need`` (S, R, T) is updated in place (less each basin's output), ``lim`` (S, Gh, T) the
+    basins' availability, ``budget`` (S, Gh, 12) their monthly energy, ``order`` the basins'
+    order; ``month_idx[month_ptr[m]:month_ptr[m+1]]`` are the steps of month m.
+    """
+    n_s, n_h, n_t = lim.shape
+    out = np.zeros((n_s, n_h, n_t))
+    for s in prange(n_s):
+        for jj in range(n_h):
+            j = order[jj]
+            r = region[j]
+            for m in range(12):
+                a, b = month_ptr[m], month_ptr[m + 1]
+                if b > a:
+                    _waterfill_month(
+                        need[s, r], lim[s, j], wdt, month_idx[a:b], budget[s, j, m], out[s, j]
+                    )
+            for t in range(n_t):
+                need[s, r, t] -= out[s, j, t]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def pair_regions(need, region, order, pcap, dur, eff_c, eff_d, dt, windows, valid):
+    """Storage wish (charge, discharge) (S, St, T) paired within daily windows on the
+    regional residual need ``need`` (S, R, T; updated in place).
+
+    In each window (``windows`` (D, spd) step indices, ``valid`` mask) the steps are ranked by
+    need; pair i charges ``P`` at the i-th lowest and discharges ``P*eff_c*eff_d`` at the i-th
+    highest while ``need_high > need_low`` and ``i < dur/(dt*eff_c)`` (the last pair takes the
+    fraction that fits).
+    """
+    n_s, n_r, n_t = need.shape
+    n_st = pcap.shape[0]
+    n_d, spd = windows.shape
+    ch = np.zeros((n_s, n_st, n_t))
+    dis = np.zeros((n_s, n_st, n_t))
+    for s in prange(n_s):
+        idx = np.empty(spd, np.int64)
+        key = np.empty(spd)
+        for jj in range(n_st):
+            j = order[jj]
+            p = pcap[j]
+            if p <= 0.0:
+                continue
+            r = region[j]
+            rt = eff_c[j] * eff_d[j]
+            for d in range(n_d):
+                n = 0
+                for k in range(spd):
+                    if valid[d, k]:
+                        idx[n] = windows[d, k]
+                        key[n] = need[s, r, windows[d, k]]
+                        n += 1
+                # insertion sort of the window's steps by need
+                for a in range(1, n):
+                    ka = key[a]
+                    ia = idx[a]
+                    b = a - 1
+                    while b >= 0 and key[b] > ka:
+                        key[b + 1] = key[b]
+                        idx[b + 1] = idx[b]
+                        b -= 1
+                    key[b + 1] = ka
+                    idx[b + 1] = ia
+                room = dur[j]  # hours of charging at P that fit, at efficiency eff_c
+                i = 0
+                while i < n - 1 - i and room > 1e-12:
+                    lo = idx[i]
+                    hi = idx[n - 1 - i]
+                    if not need[s, r, hi] > need[s, r, lo]:
+                        break
+                    frac = room / (dt[lo] * eff_c[j])
+                    if frac > 1.0:
+                        frac = 1.0
+                    c = p * frac
+                    ch[s, j, lo] += c
+                    dis[s, j, hi] += c * rt * dt[lo] / dt[hi]
+                    need[s, r, lo] += c
+                    need[s, r, hi] -= c * rt * dt[lo] / dt[hi]
+                    room -= frac * dt[lo] * eff_c[j]
+                    i += 1
+    return ch, dis
+
+
+def _month_index(month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(month, kind="stable").astype(np.int64)
+    ptr = np.zeros(13, np.int64)
+    ptr[1:] = np.cumsum(np.bincount(month, minlength=12))
+    return order, ptr
+
+
+def residual_need(st: Static, av: np.ndarray, dem: np.ndarray) -> np.ndarray:
+    """``N[s,r,t] = D[s,t,r] - sum_{g in r, not reservoir} A[s,t,g]`` (S, R, T)."""
+    from energy_sim.operation import kernels
+
+    return kernels.residual_need(
+        np.ascontiguousarray(av, dtype=float), np.ascontiguousarray(dem, dtype=float),
+        st.gen_region.astype(np.int64), ~st.is_res,
+    )  # fmt: skip
+
+
+def _place(st: Static, av, dem, cf_month, short):
+    """Hydro schedule (S, Gh, T) and storage wish ((S, St, T) x 2) on the regional residual
+    need, with ``SHORT_BONUS + shed`` added in every region at the steps where an earlier
+    round shed (``short`` (S, T), system-wide MW)."""
+    n_s, n_t, _ = av.shape
+    need = residual_need(st, av, dem)
+    need += np.where(short > network.EPS_MW, SHORT_BONUS + short, 0.0)[:, None, :]
+    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
+    sched = None
+    if len(hyd):
+        budget = np.ascontiguousarray(core._budgets(st, hyd, cf_month, n_s))
+        lim = np.ascontiguousarray(av[:, :, hyd].transpose(0, 2, 1))
+        order = np.argsort(-budget.sum(axis=(0, 2)), kind="stable").astype(np.int64)
+        m_idx, m_ptr = _month_index(st.month)
+        sched = waterfill_regions(
+            need, lim, budget, st.gen_region[hyd].astype(np.int64), order,
+            np.ascontiguousarray(st.wdt, dtype=float), m_idx, m_ptr,
+        )  # fmt: skip
+    stor = None
+    if len(st.pcap):
+        spd = storage._steps_per_day(st.dt)
+        windows, valid, _ = storage._windows(n_t, spd, storage.day_start(need, spd))
+        order = np.argsort(-st.pcap * st.dur, kind="stable").astype(np.int64)
+        stor = pair_regions(
+            need, st.stor_region.astype(np.int64), order, st.pcap.astype(float),
+            st.dur.astype(float), st.eff_c.astype(float), st.eff_d.astype(float),
+            np.ascontiguousarray(st.dt, dtype=float), windows.astype(np.int64), valid,
+        )  # fmt: skip
+    return sched, stor
+
+
+def feasible(
+    st: Static, out: core.ChunkOut, dem: np.ndarray, idx: np.ndarray | None = None,
+    tol: float = 1e-6,
+) -> np.ndarray:  # fmt: skip
+    """True for each sample of ``idx`` (default all) whose operation ``out`` keeps the regional
+    balance of every step and the LNG inventory recursion of every step, the cyclic one
+    included, within ``tol`` relative to the peak demand and the largest tank: the families
+    a proof of no shed rests on that the kernels do not keep by construction
+    (:func:`kernels.balance_lng_residuals`)."""
+    from energy_sim.operation import kernels
+
+    n_s = dem.shape[0]
+    idx = np.arange(n_s) if idx is None else np.asarray(idx, np.int64)
+    bal, res = kernels.balance_lng_residuals(
+        idx, out.gen.transpose(0, 2, 1), st.gen_region.astype(np.int64), out.ch, out.dis,
+        st.stor_region.astype(np.int64), out.flow, st.frm.astype(np.int64),
+        st.to.astype(np.int64), st.eta.astype(float), out.shed, dem, st.hub_of.astype(np.int64),
+        st.eff.astype(float), out.inv, out.send, np.ascontiguousarray(st.dt, dtype=float),
+    )  # fmt: skip
+    scale = max(1.0, float(np.nanmax(np.minimum(st.tank, lng.BIG), initial=0.0)))
+    return (bal <= tol * max(1.0, float(np.abs(dem).max(initial=0.0)))) & (res <= tol * scale)
+
+
+def screen_chunk(
+    st: Static,
+    stack: merit.Stack,
+    grid: network.Grid,
+    av: np.ndarray,
+    dem: np.ndarray,
+    cf_month,
+    lng_av: np.ndarray,
+    with_price: bool = False,
+) -> tuple[core.ChunkOut, np.ndarray]:
+    """Operate a chunk with the adequacy screen.
+
+    ``av`` (S, T, G) availability in MW, ``dem`` (S, T, R), ``cf_month`` (S, G, 12) or None,
+    ``lng_av`` (S, H, T). Returns the operation (a :class:`core.ChunkOut`) and ``proven``
+    (S,) bool: the sample sheds nothing, so its LP optimum sheds nothing.
+
+    A sample that sheds is placed again (up to :data:`ROUNDS` in all) with the steps where it
+    shed so far put first in every region's need: the water and the storage of every region
+    go there before anywhere else, and the network carries them to the region short.
+    """
+    n_s, n_t, _ = av.shape
+    short = np.zeros((n_s, n_t))
+    todo = np.arange(n_s)
+    proven = np.zeros(n_s, bool)
+    out = None
+    for _ in range(ROUNDS):
+        sub_cf = core.draws_of(cf_month, todo)
+        whole = len(todo) == n_s
+        a_, d_, l_ = (av, dem, lng_av) if whole else (av[todo], dem[todo], lng_av[todo])
+        sched, stor = _place(st, a_, d_, sub_cf, short[todo])
+        op = core._operate(
+            st, stack, grid, a_, d_, sub_cf, l_, sched, with_price=with_price, stor=stor,
+            chain=True,
+        )  # fmt: skip
+        shed_sys = op.shed.sum(axis=1)  # (k, T)
+        ok = ~(op.shed > network.EPS_MW).any(axis=(1, 2))
+        if ok.any():  # the proof needs a feasible operation: check what is not exact by build
+            ok[ok] = feasible(st, op, d_, np.flatnonzero(ok))
+        if out is None:
+            out = op
+        else:  # a later round replaces the sample's operation where it sheds less
+            better = ok | (op.shed.sum(axis=(1, 2)) < out.shed[todo].sum(axis=(1, 2)))
+            for k in core._FIELDS:
+                getattr(out, k)[todo[better]] = getattr(op, k)[better]
+            for k, v in op.stats.items():
+                out.stats[k] = out.stats.get(k, 0.0) + v
+        proven[todo[ok]] = True
+        short[todo] = np.maximum(short[todo], shed_sys)
+        todo = todo[~ok]
+        if not len(todo):
+            break
+    out.stats["screen_rounds_samples"] = float(n_s - proven.sum())
+    return out, proven
