@@ -1,8 +1,10 @@
-"""Physical invariants of a solution, and the System helpers they share with the LP.
+"""Physical invariants of a solution.
 
 No Pyomo here: the numpy dispatch core's Results are checked with the same code as the LP's.
 :func:`check_invariants` returns one message per violated family (an empty list means every
-limit holds); ``energy_sim.planning.results`` re-exports it.
+limit holds); ``energy_sim.planning.results`` re-exports it. What the checks derive from the
+System (previous step, hub of a group, peaks, firm capacity) they share with the LP and the
+dispatch core through :mod:`energy_sim.inputs.system_helpers`.
 """
 
 from __future__ import annotations
@@ -10,75 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-
-def prev_step(period: np.ndarray) -> np.ndarray:
-    """Index of the previous step within the same cyclic period.
-
-    The first step of each period wraps to the last step of that period, so that storage and
-    LNG inventories are cyclic per period: ``x[t] = f(x[prev[t]])``.
-    """
-    period = np.asarray(period)
-    prev = np.arange(len(period)) - 1
-    for p in np.unique(period):
-        idx = np.flatnonzero(period == p)
-        prev[idx] = np.roll(idx, 1)
-    return prev
-
-
-def hub_of_gen(system: xr.Dataset) -> np.ndarray:
-    """Hub index feeding each generator group (-1 if none).
-
-    A group burns from the hub named in ``gen_hub``; an LNG group with no hub name burns from
-    the hub of its region, if there is one.
-    """
-    sysd = system
-    hubs = [str(h) for h in sysd["hub"].values] if "hub" in sysd.dims else []
-    hub_region = [str(r) for r in sysd["hub_region"].values] if hubs else []
-    out = np.full(sysd.sizes["gen"], -1, dtype=np.int64)
-    gen_hub = sysd["gen_hub"].values if "gen_hub" in sysd.coords else [""] * len(out)
-    is_lng = np.asarray(sysd["is_lng"].values, dtype=bool)
-    regions = [str(r) for r in sysd["gen_region"].values]
-    for i, (h, lng, r) in enumerate(zip(gen_hub, is_lng, regions, strict=True)):
-        h = "" if h is None else str(h)
-        if h and h in hubs:
-            out[i] = hubs.index(h)
-        elif lng and r in hub_region:
-            out[i] = hub_region.index(r)
-    return out
-
-
-def peaks(system: xr.Dataset) -> tuple[float, np.ndarray]:
-    """Coincident and regional peak demand, MW.
-
-    The System's ``peak_demand_mw`` / ``peak_demand_region_mw`` (of the *hourly* year, before
-    aggregation) when present, else the maximum over the model's steps.
-    """
-    demand = np.nan_to_num(np.asarray(system["demand_mw"].values, float), nan=0.0)
-    if "peak_demand_mw" in system and "peak_demand_region_mw" in system:
-        return float(system["peak_demand_mw"]), np.asarray(
-            system["peak_demand_region_mw"].values, float
-        )
-    if demand.size == 0:
-        return 0.0, np.zeros(demand.shape[0])
-    return float(demand.sum(axis=0).max()), demand.max(axis=1)
-
-
-def firm_capacity(system: xr.Dataset, cap, pcap, fcap) -> tuple[float, np.ndarray]:
-    """Firm capacity, system and by region (the latter with corridor import credit)."""
-    regions = [str(r) for r in system["region"].values]
-    ri = {r: i for i, r in enumerate(regions)}
-    credit = np.asarray(system["capacity_credit"].values, float)
-    scredit = np.asarray(system["storage_capacity_credit"].values, float)
-    icredit = np.asarray(system["import_credit"].values, float)
-    g_r = np.array([ri[str(r)] for r in system["gen_region"].values], dtype=np.int64)
-    s_r = np.array([ri[str(r)] for r in system["storage_region"].values], dtype=np.int64)
-    a = np.array([ri[str(r)] for r in system["corridor_from"].values], dtype=np.int64)
-    b = np.array([ri[str(r)] for r in system["corridor_to"].values], dtype=np.int64)
-    R = len(regions)
-    firm = float(credit @ cap + scredit @ pcap)
-    reg = np.bincount(g_r, credit * cap, R) + np.bincount(s_r, scredit * pcap, R)
-    reg += np.bincount(a, icredit * fcap, R) + np.bincount(b, icredit * fcap, R)
-    return firm, reg
+from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks, prev_step
 
 
 def _arr(results: xr.Dataset, name: str, *dims: str) -> np.ndarray | None:

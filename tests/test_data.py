@@ -1,4 +1,4 @@
-"""The bundled Vietnam dataset and the checks of energy_sim.data (every error class)."""
+"""The bundled Vietnam dataset and the checks of energy_sim.inputs.data (every error class)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 
 from energy_sim.errors import InputError
 from energy_sim.inputs import data as D
+from energy_sim.inputs import data_schema as SCH
+from energy_sim.inputs import data_year as DY
 
 ROOT = Path(__file__).resolve().parent.parent
 VIETNAM = ROOT / "data" / "vietnam"
@@ -54,7 +56,7 @@ def test_missing_folder(tmp_path):
         D.read_data(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("name", sorted(D.TABLES))
+@pytest.mark.parametrize("name", sorted(SCH.TABLES))
 def test_missing_file(folder, name):
     (folder / name).unlink()
     err = raises(folder, name, "not found")
@@ -157,47 +159,47 @@ def test_hydro_month_missing(folder):
 
 
 def test_tech_costs_interpolate_linearly(vn):
-    a, b, mid = D.tech_table(vn, 2025), D.tech_table(vn, 2030), D.tech_table(vn, 2027)
+    a, b, mid = DY.tech_table(vn, 2025), DY.tech_table(vn, 2030), DY.tech_table(vn, 2027)
     expected = a["capex_musd_per_mw"] + 0.4 * (b["capex_musd_per_mw"] - a["capex_musd_per_mw"])
     assert np.allclose(mid["capex_musd_per_mw"], expected)
     # held constant beyond the last table year
     assert np.allclose(
-        D.tech_table(vn, 2050)["fom_kusd_per_mw_yr"], D.tech_table(vn, 2045)["fom_kusd_per_mw_yr"]
+        DY.tech_table(vn, 2050)["fom_kusd_per_mw_yr"], DY.tech_table(vn, 2045)["fom_kusd_per_mw_yr"]
     )
 
 
 def test_fuel_prices_interpolate(vn):
     table = vn["fuels"].set_index(["fuel", "year"])["price_usd_per_gj"]
-    f = D.fuel_table(vn, 2042)
+    f = DY.fuel_table(vn, 2042)
     a, b = table[("lng", 2040)], table[("lng", 2045)]
     assert f.loc["lng", "price_usd_per_gj"] == pytest.approx(a + 0.4 * (b - a))
 
 
 def test_demand_pair_interpolates_geometrically(vn):
-    a, b = D.demand_pair(vn, 2030, "low"), D.demand_pair(vn, 2035, "low")
-    mid = D.demand_pair(vn, 2032, "low")
+    a, b = DY.demand_pair(vn, 2030, "low"), DY.demand_pair(vn, 2035, "low")
+    mid = DY.demand_pair(vn, 2032, "low")
     assert mid.energy_twh == pytest.approx(a.energy_twh * (b.energy_twh / a.energy_twh) ** 0.4)
     assert mid.peak_mw == pytest.approx(a.peak_mw * (b.peak_mw / a.peak_mw) ** 0.4)
     assert mid.tag == "interpolated" and a.tag == "published"
     with pytest.raises(InputError, match="unknown demand case"):
-        D.demand_pair(vn, 2030, "medium")
+        DY.demand_pair(vn, 2030, "medium")
     with pytest.raises(InputError, match="no demand of case low for this year"):
-        D.demand_pair(vn, 2051, "low")
+        DY.demand_pair(vn, 2051, "low")
 
 
 def test_regional_shares_interpolate_and_add_up(vn):
-    a, b, mid = D.demand_shares(vn, 2025), D.demand_shares(vn, 2030), D.demand_shares(vn, 2027)
+    a, b, mid = DY.demand_shares(vn, 2025), DY.demand_shares(vn, 2030), DY.demand_shares(vn, 2027)
     for s in (a, b, mid):
         assert s.sum() == pytest.approx(1.0) and list(s.index) == vn.regions
     raw = a + 0.4 * (b - a)
     assert np.allclose(mid, raw / raw.sum())
     # a split, not a forecast: held outside the table's years
-    assert np.allclose(D.demand_shares(vn, 2060), D.demand_shares(vn, 2050))
+    assert np.allclose(DY.demand_shares(vn, 2060), DY.demand_shares(vn, 2050))
 
 
 def test_retirements(vn):
-    at2025 = D.existing_capacity(vn, "end2025", 2025).sum()
-    at2030 = D.existing_capacity(vn, "end2025", 2030).sum()
+    at2025 = DY.existing_capacity(vn, "end2025", 2025).sum()
+    at2030 = DY.existing_capacity(vn, "end2025", 2030).sum()
     assert at2025["coal"] - at2030["coal"] == pytest.approx(540)
     assert at2025["oil"] - at2030["oil"] == pytest.approx(600)
 
@@ -206,7 +208,7 @@ def test_retirements(vn):
 
 
 def test_end2025_fleet_matches_published_totals(vn):
-    cap = D.existing_capacity(vn, "end2025", 2025).sum()
+    cap = DY.existing_capacity(vn, "end2025", 2025).sum()
     imports = cap["import_laos"] + cap["import_china"]
     assert cap.sum() - imports == pytest.approx(87_600)
     assert cap["coal"] == pytest.approx(28_100)
@@ -218,7 +220,7 @@ def test_end2025_fleet_matches_published_totals(vn):
 
 
 def test_pdp8_2030_fleet_in_published_ranges(vn):
-    cap = D.existing_capacity(vn, "pdp8_2030", 2030).sum()
+    cap = DY.existing_capacity(vn, "pdp8_2030", 2030).sum()
     assert 183_291 <= cap.sum() <= 236_363
     assert 46_459 <= cap["solar_utility"] + cap["solar_rooftop"] <= 73_416
     assert 26_066 <= cap["wind_onshore"] <= 38_029
@@ -227,7 +229,7 @@ def test_pdp8_2030_fleet_in_published_ranges(vn):
 
 
 def test_build_ranges_add_up_to_pdp8(vn):
-    r = D.build_ranges(vn, 2030)
+    r = DY.build_ranges(vn, 2030)
 
     def total(*techs):
         return r.loc[list(techs)].sum()
@@ -245,7 +247,7 @@ def test_build_ranges_add_up_to_pdp8(vn):
 
 
 def test_build_ranges_2035_and_2050(vn):
-    r35, r50 = D.build_ranges(vn, 2035), D.build_ranges(vn, 2050)
+    r35, r50 = DY.build_ranges(vn, 2035), DY.build_ranges(vn, 2050)
     assert tuple(r35.loc["wind_offshore"]) == (6_000, 17_032)
     assert tuple(r35.loc["nuclear"]) == (4_000, 6_400)
     assert (r50["min_mw"] == 0).all()  # the 2050 orientation is used as maxima only
@@ -255,8 +257,8 @@ def test_build_ranges_2035_and_2050(vn):
 
 @pytest.mark.parametrize("year", [2030, 2035, 2050])
 def test_build_limits_leave_room_for_the_pdp8_maxima(vn, year):
-    limit = D.build_limit(vn, year).sum()
-    r = D.build_ranges(vn, year)
+    limit = DY.build_limit(vn, year).sum()
+    r = DY.build_ranges(vn, year)
     assert len(r)
     for tech, (_lo, hi) in r.iterrows():
         assert limit[tech] >= hi, tech
@@ -267,14 +269,14 @@ def test_build_limits_never_fall(vn, year):
     """The limit of a year is at least the limit of the previous table year (no plant is
     forced out by a lower limit) and at least the end-2025 fleet."""
     years = [2025, 2030, 2035, 2040, 2045, 2050]
-    now = D.build_limit(vn, year)
-    assert (now >= D.build_limit(vn, years[max(years.index(year) - 1, 0)]) - 1e-6).all().all()
-    assert (now >= D.existing_capacity(vn, "end2025", 2025) - 1e-6).all().all()
+    now = DY.build_limit(vn, year)
+    assert (now >= DY.build_limit(vn, years[max(years.index(year) - 1, 0)]) - 1e-6).all().all()
+    assert (now >= DY.existing_capacity(vn, "end2025", 2025) - 1e-6).all().all()
 
 
 def test_demand_2030_national_totals(vn):
     for case, energy in (("low", 560.4), ("high", 624.6)):
-        d = D.demand_table(vn, 2030, case)
+        d = DY.demand_table(vn, 2030, case)
         assert d["energy_twh"].sum() == pytest.approx(energy, rel=1e-9)
         assert list(d.index) == vn.regions
 
@@ -291,7 +293,7 @@ PUBLISHED_PAIRS = {
 
 @pytest.mark.parametrize(("year", "case"), sorted(PUBLISHED_PAIRS))
 def test_published_pairs(vn, year, case):
-    pair = D.demand_pair(vn, year, case)
+    pair = DY.demand_pair(vn, year, case)
     assert (pair.energy_twh, pair.peak_mw) == PUBLISHED_PAIRS[(year, case)]
     assert pair.tag == "published"
 
@@ -302,17 +304,17 @@ def test_every_year_row_is_there_and_tagged(vn):
     for case in ("low", "high"):
         assert sorted(demand.loc[demand["case"] == case, "year"]) == years
     assert sorted(set(vn["demand_regions"]["year"])) == years
-    assert set(demand["tag"]) <= set(D.DEMAND_TAGS)
+    assert set(demand["tag"]) <= set(SCH.DEMAND_TAGS)
     for table in ("build_limits", "tech_costs", "fuels", "lng_hubs"):
         assert set(years) <= set(vn[table]["year"]), table
     # 2030's load factor is the published pairs' 0.7135, for both cases
     for case in ("low", "high"):
-        assert D.demand_pair(vn, 2030, case).load_factor == pytest.approx(0.7135, abs=1e-4)
+        assert DY.demand_pair(vn, 2030, case).load_factor == pytest.approx(0.7135, abs=1e-4)
 
 
 def test_interpolated_rows_follow_the_published_ends(vn):
     for case in ("low", "high"):
-        a, b = D.demand_pair(vn, 2030, case), D.demand_pair(vn, 2050, case)
+        a, b = DY.demand_pair(vn, 2030, case), DY.demand_pair(vn, 2050, case)
         rows = vn["demand"][
             (vn["demand"]["case"] == case) & (vn["demand"]["tag"] == "interpolated")
         ]
@@ -330,13 +332,13 @@ def test_interpolated_rows_follow_the_published_ends(vn):
 @pytest.mark.parametrize("fleet", ["end2025", "pdp8_2030"])
 def test_no_fleet_below_the_existing_fleet(vn, fleet, year):
     """A fleet may only have less of a technology than end-2025 where a retirement is listed."""
-    short = D.fleet_below_existing(vn, fleet, year)
+    short = DY.fleet_below_existing(vn, fleet, year)
     assert short.empty, short.to_string()
 
 
 def test_fleet_check_finds_a_shrunk_fleet(folder):
     edit(folder, "fleet_pdp8_2030.csv", lambda t: t.loc.__setitem__((4, "capacity_mw"), "4922"))
-    short = D.fleet_below_existing(D.read_data(folder), "pdp8_2030", 2030)
+    short = DY.fleet_below_existing(D.read_data(folder), "pdp8_2030", 2030)
     assert list(zip(short["region"], short["tech"], strict=True)) == [("south", "coal")]
     assert short["short_mw"].iloc[0] == pytest.approx(5_600 - 4_922)
 
@@ -359,11 +361,11 @@ def test_lng_hubs_follow_the_terminal_sizes(vn):
 def test_fuel_prices_on_one_heating_value_basis(vn):
     """Prices are USD per GJ of lower heating value (efficiencies are LHV): the published LNG
     price of 12.98 USD/MMBtu is on the higher heating value, LHV = 0.90 HHV for natural gas."""
-    lng_2025 = D.fuel_table(vn, 2025).loc["lng", "price_usd_per_gj"]
+    lng_2025 = DY.fuel_table(vn, 2025).loc["lng", "price_usd_per_gj"]
     assert lng_2025 == pytest.approx(12.98 / 1.055056 / 0.90, abs=0.01)
     # the published heat rate 6,330 Btu/kWh (HHV) is the catalogue's CCGT efficiency on LHV
     eff_lhv = 3412.14 / 6330 / 0.90
-    assert D.tech_table(vn, 2030).loc["ccgt_lng", "efficiency"] == pytest.approx(eff_lhv, abs=0.01)
+    assert DY.tech_table(vn, 2030).loc["ccgt_lng", "efficiency"] == pytest.approx(eff_lhv, abs=0.01)
 
 
 def test_capex_trajectories_follow_the_catalogue(vn):
@@ -376,13 +378,13 @@ def test_capex_trajectories_follow_the_catalogue(vn):
     }
     for tech, (a, b) in published.items():
         for year in (2030, 2035, 2040, 2045, 2050):
-            got = D.tech_table(vn, year).loc[tech, "capex_musd_per_mw"]
+            got = DY.tech_table(vn, year).loc[tech, "capex_musd_per_mw"]
             assert got == pytest.approx(a + (year - 2030) / 20 * (b - a)), (tech, year)
-    assert D.tech_table(vn, 2050).loc["battery_4h", "capex_energy_musd_per_mwh"] == 0.085
+    assert DY.tech_table(vn, 2050).loc["battery_4h", "capex_energy_musd_per_mwh"] == 0.085
 
 
 def test_corridors_are_the_seven_of_data_md(vn):
-    cor = D.corridor_table(vn, 2030)
+    cor = DY.corridor_table(vn, 2030)
     assert len(cor) == 7
     assert cor.loc["north-north_central", ["capacity_mw", "length_km", "efficiency"]].tolist() == [
         4600,

@@ -14,7 +14,11 @@ from typer.testing import CliRunner
 
 from energy_sim.errors import InputError
 from energy_sim.inputs import data as D
+from energy_sim.inputs import data_year as DY
 from energy_sim.inputs import system as S
+from energy_sim.inputs import system_fleet as FL
+from energy_sim.inputs import system_series as SER
+from energy_sim.inputs import system_summary as SUM
 from energy_sim.inputs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,12 +82,12 @@ def test_weights_cover_the_year(system, hourly):
 
 def test_demand_matches_energy_and_coincident_peak(hourly, scenario):
     data = D.read_data(scenario.data)
-    target = D.demand_table(data, scenario.year, scenario.demand_case)
-    pair = D.demand_pair(data, scenario.year, scenario.demand_case)
+    target = DY.demand_table(data, scenario.year, scenario.demand_case)
+    pair = DY.demand_pair(data, scenario.year, scenario.demand_case)
     demand = hourly["demand_mw"].transpose("region", "time").to_numpy()
     assert np.allclose(demand.sum(axis=1) / 1e6, target["energy_twh"], rtol=1e-9)
     assert demand.sum() / 1e6 == pytest.approx(pair.energy_twh, rel=1e-9)
-    assert demand.sum(axis=0).max() == pytest.approx(pair.peak_mw, rel=S.PAIR_TOLERANCE)
+    assert demand.sum(axis=0).max() == pytest.approx(pair.peak_mw, rel=SUM.PAIR_TOLERANCE)
     assert hourly.attrs["pair_peak_mw"] == pair.peak_mw
 
 
@@ -92,7 +96,7 @@ def _mean_coincident_peak(scenario, year: int, case: str, seeds) -> tuple[float,
     data = D.read_data(sc.data)
     peaks, energy = [], []
     for seed in seeds:
-        demand = S._demand(sc.model_copy(update={"seed": seed}), data, data.regions)
+        demand = SER.demand(sc.model_copy(update={"seed": seed}), data, data.regions)
         peaks.append(demand.sum(axis=0).max())
         energy.append(demand.sum() / 1e6)
         # the coincident peak is below the sum of the regional peaks (diversity)
@@ -106,20 +110,20 @@ def test_2030_peaks_on_their_published_pairs(scenario, case):
     paired Pmax (560.4 TWh <-> 89,655 MW, 624.6 TWh <-> 99,934 MW), energy exact."""
     energy, pmax = {"low": (560.4, 89_655), "high": (624.6, 99_934)}[case]
     peak, spread = _mean_coincident_peak(scenario, 2030, case, range(1, 21))
-    assert abs(peak / pmax - 1) <= S.PAIR_TOLERANCE
+    assert abs(peak / pmax - 1) <= SUM.PAIR_TOLERANCE
     assert spread < 1e-9
     sc = scenario.model_copy(update={"demand_case": case, "seed": 5})
     data = D.read_data(sc.data)
-    assert S._demand(sc, data, data.regions).sum() / 1e6 == pytest.approx(energy, rel=1e-9)
+    assert SER.demand(sc, data, data.regions).sum() / 1e6 == pytest.approx(energy, rel=1e-9)
 
 
 @pytest.mark.parametrize("year", [2025, 2035, 2040, 2045, 2050])
 def test_every_year_on_its_pair(scenario, year):
     data = D.read_data(scenario.data)
     for case in ("low", "high"):
-        pair = D.demand_pair(data, year, case)
+        pair = DY.demand_pair(data, year, case)
         peak, _ = _mean_coincident_peak(scenario, year, case, (1, 2, 3))
-        assert abs(peak / pair.peak_mw - 1) <= S.PAIR_TOLERANCE, (year, case)
+        assert abs(peak / pair.peak_mw - 1) <= SUM.PAIR_TOLERANCE, (year, case)
 
 
 def test_reserve_margin_peak_does_not_depend_on_the_seed(scenario):
@@ -142,7 +146,7 @@ def test_2025_north_peak_in_the_operators_terms(scenario):
     north = [data.regions.index(r) for r in ("north", "north_central")]
     peaks = []
     for seed in range(1, 21):
-        demand = S._demand(sc.model_copy(update={"seed": seed}), data, data.regions)
+        demand = SER.demand(sc.model_copy(update={"seed": seed}), data, data.regions)
         peaks.append(demand[north].sum(axis=0).max())
     assert abs(np.mean(peaks) / 28_187 - 1) <= 0.02
 
@@ -183,7 +187,7 @@ def test_groups_and_bounds(system):
 
 def test_costs_follow_the_formulas(system, scenario):
     data = D.read_data(scenario.data)
-    techs, fuels = D.tech_table(data, 2030), D.fuel_table(data, 2030)
+    techs, fuels = DY.tech_table(data, 2030), DY.fuel_table(data, 2030)
     g = "north/coal"
     eff = techs.loc["coal", "efficiency"]
     price = fuels.loc["coal_domestic", "price_usd_per_gj"] * 3.6
@@ -202,7 +206,7 @@ def test_costs_follow_the_formulas(system, scenario):
 
 def test_pdp8_ranges_and_overrides(scenario):
     data = D.read_data(scenario.data)
-    lo, hi = S._policy_ranges(scenario, data)
+    lo, hi = FL.policy_ranges(scenario, data)
     techs = data.techs
     assert lo[techs.index("wind_onshore")] == 26_066
     assert hi[techs.index("coal")] == 31_055
@@ -213,12 +217,12 @@ def test_pdp8_ranges_and_overrides(scenario):
             )
         }
     )
-    lo, hi = S._policy_ranges(sc, data)
+    lo, hi = FL.policy_ranges(sc, data)
     assert lo[techs.index("battery_4h")] == 12_000 and np.isinf(hi[techs.index("battery_4h")])
     off = scenario.model_copy(
         update={"policies": scenario.policies.model_copy(update={"pdp8_ranges": False})}
     )
-    lo, hi = S._policy_ranges(off, data)
+    lo, hi = FL.policy_ranges(off, data)
     assert (lo == 0).all() and np.isinf(hi).all()
 
 
@@ -242,7 +246,7 @@ def test_no_new_corridors_and_frozen_techs(scenario):
             "policies": scenario.policies.model_copy(update={"pdp8_ranges": False}),
         }
     )
-    groups = S._groups(sc, data, D.tech_table(data, sc.year))
+    groups = FL.groups(sc, data, DY.tech_table(data, sc.year))
     gen = groups["gen"]
     frozen = gen[gen["tech"] != "solar_utility"]
     assert (frozen["capmax"] == frozen["cap0"]).all()
@@ -261,19 +265,19 @@ def test_no_new_corridors_and_frozen_techs(scenario):
 
 def test_regional_reserve_margin(scenario):
     sc = load_scenario(PDP8, {"regional_reserve_margin": {"north": 0.2}})
-    margin = S._regional_margin(sc, ["north", "south"])
+    margin = FL.regional_margin(sc, ["north", "south"])
     assert margin[0] == 0.2 and np.isnan(margin[1])
     regions = list(D.read_data(scenario.data).regions)
-    assert (S._regional_margin(scenario, regions) == 0.15).all()  # pdp8_2030: every region
+    assert (FL.regional_margin(scenario, regions) == 0.15).all()  # pdp8_2030: every region
     none = load_scenario(PDP8, {"regional_reserve_margin": None})
-    assert np.isnan(S._regional_margin(none, ["north"])).all()
+    assert np.isnan(FL.regional_margin(none, ["north"])).all()
 
 
 def test_same_seed_same_system_other_seed_differs(scenario, hourly):
     again = S.build_hourly_system(scenario)
     xr.testing.assert_identical(again, hourly)
     data = D.read_data(scenario.data)
-    other = S._demand(scenario.model_copy(update={"seed": 7}), data, data.regions)
+    other = SER.demand(scenario.model_copy(update={"seed": 7}), data, data.regions)
     assert not np.allclose(other, hourly["demand_mw"].to_numpy())
 
 
@@ -284,13 +288,13 @@ def test_user_demand_profile_in_mw(tmp_path, scenario):
     mw.to_csv(path, index=False)
     sc = load_scenario(PDP8, {"profiles.demand": str(path)})
     data = D.read_data(sc.data)
-    demand = S._demand(sc, data, regions)
+    demand = SER.demand(sc, data, regions)
     assert np.allclose(demand, mw.to_numpy().T)
     # a per-unit shape is scaled to the regional energy and the pair's coincident peak
     mw.iloc[:, :] = np.linspace(0.5, 1.0, 8760)[:, None] * np.linspace(0.9, 1.0, len(regions))
     mw.to_csv(path, index=False)
-    demand = S._demand(sc, data, regions)
-    target = D.demand_table(data, 2030, "low")
+    demand = SER.demand(sc, data, regions)
+    target = DY.demand_table(data, 2030, "low")
     assert np.allclose(demand.sum(axis=1) / 1e6, target["energy_twh"], rtol=1e-9)
     assert demand.sum(axis=0).max() == pytest.approx(89_655, rel=1e-6)
 
@@ -328,11 +332,11 @@ def test_netcdf_round_trip(system, tmp_path):
 
 
 def test_summary_tables(system):
-    tables = S.system_summary(system)
+    tables = SUM.system_summary(system)
     nat = tables["national"].iloc[0]
     assert nat["demand_twh"] == pytest.approx(560.4)
-    assert nat["coincident_peak_gw"] == pytest.approx(89.655, rel=S.PAIR_TOLERANCE)
-    pair = S.demand_vs_pair(system)
+    assert nat["coincident_peak_gw"] == pytest.approx(89.655, rel=SUM.PAIR_TOLERANCE)
+    pair = SUM.demand_vs_pair(system)
     assert list(pair.index) == ["energy_twh", "coincident_peak_mw", "load_factor"]
     assert not pair["warn"].any() and pair.attrs["tag"] == "published"
     assert pair.loc["coincident_peak_mw", "pair"] == 89_655

@@ -30,7 +30,8 @@ def validate_cmd(
     the LNG hubs. Example: energy-sim validate scenarios/pdp8_2030.yaml
     """
     with user_errors():
-        from energy_sim.inputs.system import add_peaks, build_hourly_system, system_summary
+        from energy_sim.inputs.system import add_peaks, build_hourly_system
+        from energy_sim.inputs.system_summary import system_summary
         from energy_sim.inputs.timeseries import aggregate
 
         sc = load(scenario, sets)
@@ -46,8 +47,8 @@ def validate_cmd(
 
 def _print_pair(console, show, system) -> None:
     """The national energy, coincident peak and load factor next to the year's pair
-    (:func:`energy_sim.inputs.system.demand_vs_pair`), with a warning beyond the 1 % rule."""
-    from energy_sim.inputs.system import demand_vs_pair
+    (:func:`energy_sim.inputs.system_summary.demand_vs_pair`), with a warning beyond the 1 % rule."""
+    from energy_sim.inputs.system_summary import demand_vs_pair
 
     pair = demand_vs_pair(system)
     if pair.empty:
@@ -235,7 +236,7 @@ def _print_kpis(k: dict[str, Any], results: Any) -> None:
 
 
 def _print_summary(sc: Any, tables: dict[str, Any], system: Any, steps: int) -> None:
-    """Rich tables of :func:`energy_sim.inputs.system.system_summary` on stdout, within 80 columns
+    """Rich tables of :func:`energy_sim.inputs.system_summary.system_summary` on stdout, within 80 columns
     when not on a terminal (else the terminal's width): headers wrap at their underscores."""
     from rich import box
     from rich.console import Console

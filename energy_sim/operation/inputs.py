@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from energy_sim.errors import InputError
-from energy_sim.invariants import hub_of_gen
+from energy_sim.inputs.system_helpers import hub_of_gen
 
 
 @dataclass

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from energy_sim.invariants import check_invariants, firm_capacity, hub_of_gen, peaks
+from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks
+from energy_sim.invariants import check_invariants
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyomo.environ as pyo

@@ -16,7 +16,7 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
-from energy_sim.invariants import prev_step
+from energy_sim.inputs.system_helpers import prev_step
 from energy_sim.planning.model._linear import Terms
 
 COST_COMPONENTS = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from energy_sim.invariants import hub_of_gen
+from energy_sim.inputs.system_helpers import hub_of_gen
 from energy_sim.planning.model import LPData
 from energy_sim.planning.model._linear import Terms, add_rows, add_var
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from energy_sim.invariants import peaks
+from energy_sim.inputs.system_helpers import peaks
 from energy_sim.planning.model import LPData
 from energy_sim.planning.model._linear import Terms, add_rows, add_var
 
