@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks, prev_step
+from energy_sim.reserves import hub_reserve_availability
 
 
 def _arr(results: xr.Dataset, name: str, *dims: str) -> np.ndarray | None:
@@ -36,7 +37,7 @@ def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6)
     - storage: soc recursion (cyclic per period), ``0 <= soc <= dur*pcap``, ``ch, dis <= pcap``;
     - corridors: ``0 <= fwd, rev <= fcap``;
     - LNG: inventory recursion, ``0 <= inv <= tank``, ``send <= regas*avail``, strategic
-      reserve outside disruption windows, annual contract;
+      reserve ``inv >= phi*R`` (``phi`` of :mod:`energy_sim.reserves`), annual contract;
     - reserve margin: firm capacity + reported shortfall >= target (system and regional).
     """
     errs: list[str] = []
@@ -186,10 +187,12 @@ def _check_lng(sy, results, gen, cap, dt, wdt, prev, tol) -> list[str]:
         need = np.zeros((ns, H))
         np.add.at(need, (slice(None), hub_of[fed]), cap[:, fed] / eff[fed][None, :])
         need *= 24.0 * days[None, :]
-        gap = np.where(av[None] >= 1.0, need[:, :, None] - inv, 0.0)
+        phi = hub_reserve_availability(sy)  # the reserve's availability (issue 14)
+        gap = phi[None] * need[:, :, None] - inv
         if float(gap.max(initial=0)) > tol * scale:
             errs.append(
-                f"LNG strategic reserve violated by {float(gap.max()):.3g} MWh_th outside a disruption"
+                f"LNG strategic reserve violated by {float(gap.max()):.3g} MWh_th "
+                "(floor phi*reserve_days*24*sum cap/eff)"
             )
     contract = np.nan_to_num(
         np.asarray(sy["contract_mwh_th"].values, float), nan=np.inf, posinf=np.inf

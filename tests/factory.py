@@ -93,7 +93,8 @@ def corridor(a: str, b: str, **kw: Any) -> dict[str, Any]:
 
 def hub(name: str, region: str, **kw: Any) -> dict[str, Any]:
     """An LNG hub: ``regas`` (MW_th), ``tank0``, ``tankmax``, ``capex`` (USD/MWh_th/yr),
-    ``reserve_days``, ``contract`` (MWh_th/yr), ``avail`` (scalar or length-T array)."""
+    ``reserve_days``, ``refill_days`` (default: ``reserve_days``), ``contract`` (MWh_th/yr),
+    ``avail`` (scalar or length-T array)."""
     return {"name": name, "region": region, **kw}
 
 
@@ -288,6 +289,9 @@ def tiny_system(
                 "hub", col(hubs, "capex", 0.0), "USD/MWh_th/yr", "ann capex tank"
             ),
             "reserve_days": v("hub", col(hubs, "reserve_days", 0.0), "d", "strategic reserve"),
+            "refill_days": v(
+                "hub", col(hubs, "refill_days", np.nan), "d", "reserve floor refill time"
+            ),
             "contract_mwh_th": v("hub", col(hubs, "contract", INF), "MWh_th/yr", "contract"),
             "lng_availability": v(("hub", "time"), lng_av, "1", "LNG availability"),
             "build_min_mw": v("tech", bmin, "MW", "min total capacity"),

@@ -140,6 +140,49 @@ class Solver(_Section):
         return value
 
 
+class Reserves(_Section):
+    """Strategic fuel reserves (MODEL.md constraint 6; docs/model.md, "LNG strategic reserve")."""
+
+    lng_refill_days: Num | dict[str, Num] | None = None
+    """Days for an LNG hub's reserve floor to come back from 0 to the full reserve after a
+    disruption (``phi = min(1, h/(24*refill_days))``); a number for every hub or
+    ``{hub: days}``, >= 0 (0: at once); None (or a hub not named): the hub's ``reserve_days``."""
+
+    @field_validator("lng_refill_days", mode="before")
+    @classmethod
+    def _refill_shape(cls, value: Any) -> Any:
+        if value is None or isinstance(value, dict):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PydanticCustomError(
+                "refill_shape",
+                "not a refill time",
+                {"allowed": "null, a number of days >= 0 for every hub, or {hub: days}"},
+            )
+        return value
+
+    @field_validator("lng_refill_days")
+    @classmethod
+    def _refill_range(cls, value: Any) -> Any:
+        items = (
+            value.items() if isinstance(value, dict) else [] if value is None else [(None, value)]
+        )
+        for key, days in items:
+            if days < 0:
+                ctx = {"allowed": "a number of days >= 0"} | ({} if key is None else {"key": key})
+                raise PydanticCustomError("refill_range", "refill time out of range", ctx)
+        return value
+
+    def lng_refill_of(self, hubs: list[str]) -> list[float]:
+        """``refill_days`` per hub in order, NaN where not given (the hub's reserve_days)."""
+        value = self.lng_refill_days
+        if value is None:
+            return [float("nan")] * len(hubs)
+        if isinstance(value, dict):
+            return [float(value.get(h, float("nan"))) for h in hubs]
+        return [float(value)] * len(hubs)
+
+
 class Scenario(_Section):
     """A validated scenario (built by :func:`load_scenario`).
 
@@ -169,6 +212,7 @@ class Scenario(_Section):
     investments: Investments = Field(default_factory=Investments)
     profiles: Profiles = Field(default_factory=Profiles)
     solver: Solver = Field(default_factory=Solver)
+    reserves: Reserves = Field(default_factory=Reserves)
     seed: Int = Field(1, ge=0)
     stress: list[dict[str, Any]] = Field(default_factory=list)
     """Stress tests (docs/stress.md); each a mapping with a string key ``test``."""
@@ -307,6 +351,13 @@ def _check_names(scn: Scenario, origins: Origins) -> None:
     for i, tech in enumerate(scn.investments.technologies or []):
         loc = ("investments", "technologies", i)
         _unknown([tech], techs, "technology", "investments.technologies", origins.where(loc))
+
+    refill = scn.reserves.lng_refill_days
+    if isinstance(refill, dict) and refill:
+        hubs = _data_names(scn.data, "lng_hubs.csv", "hub", top)
+        for name in refill:
+            loc = ("reserves", "lng_refill_days", name)
+            _unknown([name], hubs, "LNG hub", ".".join(loc), origins.where(loc))
 
     for key in Profiles.model_fields:
         path = getattr(scn.profiles, key)

@@ -25,6 +25,7 @@ from energy_sim.inputs import profiles
 from energy_sim.inputs import system_fleet as fleet
 from energy_sim.inputs import system_series as series
 from energy_sim.inputs.data import DataTables, read_data
+from energy_sim.reserves import default_refill_days
 
 HOURS = 8760
 GJ_PER_MWH = 3.6
@@ -300,6 +301,15 @@ def _hub_vars(
             "annualised tank capex",
         ),
         "reserve_days": _var(hubs["reserve_days"].to_numpy(), N, "d", "strategic reserve"),
+        "refill_days": _var(
+            default_refill_days(
+                hubs["reserve_days"].to_numpy(),
+                np.array(scenario.reserves.lng_refill_of([str(h) for h in hubs.index]), float),
+            ),
+            N,
+            "d",
+            "days for the reserve floor to come back after a disruption (phi, issue 14)",
+        ),
         "contract_mwh_th": _var(hubs["contract_mwh_th"].to_numpy(), N, "MWh_th/yr", "contract"),
         "lng_availability": _var(
             np.ones((len(hubs), HOURS)), ("hub", "time"), "1", "0 inside a supply disruption"

@@ -681,7 +681,7 @@ def _operate(
         to_hub[np.flatnonzero(fed), st.hub_of[fed]] = 1.0 / st.eff[fed]
         reserve = st.reserve_days * 24.0 * (to_hub * st.cap[:, None]).sum(axis=0)
         smax = st.regas[None, :, None] * lng_av
-        floor = lng.floors(reserve, smax, lng_av, st.dt)
+        floor = lng.floors(reserve, smax, lng_av, st.dt, st.refill_days, st.period)
         burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
         limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
         excess = burn @ st.wdt - limit  # the spare room costs: computed only when needed

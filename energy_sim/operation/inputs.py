@@ -14,6 +14,7 @@ import xarray as xr
 
 from energy_sim.errors import InputError
 from energy_sim.inputs.system_helpers import hub_of_gen
+from energy_sim.reserves import hub_refill_days
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Static:
     regas: np.ndarray
     tank: np.ndarray
     reserve_days: np.ndarray
+    refill_days: np.ndarray  # (H,) days for the reserve floor to come back after a disruption
     contract: np.ndarray
     lng_av: np.ndarray  # (H, T)
     dt: np.ndarray  # (T,)
@@ -161,6 +163,7 @@ def prepare(system: xr.Dataset, plan: xr.Dataset | None = None) -> Static:
         regas=opt("regas_mw_th", len(hubs), np.inf),
         tank=np.maximum(tank, 0.0),
         reserve_days=opt("reserve_days", len(hubs)),
+        refill_days=hub_refill_days(system) if len(hubs) else np.zeros(0),
         contract=opt("contract_mwh_th", len(hubs), np.inf),
         lng_av=lng_av,
         dt=_arr(system, "dt_h", 1.0),

@@ -3,15 +3,17 @@
 A loop over steps, vectorised over samples and hubs, keeps the tanks as full as the send-out
 allows and lets the plants burn only what the hub can deliver:
 
-    floor_t   = reserve_n               where lng_avail == 1 (outside a disruption), else 0,
+    floor_t   = phi_t*reserve_n,
                 then floor_t = max(floor_t, floor_{t+1} - dt_{t+1}*smax_{t+1})   (backwards)
     burn_t   <= max(0, (inv_{t-1} - floor_t)/dt_t + smax_t)
     send_t    = min(smax_t, (tank - inv_{t-1})/dt_t + burn_t, contract left / (w*dt))
     inv_t     = inv_{t-1} + dt_t*(send_t - burn_t)
 
 with ``smax_t = regas*lng_avail_t`` and ``reserve_n = reserve_days*24*sum cap/eff`` of the
-groups the hub feeds. The backward pass lowers the floor inside a window only as far as the
-send-out can restore it by the time the window ends, so the reserve holds again outside it (as
+groups the hub feeds; ``phi`` is the reserve's availability (0 in a full cut-off, ``lng_avail``
+in a partial one, back to 1 at the refill rate after it: :mod:`energy_sim.reserves`, the LP's
+rule). The backward pass lowers the floor inside a window only as far as the
+send-out can restore it by the time the window ends, so the floor holds again after it (as
 in the LP). The year is cyclic: the run is repeated from the inventory the first one ended with.
 Before it, :func:`contract_allocation` fits a wished burn that passes the annual contract by
 giving up burn where other plants have the most room to take over.
@@ -21,13 +23,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from energy_sim.reserves import reserve_availability
+
 #: Tanks larger than this are treated as unbounded (MWh_th).
 BIG = 1e15
 
 
-def floors(reserve: np.ndarray, smax: np.ndarray, lng_av: np.ndarray, dt: np.ndarray):
-    """Inventory floor (S, H, T) from the reserve (H,), send-out limit and availability."""
-    req = np.where(lng_av >= 1.0, reserve[None, :, None], 0.0)
+def floors(
+    reserve: np.ndarray,
+    smax: np.ndarray,
+    lng_av: np.ndarray,
+    dt: np.ndarray,
+    refill_days: np.ndarray | None = None,
+    period: np.ndarray | None = None,
+):
+    """Inventory floor (S, H, T) from the reserve (H,), send-out limit and availability.
+
+    The required inventory is ``phi*reserve`` with the reserve's availability ``phi``
+    (:func:`energy_sim.reserves.reserve_availability`, the LP's rule); ``refill_days`` None:
+    the floor comes back at once after a disruption (``refill_days = 0``).
+    """
+    days = np.zeros(len(reserve)) if refill_days is None else refill_days
+    phi = reserve_availability(lng_av, dt, days, period)
+    req = phi * reserve[None, :, None]
     step = np.nan_to_num(dt[None, None, :] * np.minimum(smax, BIG), nan=0.0)
     # floor_t = max_k>=t (req_k - sum_{j=t+1..k} step_j) = C_t + max_k>=t (req_k - C_k)
     csum = np.cumsum(step, axis=2)

@@ -6,10 +6,13 @@ annual contract and tank expansion.
     inv[n,t] = inv[n,prev(t)] + dt[t]*(send[n,t] - sum_{g fed by n} p[g,t]/eff_g)
     send[n,t] <= regas[n]*lng_avail[n,t]                    (0 inside a disruption window)
     inv[n,t] <= tank[n];   tank[n] in [tank0, tankmax]
-    inv[n,t] >= reserve_days[n]*24*sum_{g fed by n} cap[g]/eff_g    where lng_avail[n,t] == 1
+    inv[n,t] >= phi[n,t]*reserve_days[n]*24*sum_{g fed by n} cap[g]/eff_g
     sum_t w[t]*dt[t]*send[n,t] <= contract[n]
 
-The hourly rows use the block copies ``tank_block[n, b(t)]`` and ``cap_block[g, b(t)]``
+``phi`` is the reserve's availability (:func:`energy_sim.reserves.reserve_availability`): 0 in
+a full cut-off (the reserve is there to be burned), ``lng_avail`` in a partial disruption, and
+back to 1 at the refill rate ``dt/(24*refill_days)`` after it; rows where ``phi == 0`` are left
+out. The hourly rows use the block copies ``tank_block[n, b(t)]`` and ``cap_block[g, b(t)]``
 (chained equal to ``tank[n]`` and ``cap[g]``, see ``_linear.add_block_copies``). Cyclic within
 each period. Cost ``ann(capex_tank)*(tank - tank0)``. With ``allow_new_tanks``
 false, ``tank`` is fixed at ``tank0``.
@@ -33,6 +36,7 @@ from energy_sim.planning.model._linear import (
     add_rows,
     add_var,
 )
+from energy_sim.reserves import hub_reserve_availability
 
 #: MWh_th per model unit of ``inv`` and ``tank`` (GWh_th).
 LNG_SCALE = 1e3
@@ -103,11 +107,12 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
         )
         d.constraints["lng_tank_limit"] = (con, free[ids])
 
-    # strategic reserve outside disruption windows
+    # strategic reserve, phi*R: released in disruptions, back at the refill rate after them
     hub_of = hub_of_gen(d.system)
     g_fed = np.flatnonzero(hub_of >= 0)
     days = np.nan_to_num(d.arr("reserve_days"), nan=0.0)
-    need = np.flatnonzero((days[n_] > 0) & (lng_av.ravel() >= 1.0))
+    phi = hub_reserve_availability(d.system).ravel()
+    need = np.flatnonzero((days[n_] > 0) & (phi > 0.0))
     need = need[np.isin(n_[need], hub_of[g_fed])]
     if len(need):
         eff = d.arr("efficiency")
@@ -118,7 +123,9 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
             gs = g_fed[hub_of[g_fed] == hn]
             rows_c.append(np.repeat(kk, len(gs)))
             vars_c.append(d.vars["cap_at"][gs][:, d.block_of_t[t[kk]]].T.ravel())
-            coef_c.append(np.tile(-days[hn] * 24.0 / LNG_SCALE / eff[gs], len(kk)))
+            coef_c.append(
+                (-phi[kk][:, None] * days[hn] * 24.0 / LNG_SCALE / eff[gs][None, :]).ravel()
+            )
         con, ids = add_rows(
             m,
             "lng_strategic_reserve",
@@ -128,7 +135,7 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
             ],
             H * T,
             lb=0.0,
-            doc="inv[n,t] - reserve_days*24*sum cap/eff >= 0 (outside disruptions)",
+            doc="inv[n,t] - phi[n,t]*reserve_days*24*sum cap/eff >= 0",
         )
         d.constraints["lng_strategic_reserve"] = (con, ids)
 

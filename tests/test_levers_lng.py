@@ -1,0 +1,133 @@
+"""Lever 1 of issue 14: a strategic LNG reserve that can be drawn (MODEL.md constraint 6, phi).
+
+Hand-solved one-region cases, each in the LP (capacities fixed: nothing to build) and in the
+dispatch core. The system: an LNG CCGT of 100 MW (efficiency 0.5: 200 MW_th at full load,
+40 $/MWh), demand 100 MW flat, a hub with 400 MW_th of send-out, a 5,000 MWh_th tank and a
+1-day reserve ``R = 1*24*200 = 4,800 MWh_th``; no other plant, so every MWh the CCGT cannot run
+is shed. Steps of 1 h.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from factory import gen, hub, tiny_system
+
+from energy_sim.operation import dispatch
+from energy_sim.planning.results import check_invariants  # noqa: F401
+from energy_sim.planning.solve import plan
+from energy_sim.reserves import reserve_availability
+
+REL = 1e-6
+
+
+def _system(steps: int, window: slice, avail: float = 0.0, **hub_kw):
+    av = np.ones(steps)
+    av[window] = avail
+    return tiny_system(
+        gens=[gen("north", "ccgt_lng", cap0=100, mc=40, eff=0.5, hub="h")],
+        hubs=[hub("h", "north", regas=400, tank0=5000, reserve_days=1.0, avail=av, **hub_kw)],
+        demand=100.0,
+        steps=steps,
+        weight=1.0,
+    )
+
+
+def _shed_lp(s) -> float:
+    res = plan(s)
+    assert res.attrs["status"] == "optimal"
+    assert check_invariants(s, res) == []
+    return float(res["unserved_energy_mwh"].sum())
+
+
+def _shed_core(s) -> float:
+    r = dispatch(s)
+    assert check_invariants(s, r) == []
+    return float(r["unserved_energy_mwh"].sum())
+
+
+def _both(s) -> tuple[float, float]:
+    return _shed_lp(s), _shed_core(s)
+
+
+# ------------------------------------------------------------------------------- phi itself
+
+
+def test_phi_full_cut_then_refill():
+    """Cut-off at steps 2-3, refill over 4 h: phi = 1, 1, 0, 0, 1/4, 1/2, 3/4, 1, 1, 1."""
+    a = np.ones((1, 10))
+    a[0, 2:4] = 0.0
+    phi = reserve_availability(a, np.ones(10), np.array([4 / 24]))
+    np.testing.assert_allclose(phi[0], [1, 1, 0, 0, 0.25, 0.5, 0.75, 1, 1, 1])
+
+
+def test_phi_partial_wraps_and_instant():
+    """A half cut-off in the last step of a cyclic period ramps on into the period's first
+    steps; refill_days 0 puts the floor back at once (phi = availability)."""
+    a = np.ones((2, 6))
+    a[:, 5] = 0.5
+    phi = reserve_availability(a, np.ones(6), np.array([2 / 24, 0.0]))
+    np.testing.assert_allclose(phi[0], [1, 1, 1, 1, 1, 0.5])
+    phi = reserve_availability(a, np.ones(6), np.array([4 / 24, 0.0]))
+    np.testing.assert_allclose(phi[0], [0.75, 1, 1, 1, 1, 0.5])
+    np.testing.assert_allclose(phi[1], a[1])
+
+
+def test_phi_periods_are_separate_cycles():
+    a = np.ones((1, 6))
+    a[0, 2] = 0.0
+    phi = reserve_availability(
+        a, np.ones(6), np.array([2 / 24]), period=np.array([0, 0, 0, 1, 1, 1])
+    )
+    np.testing.assert_allclose(phi[0], [0.5, 1, 0, 1, 1, 1])
+
+
+# ----------------------------------------------------------------------------- the LP and core
+
+
+def test_reserve_drawn_in_a_cut_off_nothing_shed():
+    """The issue's case: 12-hour cut-off (steps 12-23 of 48), refill over the reserve's own
+    1 day (the default). The window burns 12*200 = 2,400 MWh_th from the 5,000 in the tank
+    (phi = 0); after it the tank gains 400 - 200 = 200 MWh_th/h from 2,600 while the floor
+    comes back at 4,800/24 = 200 MWh_th/h from 0: 2,600 + 200h >= 200h, full at h = 12.
+    Nothing is shed."""
+    s = _system(48, slice(12, 24))
+    lp, core = _both(s)
+    assert lp == pytest.approx(0.0, abs=1e-6)
+    assert core == pytest.approx(0.0, abs=1e-6)
+
+
+def test_instant_refill_reproduces_the_old_floor():
+    """refill_days = 0 (the floor back at once after the window, the behaviour before the
+    fix): the first step after the window needs inv >= 4,800, reachable with one step's
+    send-out of 400 net of that step's burn, so the window and that step can burn only
+    5,000 + 400 - 4,800 = 600 MWh_th of the 13*200 = 2,600 needed: 2,000 MWh_th short =
+    1,000 MWh shed, in the LP and in the core."""
+    s = _system(48, slice(12, 24), refill_days=0.0)
+    lp, core = _both(s)
+    assert lp == pytest.approx(1000.0, rel=REL)
+    assert core == pytest.approx(1000.0, rel=REL)
+
+
+def test_slow_refill_binds_after_the_window():
+    """Refill over 1/4 day (floor back at 4,800/6 = 800 MWh_th/h, faster than the tank's net
+    gain of 200): after the 12-hour window, inv = I + 200h must stay >= 800h until phi = 1
+    at h = 6, i.e. I >= 1,200 + ... : at h = 6, I + 6*(400 - b) >= 4,800 with the burn b of
+    those 6 h. The LP: the window and the 6 h after burn at most 5,000 - 4,800 + 6*400 =
+    2,600 MWh_th (the inventory must be back at 4,800 at h = 6) of the 18*200 = 3,600 wanted:
+    1,000 MWh_th short = 500 MWh shed. The core keeps the same floors: 500 MWh."""
+    s = _system(48, slice(12, 24), refill_days=0.25)
+    lp, core = _both(s)
+    assert lp == pytest.approx(500.0, rel=REL)
+    assert core == pytest.approx(500.0, rel=REL)
+
+
+def test_partial_disruption_keeps_its_share_of_the_reserve():
+    """A quarter of the send-out (100 MW_th) for 40 h (steps 12-51 of 96), refill over 2 days:
+    phi = 0.25 in the window, floor 1,200 MWh_th. The window needs 40*200 = 8,000 MWh_th,
+    the send-out gives 4,000 and the tank 5,000 - 1,200 = 3,800: 200 MWh_th short = 100 MWh
+    shed. After it the floor climbs 100 MWh_th/h, the tank 200: no more shedding."""
+    s = _system(96, slice(12, 52), avail=0.25, refill_days=2.0)
+    lp, core = _both(s)
+    assert lp == pytest.approx(100.0, rel=REL)
+    assert core == pytest.approx(100.0, rel=REL)
