@@ -9,10 +9,13 @@ is shed. Steps of 1 h.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from factory import gen, hub, tiny_system
 
+from energy_sim.errors import InputError
 from energy_sim.operation import dispatch
 from energy_sim.planning.results import check_invariants  # noqa: F401
 from energy_sim.planning.solve import plan
@@ -131,3 +134,43 @@ def test_partial_disruption_keeps_its_share_of_the_reserve():
     lp, core = _both(s)
     assert lp == pytest.approx(100.0, rel=REL)
     assert core == pytest.approx(100.0, rel=REL)
+
+
+# --------------------------------------------------------------------------- scenario field
+
+
+def _scenario(tmp_path, value: str):
+    from energy_sim.inputs.scenario import load_scenario
+
+    base = Path(__file__).resolve().parents[1] / "scenarios" / "pdp8_2030.yaml"
+    f = tmp_path / "s.yaml"
+    f.write_text(f"extends: {base}\nreserves:\n  lng_refill_days: {value}\n")
+    return load_scenario(f)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("-1", "refill time out of range"),
+        ("{hai_phong: -2}", "refill time out of range"),
+        ("'3'", "not a refill time"),
+        ("{atlantis: 2}", "unknown LNG hub"),
+    ],
+)
+def test_refill_days_refused(tmp_path, value, words):
+    with pytest.raises(InputError) as err:
+        _scenario(tmp_path, value)
+    text = str(err.value)
+    assert words in text and "reserves.lng_refill_days" in text and "s.yaml" in text
+
+
+def test_refill_days_reach_the_system(tmp_path):
+    """{hai_phong: 2}: Hai Phong 2 days, the other hubs their reserve_days (5 d in 2030)."""
+    from energy_sim.inputs.system import build_system
+
+    scn = _scenario(tmp_path, "{hai_phong: 2}")
+    assert scn.reserves.lng_refill_of(["hai_phong", "son_my"])[0] == 2.0
+    sy = build_system(scn, resolution="12d")
+    refill = dict(zip(map(str, sy["hub"].values), sy["refill_days"].values, strict=True))
+    assert refill["hai_phong"] == 2.0
+    assert refill["son_my"] == pytest.approx(float(sy["reserve_days"].sel(hub="son_my")))
