@@ -23,7 +23,8 @@ from energy_sim.analysis.compare import adequacy_table, load_run, read_assessmen
 from energy_sim.cli import app
 from energy_sim.errors import InputError
 from energy_sim.outputs import atomic_write, check_file, check_folder, folder_lock
-from energy_sim.security.stress import output_stem, stress_label, validate_stress
+from energy_sim.inputs.stress import validate_stress
+from energy_sim.security.stress import output_stem, stress_label
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO = REPO / "scenarios" / "pdp8_2030.yaml"
@@ -210,7 +211,7 @@ def test_version():
 
 def test_help_texts_say_the_seed_default_and_the_test_keys():
     from energy_sim.cli.operation import TEST_KEYS
-    from energy_sim.security.stress import REGISTRY
+    from energy_sim.inputs.stress import REGISTRY
 
     wide = {"COLUMNS": "200"}
     dispatch_help = runner.invoke(app, ["dispatch", "--help"], env=wide).stdout

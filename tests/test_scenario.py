@@ -120,7 +120,7 @@ def test_every_field_read(write, tmp_path: Path, data: Path) -> None:
     assert (scn.solver.method, scn.solver.time_limit_s) == ("ipm", 60)
     assert scn.solver.options == {"presolve": "off", "threads": 1}
     assert scn.seed == 7
-    assert len(scn.stress) == 1  # energy_sim.security.stress.validate_stress may add its defaults
+    assert len(scn.stress) == 1  # energy_sim.inputs.stress.validate_stress may add its defaults
     assert scn.stress[0]["test"] == "lng_disruption" and scn.stress[0]["days"] == 30
 
 
@@ -552,7 +552,7 @@ def test_validate_stress_hook_is_called(write, monkeypatch: pytest.MonkeyPatch) 
                 raise InputError("days must be >= 0", field="stress.0.days", value=items[0]["days"])
             return [{**item, "checked": True} for item in items]
 
-    monkeypatch.setitem(__import__("sys").modules, "energy_sim.security.stress", FakeStress)
+    monkeypatch.setitem(__import__("sys").modules, "energy_sim.inputs.stress", FakeStress)
     monkeypatch.setattr(energy_sim, "stress", FakeStress, raising=False)
     scn = load_scenario(write("stress: [{test: lng_disruption, days: 3}]\n"))
     assert calls and scn.stress == [{"test": "lng_disruption", "days": 3, "checked": True}]

@@ -10,12 +10,8 @@ import pytest
 import xarray as xr
 
 from energy_sim.errors import InputError
-from energy_sim.security.stress import (
-    apply_stresses,
-    apply_stresses_to_plan,
-    parse_stress_option,
-    validate_stress,
-)
+from energy_sim.inputs.stress import apply_stresses, validate_stress
+from energy_sim.security.stress import apply_stresses_to_plan, parse_stress_option
 
 HOURS = 8760
 GENS = [

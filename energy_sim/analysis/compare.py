@@ -251,7 +251,7 @@ def capacity_by_tech(results: xr.Dataset, which: str = "total") -> pd.Series:
 
     ``which``: ``"total"`` (``capacity_mw``), ``"new"`` (``capacity_new_mw``) or ``"existing"``.
     """
-    from energy_sim.analysis.plots import label_of
+    from energy_sim.analysis.labels import label_of
 
     gen_var = {"total": "capacity_mw", "new": "capacity_new_mw", "existing": "capacity_existing_mw"}
     st_var = {
@@ -413,7 +413,7 @@ def compare(
         and ``new capacity, {tech} (MW)`` and the new corridor capacity. ``df.attrs["status"]``
         maps run name to solver status.
     """
-    from energy_sim.analysis.plots import REGION_LATLON
+    from energy_sim.analysis.labels import REGION_LATLON
 
     loaded = load_runs(runs, names)
     columns: dict[str, pd.Series] = {}
@@ -476,7 +476,7 @@ def compare_figure(
     """
     import matplotlib.pyplot as plt
 
-    from energy_sim.analysis.plots import REGION_LATLON, _order, colour
+    from energy_sim.analysis.labels import REGION_LATLON, colour, tech_order
 
     loaded = load_runs(runs, names)
     table = compare(loaded)
@@ -491,7 +491,7 @@ def compare_figure(
             0.0
         )
         bottom = np.zeros(len(loaded))
-        for tech in _order(caps.index):
+        for tech in tech_order(caps.index):
             if not caps.loc[tech].any():
                 continue
             vals = caps.loc[tech, labels].to_numpy() / 1e3

@@ -50,13 +50,6 @@ from energy_sim.analysis.compare import Run, _number, adequacy_table, capacity_b
 
 OK, WARNING, BREACH, INFO, NA = "ok", "warning", "breach", "info", "n/a"
 STATUS_TEXT = {OK: "OK", WARNING: "WARNING", BREACH: "BREACH", INFO: "INFO", NA: "N/A"}
-STATUS_COLOUR = {
-    OK: "#1b7f3b",
-    WARNING: "#b7791f",
-    BREACH: "#c0262d",
-    INFO: "#2b6cb0",
-    NA: "#6b7280",
-}
 #: 2023 grid emission factor of Vietnam (MONRE), tCO2/MWh.
 GRID_FACTOR_2023 = 0.6592
 

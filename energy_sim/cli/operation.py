@@ -23,7 +23,7 @@ from energy_sim.cli.common import (
 from energy_sim.errors import InputError
 
 #: The ``--test`` names and keys shown by ``stress --help`` (a test checks them against
-#: :data:`energy_sim.security.stress.REGISTRY`; the CLI does not import it to start quickly).
+#: :data:`energy_sim.inputs.stress.REGISTRY`; the CLI does not import it to start quickly).
 TEST_KEYS = (
     "lng_disruption (start, days, hubs); drought (preset, factor, regions, months, "
     "include_ror); heatwave (start, days, increase, regions); corridor_outage (corridor, "
@@ -126,7 +126,8 @@ def _adequacy_run(
     from energy_sim.inputs.system import build_system
     from energy_sim.outputs import check_folder, folder_lock, provenance
     from energy_sim.security.adequacy import assess, write_assessment
-    from energy_sim.security.stress import parse_stress_option, validate_stress
+    from energy_sim.inputs.stress import validate_stress
+    from energy_sim.security.stress import parse_stress_option
 
     extra = [parse_stress_option(t) for t in tests]
     sc = load(scenario, sets)

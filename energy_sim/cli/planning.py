@@ -37,7 +37,7 @@ def validate_cmd(
         sc = load(scenario, sets)
         hourly = build_hourly_system(sc)
         if sc.stress:
-            from energy_sim.security.stress import apply_stresses
+            from energy_sim.inputs.stress import apply_stresses
 
             hourly = apply_stresses(hourly, sc.stress)
         hourly = add_peaks(hourly)

@@ -373,13 +373,13 @@ def _check_names(scn: Scenario, origins: Origins) -> None:
 
 
 def _check_stress(scn: Scenario, origins: Origins) -> None:
-    """Hand the stress list to :func:`energy_sim.security.stress.validate_stress` when it exists."""
+    """Hand the stress list to :func:`energy_sim.inputs.stress.validate_stress` when it exists."""
     if not scn.stress:
         return
     try:
-        stress = importlib.import_module("energy_sim.security.stress")
+        stress = importlib.import_module("energy_sim.inputs.stress")
     except ModuleNotFoundError as err:
-        if err.name == "energy_sim.security.stress":
+        if err.name == "energy_sim.inputs.stress":
             return
         raise
     if not hasattr(stress, "validate_stress"):

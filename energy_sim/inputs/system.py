@@ -373,7 +373,7 @@ def build_system(scenario: Any, *, resolution: str | None = None) -> xr.Dataset:
     """Scenario -> System (docs/architecture.md) at the scenario's resolution.
 
     Steps: :func:`build_hourly_system`; the scenario's stress tests
-    (:func:`energy_sim.security.stress.apply_stresses`) on the hourly year; :func:`add_peaks`; then
+    (:func:`energy_sim.inputs.stress.apply_stresses`) on the hourly year; :func:`add_peaks`; then
     :func:`energy_sim.inputs.timeseries.aggregate` to ``resolution`` (default: the scenario's), which
     keeps ``sum_t weight*dt_h == 8760``.
 
@@ -386,7 +386,7 @@ def build_system(scenario: Any, *, resolution: str | None = None) -> xr.Dataset:
 
     system = build_hourly_system(scenario)
     if scenario.stress:
-        from energy_sim.security.stress import apply_stresses
+        from energy_sim.inputs.stress import apply_stresses
 
         system = apply_stresses(system, scenario.stress)
     system = add_peaks(system)

@@ -1,6 +1,7 @@
 """What the LP, the dispatch core and the physical checks derive from a System: the previous
 step of each step within its cyclic period, the LNG hub feeding each generator group, the
-coincident and regional peaks, and the firm capacity of a fleet.
+coincident and regional peaks, the firm capacity of a fleet and the firm capacity the
+reserve margins require.
 
 They read only the System's variables (docs/architecture.md), so the three users agree by
 construction.
@@ -80,3 +81,16 @@ def firm_capacity(system: xr.Dataset, cap, pcap, fcap) -> tuple[float, np.ndarra
     reg = np.bincount(g_r, credit * cap, R) + np.bincount(s_r, scredit * pcap, R)
     reg += np.bincount(a, icredit * fcap, R) + np.bincount(b, icredit * fcap, R)
     return firm, reg
+
+
+def reserve_targets(system: xr.Dataset) -> tuple[float, np.ndarray]:
+    """Firm capacity required (MODEL.md constraint 7), MW.
+
+    System ``(1 + margin)*peak`` with the ``reserve_margin`` attr (0 when absent) and per region
+    ``(1 + margin_r)*peak_r`` with ``reserve_margin_region`` (NaN = no target), on the peaks of
+    :func:`peaks`.
+    """
+    margin = float(system.attrs.get("reserve_margin", 0.0))
+    peak, peak_r = peaks(system)
+    margin_r = np.asarray(system["reserve_margin_region"].values, dtype=float)
+    return (1.0 + margin) * peak, (1.0 + margin_r) * peak_r

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks
+from energy_sim.inputs.contract import COST_COMPONENTS, LNG_SCALE
+from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks, reserve_targets
 from energy_sim.invariants import check_invariants
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,9 +46,6 @@ def from_solution(
     Prices are the balance duals divided by ``w*dt``; costs by component evaluate the terms
     each family registered in the objective, so ``cost_usd.sum() == objective_usd``.
     """
-    from energy_sim.planning.model.lng import LNG_SCALE
-    from energy_sim.planning.model.reserve import reserve_targets
-
     d = m.es
     T, R = d.T, d.R
     G, S = system.sizes["gen"], system.sizes["storage"]
@@ -86,13 +84,13 @@ def from_solution(
     eta = d.arr("corridor_efficiency")
     co2 = d.arr("co2_t_per_mwh")
     cost = {}
-    for comp in _components():
+    for comp in COST_COMPONENTS:
         terms = d.cost.get(comp, [])
         total = d.cost_constant.get(comp, 0.0)
         for t in terms:
             total += float(np.asarray(t.coef) @ val(t.var))
         cost[comp] = total
-    need_sys, need_reg = reserve_targets(d)
+    need_sys, need_reg = reserve_targets(system)
     short = float(val(d.vars["short"])[0]) if "short" in d.vars else 0.0
     short_reg = np.zeros(R)
     if "short_region" in d.vars:
@@ -287,12 +285,6 @@ def from_solution(
         co2_cap_t=float(sysv.attrs.get("co2_cap_t", np.nan)),
     )
     return ds
-
-
-def _components() -> tuple[str, ...]:
-    from energy_sim.planning.model import COST_COMPONENTS
-
-    return COST_COMPONENTS
 
 
 # ---------------------------------------------------------------------------------------- KPIs

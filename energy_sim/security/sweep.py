@@ -29,7 +29,6 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -393,8 +392,3 @@ def sweep_table(ds: xr.Dataset) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def options_dict(options: AdequacyOptions) -> dict[str, Any]:
-    """The options as a plain dict (for JSON)."""
-    return asdict(options)

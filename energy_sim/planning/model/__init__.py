@@ -16,20 +16,9 @@ import numpy as np
 import pyomo.environ as pyo
 import xarray as xr
 
+from energy_sim.inputs.contract import COST_COMPONENTS
 from energy_sim.inputs.system_helpers import prev_step
 from energy_sim.planning.model._linear import Terms
-
-COST_COMPONENTS = (
-    "generation_capex",
-    "generation_fom",
-    "storage_capex",
-    "storage_fom",
-    "corridor_capex",
-    "tank_capex",
-    "operating",
-    "unserved_energy",
-    "reserve_shortfall",
-)
 
 
 @dataclass

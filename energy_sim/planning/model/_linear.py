@@ -211,13 +211,3 @@ def add_rows(
     con = pyo.Constraint(id_l, rule=lambda _m, i: data[i], doc=doc)
     block.add_component(name, con)
     return con, ids
-
-
-def linear_sum(var: np.ndarray, coef: np.ndarray) -> LinearExpression:
-    """``sum_k coef[k]*var[k]`` as one LinearExpression (zero coefficients dropped)."""
-    keep = np.asarray(coef) != 0
-    return LinearExpression(
-        constant=0.0,
-        linear_coefs=np.asarray(coef, float)[keep].tolist(),
-        linear_vars=var[keep].tolist(),
-    )

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
+from energy_sim.inputs.contract import LNG_SCALE
 from energy_sim.inputs.system_helpers import hub_of_gen
 from energy_sim.planning.model import LPData
 from energy_sim.planning.model._linear import (
@@ -37,9 +38,6 @@ from energy_sim.planning.model._linear import (
     add_var,
 )
 from energy_sim.reserves import hub_reserve_availability
-
-#: MWh_th per model unit of ``inv`` and ``tank`` (GWh_th).
-LNG_SCALE = 1e3
 
 
 def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:

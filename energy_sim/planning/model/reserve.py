@@ -18,21 +18,14 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from energy_sim.inputs.system_helpers import peaks
+from energy_sim.inputs.system_helpers import reserve_targets
 from energy_sim.planning.model import LPData
 from energy_sim.planning.model._linear import Terms, add_rows, add_var
 
 
-def reserve_targets(d: LPData) -> tuple[float, np.ndarray]:
-    """Firm capacity required: system ``(1+margin)*peak`` and per region (NaN = no target)."""
-    margin = float(d.system.attrs.get("reserve_margin", 0.0))
-    peak, peak_r = peaks(d.system)
-    return (1.0 + margin) * peak, (1.0 + d.arr("reserve_margin_region")) * peak_r
-
-
 def add_reserve(m: pyo.ConcreteModel, d: LPData) -> None:
     """Add ``short`` / ``short_region`` and the reserve-margin rows."""
-    need_sys, need_reg = reserve_targets(d)
+    need_sys, need_reg = reserve_targets(d.system)
     penalty = float(d.system.attrs.get("reserve_penalty_usd_per_mw", 1e6))
     margin = d.system.attrs.get("reserve_margin", 0.0)
     if margin is not None and np.isfinite(float(margin)):
