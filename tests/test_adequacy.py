@@ -261,15 +261,6 @@ def test_same_seed_same_assessment():
 # ------------------------------------------------------------------- with the dispatch core
 
 
-def _dispatch_ready() -> bool:
-    try:
-        from energy_sim.operation import dispatch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _dispatch_ready(), reason="energy_sim.operation.dispatch not available yet")
 def test_lole_eue_match_enumeration_with_dispatch_core():
     system = one_region_system()
     system = system.assign({name: (dims, values) for name, dims, values in _empty_network_parts()})

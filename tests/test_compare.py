@@ -74,22 +74,41 @@ def test_table_lines_up_kpis_and_capacities(runs):
             assert col[f"capacity, {tech} (MW)"] == pytest.approx(mw)
         for tech, mw in kpis["new_capacity_mw"].items():
             assert col[f"new capacity, {tech} (MW)"] == pytest.approx(mw)
-    assert table.loc["unserved energy, plan (MWh/yr)", "high"] == pytest.approx(400.0 * 3)
+    for row, (a, b) in HAND.items():
+        assert table.loc[row].tolist() == pytest.approx([a, b]), row
     assert table.loc["LOLE, adequacy (h/yr)", "low"] == 2.5
     assert np.isnan(table.loc["LOLE, adequacy (h/yr)", "high"])
     assert table.attrs["status"] == {"low": "optimal", "high": "optimal"}
 
 
-def test_compare_datasets_in_memory_uses_kpis_of_results(plans):
-    from energy_sim.planning.results import kpis
+#: Rows of the synthetic pair worked out by hand (tests/analysis_data.py): capacities are 1.6x
+#: the listed MW (x1.25 for "high"), new = capacity - existing, the battery's existing power is
+#: 2,400 MW, "high" sheds 400 MW for one 3-hour step, the lowest hub holds 9.5 days.
+HAND = {
+    "capacity, coal (MW)": (1.6 * (20000 + 2500), 1.25 * 1.6 * (20000 + 2500)),  # 36,000 / 45,000
+    "new capacity, coal (MW)": (36000 - 18000 - 1200, 45000 - 18000 - 1200),
+    "capacity, ccgt_lng (MW)": (1.6 * (5000 + 18000), 1.25 * 1.6 * (5000 + 18000)),
+    "new capacity, ccgt_lng (MW)": (36800 - 1000 - 9000, 46000 - 1000 - 9000),
+    "capacity, battery_4h (MW)": (4000, 5000),
+    "new capacity, battery_4h (MW)": (4000 - 2400, 5000 - 2400),
+    "capacity, pumped_hydro (MW)": (2400, 3000),
+    "new capacity, pumped_hydro (MW)": (0, 600),
+    "unserved energy, plan (MWh/yr)": (0, 400 * 3),
+    "LNG days of cover, lowest hub (d)": (9.5, 9.5),
+}
 
-    table = compare(plans)
-    assert list(table.columns) == ["base", "big"]
-    for res in plans:
-        k = kpis(res)
-        col = table[res.attrs["scenario"]]
-        assert col["cost per MWh of demand (USD/MWh)"] == pytest.approx(k["cost_per_mwh_usd"])
-        assert col["capacity, coal (MW)"] == pytest.approx(k["total_capacity_mw"]["coal"])
+
+def test_compare_datasets_in_memory_gives_the_hand_computed_rows():
+    low, _ = make_pair("low")
+    high, _ = make_pair("high", capacity_scale=1.25, shed_mw=400.0)
+    table = compare([low, high])
+    assert list(table.columns) == ["low", "high"]
+    for row, (a, b) in HAND.items():
+        assert table.loc[row].tolist() == pytest.approx([a, b]), row
+
+
+def test_compare_names_its_columns(plans):
+    assert list(compare(plans).columns) == ["base", "big"]
     renamed = compare(plans, names=["a", "b"])
     assert list(renamed.columns) == ["a", "b"]
     same = compare([plans[0], plans[0]])
@@ -182,6 +201,8 @@ def test_cli_compare_help_has_an_example():
 
 def test_public_api_compare_is_callable_after_the_module_is_imported(runs):
     import energy_sim as es
-    import energy_sim.analysis.compare  # noqa: F401  (binds the module to es.compare)
+    import energy_sim.analysis.compare  # noqa: F401  (once bound the module to es.compare)
 
-    assert es.compare(list(runs)).equals(compare(list(runs)))
+    table = es.compare(list(runs))
+    for row in ("capacity, coal (MW)", "unserved energy, plan (MWh/yr)"):
+        assert table.loc[row].tolist() == pytest.approx(list(HAND[row])), row

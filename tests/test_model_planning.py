@@ -243,12 +243,47 @@ def test_auto_method_is_hipo_for_large_models_where_available(
     assert solve.solver_settings(sysd)[0] == "ipm"  # an explicit method is kept
 
 
-def test_hipo_options_scale_costs_and_bounds_and_skip_crossover():
-    from energy_sim.planning.solve import METHOD_OPTIONS
+def test_hipo_skips_crossover_and_scales_unless_the_user_says_otherwise(monkeypatch):
+    """What HiGHS was given, read back from the instance that solved: HiPO runs without
+    presolve and crossover (so the solution has no basis) on costs and bounds scaled by 2^-10;
+    IPX keeps HiGHS's defaults (crossover on, so a basis); the scenario's options win."""
+    import json
 
-    opts = METHOD_OPTIONS["hipo"]
-    assert opts["user_objective_scale"] == -10 and opts["user_bound_scale"] == -10
-    assert opts["run_crossover"] == "off" and opts["presolve"] == "off"
+    from energy_sim.planning import solve
+
+    if not solve.hipo_available():
+        pytest.skip("this HiGHS build has no HiPO (highspy-extras)")
+    made = []
+    real = solve.new_highs
+    monkeypatch.setattr(
+        solve, "new_highs", lambda verbose=False: made.append(real(verbose)) or made[-1]
+    )
+    sysd = tiny_system(
+        gens=[gen("north", "coal", cap0=10_000, capmax=20_000, mc=20, ann_capex=1e5)],
+        demand=[np.full(24, 10_500.0)],
+        reserve_margin=0.0,
+    )
+
+    def solved_by(**options):
+        sysd.attrs["lp_solver_options"] = json.dumps(options)
+        assert plan(sysd).attrs["status"] == "optimal"
+        h = made[-1]
+        keys = ("solver", "presolve", "run_crossover", "user_objective_scale", "user_bound_scale")
+        return {k: h.getOptionValue(k)[1] for k in keys}, h.getBasis().valid
+
+    assert solved_by(method="hipo") == (
+        {"solver": "hipo", "presolve": "off", "run_crossover": "off", "user_objective_scale": -10, "user_bound_scale": -10},
+        False,
+    )  # fmt: skip
+    assert solved_by(method="ipm") == (
+        {"solver": "ipm", "presolve": "choose", "run_crossover": "on", "user_objective_scale": 0, "user_bound_scale": 0},
+        True,
+    )  # fmt: skip
+    options, basis = solved_by(
+        method="hipo", options={"run_crossover": "on", "user_bound_scale": 0}
+    )
+    assert (options["run_crossover"], options["user_bound_scale"], basis) == ("on", 0, True)
+    assert options["user_objective_scale"] == -10
 
 
 def test_hipo_objective_includes_the_constant_and_matches_ipx():

@@ -243,7 +243,7 @@ def test_parse_errors(text, field):
     [
         ({"test": "heatwave", "warmth": 1}, "stress[0].warmth", "increase"),
         ({"test": "heatwave", "increase": -0.1}, "stress[0].increase", ">= 0"),
-        ({"test": "drought", "months": "4-13"}, "stress[0].months", ""),
+        ({"test": "drought", "months": "4-13"}, "stress[0].months", "months 1..12"),
         ({"test": "lng_disruption", "start": "June"}, "stress[0].start", "YYYY-MM-DD"),
         ({"test": "import_cut", "source": "thailand"}, "stress[0].source", "laos"),
         ({"test": "nope"}, "stress[0].test", "lng_disruption"),
