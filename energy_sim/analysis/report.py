@@ -19,6 +19,10 @@ The status rules (:class:`Targets`, every threshold settable) are:
   ``clean_share`` target (30%, assumption), ``WARNING`` within 5 points, ``BREACH`` below;
 - loss rate (inter-regional corridor losses / demand): ``OK`` if ``<= 2%`` (assumption: a share
   of the 6.24% T&D losses of 2022), ``WARNING`` up to 3%, ``BREACH`` above;
+- T&D loss rate inside the regions (the System's ``td_loss_rate``, scenario ``grid_losses``):
+  ``OK`` if ``<= 6.24%`` (2022 measured, MoIT: Resolution 70 asks to reduce losses, so not
+  above today's), ``WARNING`` up to 7.94% (2015), ``BREACH`` above; left out for runs whose
+  KPIs predate it;
 - LNG days of cover of each hub: ``OK`` if ``>=`` the hub's strategic ``reserve_days`` (System)
   or ``lng_days`` (15 d, the low end of the state gas-reserve policy), ``WARNING`` at half of it
   or more, ``BREACH`` below;
@@ -67,6 +71,8 @@ class Targets:
     clean_warning: float = 0.05
     loss_rate: float = 0.02
     loss_warning: float = 0.03
+    td_loss_rate: float = 0.0624  # 2022 measured T&D losses (MoIT): not above today's
+    td_loss_warning: float = 0.0794  # 2015 measured
     lng_days: float = 15.0
     co2_intensity_t_per_mwh: float = GRID_FACTOR_2023
     range_tolerance: float = 0.05
@@ -231,6 +237,19 @@ def indicators(run: Run, targets: Targets | None = None) -> list[Indicator]:
             _band(loss, loss <= t.loss_rate, loss <= t.loss_warning),
         )
     )
+    if "td_loss_rate" in k:  # runs written before issue 14 have no T&D loss KPI
+        td = _number(k.get("td_loss_rate"))
+        out.append(
+            Indicator(
+                "td_loss_rate",
+                "T&D loss rate (in the regions)",
+                td,
+                _pct(td, 2),
+                f"≤ {t.td_loss_rate:.2%} (2022)",
+                _band(td, td <= t.td_loss_rate + 1e-9, td <= t.td_loss_warning + 1e-9),
+                "scenario grid_losses; Resolution 70: reduce losses",
+            )
+        )
     out += _lng(run, t)
     co2 = _number(k.get("co2_t"))
     cap = _attr(run, "co2_cap_t")

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import (
     AllowInfNan,
@@ -183,6 +184,65 @@ class Reserves(_Section):
         return [float(value)] * len(hubs)
 
 
+class GridLosses(_Section):
+    """Transmission and distribution losses inside the regions (MODEL.md constraint 10).
+
+    Demand at the regional busbar is ``final/(1 - rate[r])``; the data's demand (production +
+    imports) carries ``base_rate``, which is divided out first, so the System's demand is
+    ``demand*(1 - base_rate)/(1 - rate[r])`` - unchanged while ``rate == base_rate``.
+    Corridor losses (``corridor_efficiency``) come on top.
+    """
+
+    base_rate: Num | None = Field(None, ge=0, lt=0.5)
+    """T&D loss rate the data's demand carries; None: the data folder's ``td_loss_rate_base``
+    assumption (data/vietnam: 6.24%, 2022, MoIT), 0 where the folder has none."""
+    rate: Num | dict[str, Num] | None = None
+    """T&D loss rate of the planning year, a number for every region or ``{region: rate}``
+    (0 <= rate < 0.5); None (or a region not named): ``path`` at the year, else ``base_rate``."""
+    path: dict[Int, Num] = Field(default_factory=dict)
+    """National reduction path ``{year: rate}``, linear between its years and flat beyond them;
+    empty: none."""
+
+    @field_validator("rate", mode="before")
+    @classmethod
+    def _rate_shape(cls, value: Any) -> Any:
+        if value is None or isinstance(value, dict):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PydanticCustomError(
+                "loss_shape",
+                "not a loss rate",
+                {"allowed": "null, a number 0..0.5 for every region, or {region: number}"},
+            )
+        return value
+
+    @field_validator("rate", "path")
+    @classmethod
+    def _rate_range(cls, value: Any) -> Any:
+        items = (
+            value.items() if isinstance(value, dict) else [] if value is None else [(None, value)]
+        )
+        for key, rate in items:
+            if not 0 <= rate < 0.5:
+                ctx = {"allowed": "a loss rate 0 <= rate < 0.5"} | (
+                    {} if key is None else {"key": key}
+                )
+                raise PydanticCustomError("loss_range", "loss rate out of range", ctx)
+        return value
+
+    def rates(self, regions: list[str], year: int, data_base: float) -> tuple[float, list[float]]:
+        """``(base_rate, [rate of each region])`` for the planning ``year``."""
+        base = float(data_base if self.base_rate is None else self.base_rate)
+        if self.path:
+            years = sorted(self.path)
+            default = float(np.interp(year, years, [self.path[y] for y in years]))
+        else:
+            default = base
+        if isinstance(self.rate, dict):
+            return base, [float(self.rate.get(r, default)) for r in regions]
+        return base, [default if self.rate is None else float(self.rate)] * len(regions)
+
+
 class Scenario(_Section):
     """A validated scenario (built by :func:`load_scenario`).
 
@@ -213,6 +273,7 @@ class Scenario(_Section):
     profiles: Profiles = Field(default_factory=Profiles)
     solver: Solver = Field(default_factory=Solver)
     reserves: Reserves = Field(default_factory=Reserves)
+    grid_losses: GridLosses = Field(default_factory=GridLosses)
     seed: Int = Field(1, ge=0)
     stress: list[dict[str, Any]] = Field(default_factory=list)
     """Stress tests (docs/stress.md); each a mapping with a string key ``test``."""
@@ -351,6 +412,12 @@ def _check_names(scn: Scenario, origins: Origins) -> None:
     for i, tech in enumerate(scn.investments.technologies or []):
         loc = ("investments", "technologies", i)
         _unknown([tech], techs, "technology", "investments.technologies", origins.where(loc))
+
+    losses = scn.grid_losses.rate
+    if isinstance(losses, dict):
+        for region in losses:
+            loc = ("grid_losses", "rate", region)
+            _unknown([region], regions, "region", ".".join(loc), origins.where(loc))
 
     refill = scn.reserves.lng_refill_days
     if isinstance(refill, dict) and refill:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from energy_sim.errors import InputError
 from energy_sim.inputs import data_year as DY
 from energy_sim.inputs import profiles
 from energy_sim.inputs import system_fleet as fleet
@@ -94,6 +95,8 @@ def build_hourly_system(scenario: Any) -> xr.Dataset:
     fleet.check_ranges(scenario, data, groups, lo, hi)
     index = profiles.year_index(year)
     demand = series.demand(scenario, data, data.regions)
+    loss_base, loss = _grid_losses(scenario, data)
+    demand = demand * ((1.0 - loss_base) / (1.0 - loss))[:, None]  # MODEL.md constraint 10
 
     ds = _coords(data, gen, sto, cor, hubs, fuel, gen_hub, index)
     v = {
@@ -113,10 +116,34 @@ def build_hourly_system(scenario: Any) -> xr.Dataset:
         "reserve_margin_region": _var(
             fleet.regional_margin(scenario, data.regions), "region", "1", "regional margin target"
         ),
+        "td_loss_rate": _var(
+            loss, "region", "1", "transmission and distribution loss rate of the year (busbar basis)"
+        ),
+        "td_loss_base_rate": _var(
+            np.full(len(loss), loss_base), "region", "1", "T&D loss rate the demand data carry"
+        ),
     }
     ds = ds.assign(v)
     ds.attrs.update(_attrs(scenario, data, rate))
     return ds
+
+
+def _grid_losses(scenario: Any, data: DataTables) -> tuple[float, np.ndarray]:
+    """``(base rate, rate of each region)`` of the scenario's ``grid_losses`` (MODEL.md
+    constraint 10): the base is the data folder's ``td_loss_rate_base`` unless the scenario
+    sets one, 0 where neither does."""
+    names = set(data["assumptions"]["name"])
+    data_base = data.assumption("td_loss_rate_base") if "td_loss_rate_base" in names else 0.0
+    if not 0.0 <= data_base < 0.5:
+        raise InputError(
+            "assumption out of range",
+            file=data.folder / "assumptions.csv",
+            field="td_loss_rate_base",
+            value=data_base,
+            allowed="a loss rate 0 <= rate < 0.5",
+        )
+    base, rates = scenario.grid_losses.rates(data.regions, scenario.year, data_base)
+    return base, np.asarray(rates, float)
 
 
 def _coords(

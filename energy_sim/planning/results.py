@@ -257,6 +257,9 @@ def from_solution(
         "build_max_mw",
         "corridor_efficiency",
         "reserve_days",
+        "refill_days",
+        "td_loss_rate",
+        "td_loss_base_rate",
         "peak_demand_mw",
         "peak_demand_region_mw",
     ):
@@ -318,7 +321,10 @@ def kpis(results: xr.Dataset) -> dict[str, Any]:
     Returns a JSON-ready dict with: ``total_cost_usd``, ``cost_per_mwh_usd`` (total cost /
     annual demand), ``reserve_margin``, ``reserve_margin_by_region``, ``unserved_energy_mwh``,
     ``reserve_shortfall_mw`` (system + regional), ``clean_share`` (clean generation / demand),
-    ``co2_t``, ``loss_rate`` (corridor losses / annual demand), ``lng_days_of_cover`` (minimum
+    ``co2_t``, ``loss_rate`` (corridor losses / annual demand), ``td_loss_rate`` and
+    ``td_loss_mwh`` (transmission and distribution losses inside the regions, the System's
+    ``td_loss_rate`` x busbar demand, / annual demand), ``grid_loss_rate`` (both / annual
+    demand), ``lng_days_of_cover`` (minimum
     over hubs) and ``lng_days_of_cover_by_hub``, ``new_capacity_mw`` and ``total_capacity_mw``
     by technology, ``annual_demand_mwh``, ``peak_demand_mw`` (coincident), ``status``,
     ``build_s``, ``handoff_s``, ``solve_s``.
@@ -362,6 +368,10 @@ def kpis(results: xr.Dataset) -> dict[str, Any]:
     else:
         co2 = float("nan")
     loss = float(_mean(r["corridor_loss_mwh"]).sum()) if "corridor_loss_mwh" in r else float("nan")
+    td_loss = float("nan")  # T&D losses inside the regions: rate x busbar demand (constraint 10)
+    if "td_loss_rate" in r and "demand_mw" in r and wdt is not None:
+        by_region = _mean((r["demand_mw"] * wdt).sum("time"))
+        td_loss = float((by_region * r["td_loss_rate"]).sum())
     short = 0.0
     for name in ("reserve_shortfall_mw", "reserve_shortfall_region_mw"):
         if name in r:
@@ -390,6 +400,9 @@ def kpis(results: xr.Dataset) -> dict[str, Any]:
         "clean_share": clean,
         "co2_t": co2,
         "loss_rate": loss / demand_mwh if demand_mwh > 0 else float("nan"),
+        "td_loss_rate": td_loss / demand_mwh if demand_mwh > 0 else float("nan"),
+        "td_loss_mwh": td_loss,
+        "grid_loss_rate": (td_loss + loss) / demand_mwh if demand_mwh > 0 else float("nan"),
         "lng_days_of_cover": min(finite) if finite else float("nan"),
         "lng_days_of_cover_by_hub": cover,
         "new_capacity_mw": _by_tech(r, "capacity_new_mw", "storage_power_new_mw"),
