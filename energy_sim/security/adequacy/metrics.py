@@ -79,8 +79,45 @@ def summarise(
     """
     n = combined.sizes["sample"]
     hours = _annual(system)
-    year_h = float(hours.sum())
     regions = system["region"].values
+    ds = _statistics(system, combined, hours)
+    eue = float(ds["eue_system_mwh"])
+    rel_se = float(ds["eue_system_mwh_se"]) / eue if eue > EUE_ZERO_MWH else float("nan")
+    ds = _when_and_where(ds, system, combined, hours)
+    ds = ds.assign_coords(month=np.arange(1, 13), hour_of_day=np.arange(24), region=regions)
+    ds = ds.drop_vars(["shed_count", "shed_count_system", "shed_sum_mw"])
+
+    margin = reserve_margin(system, plan)
+    ds["reserve_margin_achieved"] = ((), margin, {"units": "1"})
+    verdict = _verdict(ds, system, margin, options)
+    if "hub" in system.dims and system.sizes["hub"]:
+        ds, verdict["lng_days_of_cover"] = _lng(ds, system, plan, n)
+    # a region sheds when it has hours of loss of load (shed > SHED_THRESHOLD_MW): rounding
+    # residues of 1e-13 MWh in the annual sums are not load lost
+    shedding = [str(r) for r, h in zip(regions, ds["lole_h"].values, strict=True) if h > 0]
+    ds.attrs.update(
+        {
+            "kind": "assessment",
+            "scenario": system.attrs.get("scenario", ""),
+            "stress": system.attrs.get("stress", "[]"),
+            "n_samples": n,
+            "eue_relative_se": rel_se,
+            "rel_tol": rel_tol,
+            "converged": int(converged(rel_se, n, rel_tol)),
+            "min_samples_converged": MIN_SAMPLES_CONVERGED,
+            "regions_shedding": ",".join(shedding),
+            "verdict": json.dumps(verdict),
+            "options": json.dumps(asdict(options)),
+        }
+    )
+    return ds
+
+
+def _statistics(system: xr.Dataset, combined: xr.Dataset, hours: np.ndarray) -> xr.Dataset:
+    """``combined`` plus LOLE, EUE and EUE in ppm (mean and standard error, by region and
+    system-wide), LOLP and the chance of a year with loss of load (see :func:`summarise`)."""
+    n = combined.sizes["sample"]
+    year_h = float(hours.sum())
     eue_r = combined["unserved_energy_mwh"].transpose("sample", "region").values
     eue_r = np.where(eue_r < EUE_ZERO_MWH, 0.0, eue_r)
     lol_r = combined["loss_of_load_hours"].transpose("sample", "region").values
@@ -119,9 +156,15 @@ def summarise(
         "units": "1",
         "description": "95% upper bound of P(year with loss of load) when no sample had any",
     }
-    eue = float(ds["eue_system_mwh"])
-    rel_se = float(ds["eue_system_mwh_se"]) / eue if eue > EUE_ZERO_MWH else float("nan")
+    return ds
 
+
+def _when_and_where(
+    ds: xr.Dataset, system: xr.Dataset, combined: xr.Dataset, hours: np.ndarray
+) -> xr.Dataset:
+    """When and where load is lost: the share of samples shedding in each step (by region and
+    system-wide), the mean shed, and LOLE by calendar month and by hour of the day."""
+    n = combined.sizes["sample"]
     prob = combined["shed_count"].transpose("region", "time").values / n
     ds["loss_of_load_probability"] = (
         ("region", "time"),
@@ -157,13 +200,16 @@ def summarise(
         np.array([weighted_sys[hod == h].sum() for h in range(24)]),
         {"units": "h/yr", "description": "system LOLE falling at each hour of the day"},
     )
-    ds = ds.assign_coords(month=np.arange(1, 13), hour_of_day=np.arange(24), region=regions)
-    ds = ds.drop_vars(["shed_count", "shed_count_system", "shed_sum_mw"])
+    return ds
 
-    margin = reserve_margin(system, plan)
+
+def _verdict(
+    ds: xr.Dataset, system: xr.Dataset, margin: float, options: AdequacyOptions
+) -> dict[str, Any]:
+    """Resolution 70's checks: reserve margin against its target, LOLE and EUE (ppm) against
+    the standards of ``options``."""
     target = float(system.attrs.get("reserve_margin", 0.15))
-    ds["reserve_margin_achieved"] = ((), margin, {"units": "1"})
-    verdict: dict[str, Any] = {
+    return {
         "reserve_margin": {"value": margin, "target": target, "pass": margin >= target - 1e-9},
         "lole": {
             "value_h": float(ds["lole_system_h"]),
@@ -176,54 +222,38 @@ def summarise(
             "pass": float(ds["eue_system_ppm"]) <= options.eue_standard_ppm,
         },
     }
-    if "hub" in system.dims and system.sizes["hub"]:
-        days = lng_tank_days(system, plan)
-        reserve = np.asarray(system["reserve_days"].values, dtype=float)
-        ds = ds.assign_coords(hub=system["hub"].values)
-        ds["lng_tank_days_of_cover"] = ("hub", days, {"units": "d"})
-        ds["lng_reserve_days"] = ("hub", reserve, {"units": "d"})
-        hubs = {
-            str(h): {"days": float(d), "reserve_days": float(r), "pass": bool(d >= r)}
-            for h, d, r in zip(system["hub"].values, days, reserve, strict=True)
-        }
-        if "lng_days_of_cover" in ds:
-            cover = ds["lng_days_of_cover"].values
-            finite = np.isfinite(cover)
-            count = finite.sum(axis=0)
-            total = np.where(finite, cover, 0.0).sum(axis=0)
-            ds["lng_days_of_cover_operated"] = (
-                "hub",
-                np.where(count > 0, total / np.maximum(count, 1), np.nan),
-                {
-                    "units": "d",
-                    "description": "mean over samples of the year's lowest inventory / "
-                    "daily burn at full LNG capacity (as operated by the dispatch core)",
-                },
-            )
-        if "lng_inventory_sum" in ds:
-            ds["lng_inventory_mean_mwh_th"] = ds["lng_inventory_sum"] / n
-            ds["lng_inventory_mean_mwh_th"].attrs = {"units": "MWh_th"}
-            ds = ds.drop_vars("lng_inventory_sum")
-        verdict["lng_days_of_cover"] = {
-            "hubs": hubs,
-            "pass": all(v["pass"] for v in hubs.values()),
-        }
-    # a region sheds when it has hours of loss of load (shed > SHED_THRESHOLD_MW): rounding
-    # residues of 1e-13 MWh in the annual sums are not load lost
-    shedding = [str(r) for r, h in zip(regions, ds["lole_h"].values, strict=True) if h > 0]
-    ds.attrs.update(
-        {
-            "kind": "assessment",
-            "scenario": system.attrs.get("scenario", ""),
-            "stress": system.attrs.get("stress", "[]"),
-            "n_samples": n,
-            "eue_relative_se": rel_se,
-            "rel_tol": rel_tol,
-            "converged": int(converged(rel_se, n, rel_tol)),
-            "min_samples_converged": MIN_SAMPLES_CONVERGED,
-            "regions_shedding": ",".join(shedding),
-            "verdict": json.dumps(verdict),
-            "options": json.dumps(asdict(options)),
-        }
-    )
-    return ds
+
+
+def _lng(
+    ds: xr.Dataset, system: xr.Dataset, plan: xr.Dataset | None, n: int
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """LNG tank days of cover of the plan against each hub's reserve, the days of cover as
+    operated and the mean inventory over the ``n`` samples; with the hubs' verdict."""
+    days = lng_tank_days(system, plan)
+    reserve = np.asarray(system["reserve_days"].values, dtype=float)
+    ds = ds.assign_coords(hub=system["hub"].values)
+    ds["lng_tank_days_of_cover"] = ("hub", days, {"units": "d"})
+    ds["lng_reserve_days"] = ("hub", reserve, {"units": "d"})
+    hubs = {
+        str(h): {"days": float(d), "reserve_days": float(r), "pass": bool(d >= r)}
+        for h, d, r in zip(system["hub"].values, days, reserve, strict=True)
+    }
+    if "lng_days_of_cover" in ds:
+        cover = ds["lng_days_of_cover"].values
+        finite = np.isfinite(cover)
+        count = finite.sum(axis=0)
+        total = np.where(finite, cover, 0.0).sum(axis=0)
+        ds["lng_days_of_cover_operated"] = (
+            "hub",
+            np.where(count > 0, total / np.maximum(count, 1), np.nan),
+            {
+                "units": "d",
+                "description": "mean over samples of the year's lowest inventory / "
+                "daily burn at full LNG capacity (as operated by the dispatch core)",
+            },
+        )
+    if "lng_inventory_sum" in ds:
+        ds["lng_inventory_mean_mwh_th"] = ds["lng_inventory_sum"] / n
+        ds["lng_inventory_mean_mwh_th"].attrs = {"units": "MWh_th"}
+        ds = ds.drop_vars("lng_inventory_sum")
+    return ds, {"hubs": hubs, "pass": all(v["pass"] for v in hubs.values())}
