@@ -24,6 +24,7 @@ from energy_sim.invariants import check_invariants
 if TYPE_CHECKING:  # pragma: no cover
     import pyomo.environ as pyo
 
+    from energy_sim.planning.model import LPData
     from energy_sim.planning.solve import Solution
 
 
@@ -47,177 +48,17 @@ def from_solution(
     each family registered in the objective, so ``cost_usd.sum() == objective_usd``.
     """
     d = m.es
-    T, R = d.T, d.R
-    G, S = system.sizes["gen"], system.sizes["storage"]
-    L, H = system.sizes["corridor"], system.sizes["hub"]
-    val = sol.values
-    cap = val(d.vars["cap"])
-    pcap = val(d.vars["pcap"])
-    fcap = val(d.vars["fcap"])
-    tank = val(d.vars["tank"]) * LNG_SCALE if "tank" in d.vars else np.zeros(H)
-    gen = _scatter((G, T), d.index["p"], val(d.vars["p"]))
-    if "storage" in d.index:
-        ch, dis, soc = (
-            _scatter((S, T), d.index["storage"], val(d.vars[k])) for k in ("ch", "dis", "soc")
-        )
-    else:
-        ch = dis = soc = np.zeros((S, T))
-    if "corridor" in d.index:
-        fwd, rev = (_scatter((L, T), d.index["corridor"], val(d.vars[k])) for k in ("fwd", "rev"))
-    else:
-        fwd = rev = np.zeros((L, T))
-    if "hub" in d.index:
-        send, inv = (_scatter((H, T), d.index["hub"], val(d.vars[k])) for k in ("send", "inv"))
-        inv = inv * LNG_SCALE
-    else:
-        send = inv = np.zeros((H, T))
-    shed = val(d.vars["shed"]).reshape(R, T)
-    con, ids = d.constraints["balance"]
-    dual = np.full(R * T, np.nan)
-    dual[ids] = sol.duals(con, ids)
-    price = dual.reshape(R, T) / d.wdt[None, :]
-
-    wdt = d.wdt
-    cap0, pcap0 = d.arr("cap0_mw"), d.arr("pcap0_mw")
-    fcap0 = d.arr("fcap0_mw")
-    tank0 = d.arr("tank0_mwh_th")
-    eta = d.arr("corridor_efficiency")
-    co2 = d.arr("co2_t_per_mwh")
-    cost = {}
-    for comp in COST_COMPONENTS:
-        terms = d.cost.get(comp, [])
-        total = d.cost_constant.get(comp, 0.0)
-        for t in terms:
-            total += float(np.asarray(t.coef) @ val(t.var))
-        cost[comp] = total
-    need_sys, need_reg = reserve_targets(system)
-    short = float(val(d.vars["short"])[0]) if "short" in d.vars else 0.0
-    short_reg = np.zeros(R)
-    if "short_region" in d.vars:
-        short_reg[d.index["short_region"][0]] = val(d.vars["short_region"])
-    demand = d.arr("demand_mw")
-    firm, firm_reg = firm_capacity(system, cap, pcap, fcap)
-    peak, peak_r = peaks(system)
-    hub_of = hub_of_gen(system)
-    burn_day = np.array(
-        [
-            24.0 * float((cap[hub_of == n] / d.arr("efficiency")[hub_of == n]).sum())
-            for n in range(H)
-        ]
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cover = np.where(burn_day > 0, inv.min(axis=1, initial=np.inf) / burn_day, np.nan)
-        rm_reg = np.where(peak_r > 0, firm_reg / peak_r - 1.0, np.nan)
-
+    x = _solution_arrays(system, d, sol)
+    cost = _costs(d, sol)
     sysv = system
     ds = xr.Dataset(
         {
-            "capacity_existing_mw": ("gen", cap0, _attrs("MW", "existing capacity")),
-            "capacity_new_mw": ("gen", np.maximum(cap - cap0, 0.0), _attrs("MW", "new capacity")),
-            "capacity_mw": ("gen", cap, _attrs("MW", "total installed capacity")),
-            "storage_power_existing_mw": ("storage", pcap0, _attrs("MW", "existing storage power")),
-            "storage_power_new_mw": (
-                "storage",
-                np.maximum(pcap - pcap0, 0.0),
-                _attrs("MW", "new storage power"),
-            ),
-            "storage_power_mw": ("storage", pcap, _attrs("MW", "storage power")),
-            "storage_energy_mwh": (
-                "storage",
-                d.arr("duration_h") * pcap,
-                _attrs("MWh", "storage energy"),
-            ),
-            "corridor_capacity_existing_mw": (
-                "corridor",
-                fcap0,
-                _attrs("MW", "existing transfer capacity"),
-            ),
-            "corridor_capacity_new_mw": (
-                "corridor",
-                np.maximum(fcap - fcap0, 0.0),
-                _attrs("MW", "new transfer capacity"),
-            ),
-            "corridor_capacity_mw": (
-                "corridor",
-                fcap,
-                _attrs("MW", "transfer capacity (each direction)"),
-            ),
-            "tank_existing_mwh_th": ("hub", tank0, _attrs("MWh_th", "existing LNG tank")),
-            "tank_new_mwh_th": (
-                "hub",
-                np.maximum(tank - tank0, 0.0),
-                _attrs("MWh_th", "new LNG tank"),
-            ),
-            "tank_mwh_th": ("hub", tank, _attrs("MWh_th", "LNG tank")),
-            "generation_mw": (("gen", "time"), gen, _attrs("MW", "generation")),
-            "charge_mw": (("storage", "time"), ch, _attrs("MW", "storage charge")),
-            "discharge_mw": (("storage", "time"), dis, _attrs("MW", "storage discharge")),
-            "soc_mwh": (("storage", "time"), soc, _attrs("MWh", "state of charge, end of step")),
-            "flow_fwd_mw": (("corridor", "time"), fwd, _attrs("MW", "flow a->b, sent")),
-            "flow_rev_mw": (("corridor", "time"), rev, _attrs("MW", "flow b->a, sent")),
-            "shed_mw": (("region", "time"), shed, _attrs("MW", "unserved demand")),
-            "lng_send_out_mw_th": (
-                ("hub", "time"),
-                send,
-                _attrs("MW_th", "LNG regasification send-out"),
-            ),
-            "lng_inventory_mwh_th": (
-                ("hub", "time"),
-                inv,
-                _attrs("MWh_th", "LNG in tanks, end of step"),
-            ),
-            "price_usd_per_mwh": (
-                ("region", "time"),
-                price,
-                _attrs("USD/MWh", "regional marginal price (balance dual / (w*dt))"),
-            ),
-            "generation_mwh": ("gen", gen @ wdt, _attrs("MWh/yr", "annual generation")),
-            "unserved_energy_mwh": (
-                "region",
-                shed @ wdt,
-                _attrs("MWh/yr", "annual unserved energy"),
-            ),
-            "corridor_loss_mwh": (
-                "corridor",
-                (1.0 - eta) * ((fwd + rev) @ wdt),
-                _attrs("MWh/yr", "annual corridor losses"),
-            ),
-            "co2_t": ("gen", co2 * (gen @ wdt), _attrs("tCO2/yr", "annual emissions")),
-            "cost_usd": (
-                "cost_component",
-                np.array(list(cost.values())),
-                _attrs("USD/yr", "annual cost by component"),
-            ),
-            "reserve_margin_achieved": (
-                (),
-                firm / peak - 1.0 if peak > 0 else np.nan,
-                _attrs("1", "firm capacity / coincident peak - 1"),
-            ),
-            "reserve_margin_by_region": (
-                "region",
-                rm_reg,
-                _attrs("1", "(firm capacity + corridor import credit) / regional peak - 1"),
-            ),
-            "reserve_shortfall_mw": ((), short, _attrs("MW", "system reserve shortfall")),
-            "reserve_shortfall_region_mw": (
-                "region",
-                short_reg,
-                _attrs("MW", "regional reserve shortfall"),
-            ),
-            "reserve_requirement_mw": ((), need_sys, _attrs("MW", "(1+margin)*coincident peak")),
-            "reserve_requirement_region_mw": (
-                "region",
-                need_reg,
-                _attrs("MW", "(1+margin_r)*regional peak (NaN: no target)"),
-            ),
-            "lng_days_of_cover": (
-                "hub",
-                cover,
-                _attrs("d", "min over the year of inventory / daily burn at full LNG capacity"),
-            ),
+            **_capacity_vars(d, x),
+            **_operation_vars(d, x, cost),
+            **_adequacy_vars(system, d, sol, x),
             "demand_mw": (
                 ("region", "time"),
-                demand,
+                d.arr("demand_mw"),
                 _attrs("MW", "demand (copied from the System)"),
             ),
             "dt_h": ("time", d.dt, _attrs("h", "step duration")),
@@ -227,7 +68,7 @@ def from_solution(
                 np.asarray(sysv["is_clean"].values, bool),
                 _attrs("1", "clean generation"),
             ),
-        },  # fmt: skip
+        },
         coords={
             "region": sysv["region"].values,
             "gen": sysv["gen"].values,
@@ -245,10 +86,19 @@ def from_solution(
             "tech": sysv["tech"].values,
         },
     )
-    if "timestamp" in sysv.coords:
-        ds = ds.assign_coords(timestamp=("time", sysv["timestamp"].values))
-    if "hub_region" in sysv.coords:
-        ds = ds.assign_coords(hub_region=("hub", sysv["hub_region"].values))
+    return _carry_over(ds, system, d, sol, build_s)
+
+
+def _carry_over(
+    ds: xr.Dataset, system: xr.Dataset, d: LPData, sol: Solution, build_s: float
+) -> xr.Dataset:
+    """What the Results keep of the System (timestamps, hub regions, the targets and hourly
+    peaks the views check a plan against, the stresses) and of the solve (status, objective,
+    timings, size, notes)."""
+    if "timestamp" in system.coords:
+        ds = ds.assign_coords(timestamp=("time", system["timestamp"].values))
+    if "hub_region" in system.coords:
+        ds = ds.assign_coords(hub_region=("hub", system["hub_region"].values))
     # the targets the analysts' views check a plan against (docs/analysis.md)
     # and the hourly peaks the reserve margin is measured against (a coarse resolution's own
     # maximum would understate them)
@@ -263,31 +113,231 @@ def from_solution(
         "peak_demand_mw",
         "peak_demand_region_mw",
     ):
-        if name in sysv:
-            ds[name] = sysv[name]
-    if "stress" in sysv.attrs:  # the stress tests the plan was made under
-        ds.attrs["stress"] = sysv.attrs["stress"]
+        if name in system:
+            ds[name] = system[name]
+    if "stress" in system.attrs:  # the stress tests the plan was made under
+        ds.attrs["stress"] = system.attrs["stress"]
     targets = ("reserve_margin", "clean_share_min", "co2_cap_t")
-    ds.attrs.update({k: float(sysv.attrs[k]) for k in targets if k in sysv.attrs})
+    ds.attrs.update({k: float(system.attrs[k]) for k in targets if k in system.attrs})
     ds.attrs.update(
-        scenario=str(sysv.attrs.get("scenario", "")),
+        scenario=str(system.attrs.get("scenario", "")),
         status=sol.status,
         objective_usd=float(sol.objective),
         build_s=float(build_s),
         handoff_s=float(sol.handoff_s),
         solve_s=float(sol.solve_s),
         solver=sol.solver,
-        resolution=str(sysv.attrs.get("resolution", "")),
+        resolution=str(system.attrs.get("resolution", "")),
         kind="plan",
         n_variables=int(sol.n_cols),
         n_constraints=int(sol.n_rows),
         n_nonzeros=int(sol.n_nz),
         notes="; ".join(d.notes),
-        reserve_margin=float(sysv.attrs.get("reserve_margin", np.nan)),
-        clean_share_min=float(sysv.attrs.get("clean_share_min", np.nan)),
-        co2_cap_t=float(sysv.attrs.get("co2_cap_t", np.nan)),
+        reserve_margin=float(system.attrs.get("reserve_margin", np.nan)),
+        clean_share_min=float(system.attrs.get("clean_share_min", np.nan)),
+        co2_cap_t=float(system.attrs.get("co2_cap_t", np.nan)),
     )
     return ds
+
+
+def _solution_arrays(system: xr.Dataset, d: LPData, sol: Solution) -> dict[str, np.ndarray]:
+    """The LP's variables as the Results' arrays (zeros for absent families), LNG back in
+    MWh_th, and the price ``dual(balance) / (w*dt)``."""
+    T, R = d.T, d.R
+    G, S = system.sizes["gen"], system.sizes["storage"]
+    L, H = system.sizes["corridor"], system.sizes["hub"]
+    val = sol.values
+    x = {
+        "cap": val(d.vars["cap"]),
+        "pcap": val(d.vars["pcap"]),
+        "fcap": val(d.vars["fcap"]),
+        "tank": val(d.vars["tank"]) * LNG_SCALE if "tank" in d.vars else np.zeros(H),
+        "gen": _scatter((G, T), d.index["p"], val(d.vars["p"])),
+    }
+    for family, names, n in (
+        ("storage", ("ch", "dis", "soc"), S),
+        ("corridor", ("fwd", "rev"), L),
+        ("hub", ("send", "inv"), H),
+    ):
+        for k in names:
+            x[k] = (
+                _scatter((n, T), d.index[family], val(d.vars[k]))
+                if family in d.index
+                else np.zeros((n, T))
+            )
+    if "hub" in d.index:
+        x["inv"] = x["inv"] * LNG_SCALE
+    x["shed"] = val(d.vars["shed"]).reshape(R, T)
+    con, ids = d.constraints["balance"]
+    dual = np.full(R * T, np.nan)
+    dual[ids] = sol.duals(con, ids)
+    x["price"] = dual.reshape(R, T) / d.wdt[None, :]
+    return x
+
+
+def _costs(d: LPData, sol: Solution) -> dict[str, float]:
+    """Annual cost by component: the terms each family registered, evaluated at the solution,
+    plus the component's constant."""
+    cost = {}
+    for comp in COST_COMPONENTS:
+        total = d.cost_constant.get(comp, 0.0)
+        for t in d.cost.get(comp, []):
+            total += float(np.asarray(t.coef) @ sol.values(t.var))
+        cost[comp] = total
+    return cost
+
+
+def _capacity_vars(d: LPData, x: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Existing, new and total capacity of generators, storage, corridors and LNG tanks."""
+    cap, pcap, fcap, tank = x["cap"], x["pcap"], x["fcap"], x["tank"]
+    cap0, pcap0 = d.arr("cap0_mw"), d.arr("pcap0_mw")
+    fcap0 = d.arr("fcap0_mw")
+    tank0 = d.arr("tank0_mwh_th")
+    return {
+        "capacity_existing_mw": ("gen", cap0, _attrs("MW", "existing capacity")),
+        "capacity_new_mw": ("gen", np.maximum(cap - cap0, 0.0), _attrs("MW", "new capacity")),
+        "capacity_mw": ("gen", cap, _attrs("MW", "total installed capacity")),
+        "storage_power_existing_mw": ("storage", pcap0, _attrs("MW", "existing storage power")),
+        "storage_power_new_mw": (
+            "storage",
+            np.maximum(pcap - pcap0, 0.0),
+            _attrs("MW", "new storage power"),
+        ),
+        "storage_power_mw": ("storage", pcap, _attrs("MW", "storage power")),
+        "storage_energy_mwh": (
+            "storage",
+            d.arr("duration_h") * pcap,
+            _attrs("MWh", "storage energy"),
+        ),
+        "corridor_capacity_existing_mw": (
+            "corridor",
+            fcap0,
+            _attrs("MW", "existing transfer capacity"),
+        ),
+        "corridor_capacity_new_mw": (
+            "corridor",
+            np.maximum(fcap - fcap0, 0.0),
+            _attrs("MW", "new transfer capacity"),
+        ),
+        "corridor_capacity_mw": (
+            "corridor",
+            fcap,
+            _attrs("MW", "transfer capacity (each direction)"),
+        ),
+        "tank_existing_mwh_th": ("hub", tank0, _attrs("MWh_th", "existing LNG tank")),
+        "tank_new_mwh_th": (
+            "hub",
+            np.maximum(tank - tank0, 0.0),
+            _attrs("MWh_th", "new LNG tank"),
+        ),
+        "tank_mwh_th": ("hub", tank, _attrs("MWh_th", "LNG tank")),
+    }
+
+
+def _operation_vars(d: LPData, x: dict[str, np.ndarray], cost: dict[str, float]) -> dict[str, Any]:
+    """The hourly operation, its annual sums (``x @ (w*dt)``) and the cost by component."""
+    gen, ch, dis, soc, fwd, rev = (x[k] for k in ("gen", "ch", "dis", "soc", "fwd", "rev"))
+    shed, send, inv, price = x["shed"], x["send"], x["inv"], x["price"]
+    wdt = d.wdt
+    eta = d.arr("corridor_efficiency")
+    co2 = d.arr("co2_t_per_mwh")
+    return {
+        "generation_mw": (("gen", "time"), gen, _attrs("MW", "generation")),
+        "charge_mw": (("storage", "time"), ch, _attrs("MW", "storage charge")),
+        "discharge_mw": (("storage", "time"), dis, _attrs("MW", "storage discharge")),
+        "soc_mwh": (("storage", "time"), soc, _attrs("MWh", "state of charge, end of step")),
+        "flow_fwd_mw": (("corridor", "time"), fwd, _attrs("MW", "flow a->b, sent")),
+        "flow_rev_mw": (("corridor", "time"), rev, _attrs("MW", "flow b->a, sent")),
+        "shed_mw": (("region", "time"), shed, _attrs("MW", "unserved demand")),
+        "lng_send_out_mw_th": (
+            ("hub", "time"),
+            send,
+            _attrs("MW_th", "LNG regasification send-out"),
+        ),
+        "lng_inventory_mwh_th": (
+            ("hub", "time"),
+            inv,
+            _attrs("MWh_th", "LNG in tanks, end of step"),
+        ),
+        "price_usd_per_mwh": (
+            ("region", "time"),
+            price,
+            _attrs("USD/MWh", "regional marginal price (balance dual / (w*dt))"),
+        ),
+        "generation_mwh": ("gen", gen @ wdt, _attrs("MWh/yr", "annual generation")),
+        "unserved_energy_mwh": (
+            "region",
+            shed @ wdt,
+            _attrs("MWh/yr", "annual unserved energy"),
+        ),
+        "corridor_loss_mwh": (
+            "corridor",
+            (1.0 - eta) * ((fwd + rev) @ wdt),
+            _attrs("MWh/yr", "annual corridor losses"),
+        ),
+        "co2_t": ("gen", co2 * (gen @ wdt), _attrs("tCO2/yr", "annual emissions")),
+        "cost_usd": (
+            "cost_component",
+            np.array(list(cost.values())),
+            _attrs("USD/yr", "annual cost by component"),
+        ),
+    }
+
+
+def _adequacy_vars(
+    system: xr.Dataset, d: LPData, sol: Solution, x: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """Reserve margins achieved (firm capacity over the hourly peaks), shortfalls, requirements,
+    and each hub's days of cover (lowest inventory / daily burn at full LNG capacity)."""
+    R, H = d.R, system.sizes["hub"]
+    cap, inv = x["cap"], x["inv"]
+    val = sol.values
+    need_sys, need_reg = reserve_targets(system)
+    short = float(val(d.vars["short"])[0]) if "short" in d.vars else 0.0
+    short_reg = np.zeros(R)
+    if "short_region" in d.vars:
+        short_reg[d.index["short_region"][0]] = val(d.vars["short_region"])
+    firm, firm_reg = firm_capacity(system, cap, x["pcap"], x["fcap"])
+    peak, peak_r = peaks(system)
+    hub_of = hub_of_gen(system)
+    burn_day = np.array(
+        [
+            24.0 * float((cap[hub_of == n] / d.arr("efficiency")[hub_of == n]).sum())
+            for n in range(H)
+        ]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(burn_day > 0, inv.min(axis=1, initial=np.inf) / burn_day, np.nan)
+        rm_reg = np.where(peak_r > 0, firm_reg / peak_r - 1.0, np.nan)
+    return {
+        "reserve_margin_achieved": (
+            (),
+            firm / peak - 1.0 if peak > 0 else np.nan,
+            _attrs("1", "firm capacity / coincident peak - 1"),
+        ),
+        "reserve_margin_by_region": (
+            "region",
+            rm_reg,
+            _attrs("1", "(firm capacity + corridor import credit) / regional peak - 1"),
+        ),
+        "reserve_shortfall_mw": ((), short, _attrs("MW", "system reserve shortfall")),
+        "reserve_shortfall_region_mw": (
+            "region",
+            short_reg,
+            _attrs("MW", "regional reserve shortfall"),
+        ),
+        "reserve_requirement_mw": ((), need_sys, _attrs("MW", "(1+margin)*coincident peak")),
+        "reserve_requirement_region_mw": (
+            "region",
+            need_reg,
+            _attrs("MW", "(1+margin_r)*regional peak (NaN: no target)"),
+        ),
+        "lng_days_of_cover": (
+            "hub",
+            cover,
+            _attrs("d", "min over the year of inventory / daily burn at full LNG capacity"),
+        ),
+    }
 
 
 # ---------------------------------------------------------------------------------------- KPIs
