@@ -17,16 +17,15 @@ from analysis_data import make_pair, tiny6_system, write_run  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from energy_sim.analysis.compare import Run, load_run  # noqa: E402
-from energy_sim.analysis.report import (  # noqa: E402
+from energy_sim.analysis.indicators import (  # noqa: E402
     BREACH,
     NA,
     OK,
     WARNING,
     Targets,
     indicators,
-    render,
-    write_report,
 )
+from energy_sim.analysis.report import render, write_report  # noqa: E402
 from energy_sim.cli import app  # noqa: E402
 from energy_sim.errors import InputError  # noqa: E402
 
@@ -156,7 +155,7 @@ def test_html_is_self_contained_and_has_every_indicator(runs):
 
 
 def test_figures_use_the_hourly_dispatch_when_the_folder_has_one(runs):
-    from energy_sim.analysis.report import run_figures
+    from energy_sim.analysis.report_figures import run_figures
 
     run = load_run(runs[0])
     plan_captions = [caption for caption, _ in run_figures(run)]

@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from energy_sim.analysis.compare import adequacy_table, load_run, read_assessments
 from energy_sim.cli import app
 from energy_sim.errors import InputError
-from energy_sim.outputs import atomic_write, check_file, check_folder, folder_lock
 from energy_sim.inputs.stress import validate_stress
+from energy_sim.outputs import atomic_write, check_file, check_folder, folder_lock
 from energy_sim.security.stress import output_stem, stress_label
 
 REPO = Path(__file__).resolve().parent.parent
@@ -396,7 +396,7 @@ def test_a_demand_csv_of_plausible_mw_is_accepted(tmp_path):
 
 
 def test_a_plan_on_representative_days_is_not_drawn_as_a_year(tmp_path):
-    from energy_sim.analysis.report import run_figures, run_notes
+    from energy_sim.analysis.report_figures import run_figures, run_notes
 
     results, system = make_pair("low")
     results.attrs["resolution"] = "12d"

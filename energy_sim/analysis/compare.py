@@ -232,12 +232,12 @@ def load_runs(
     return loaded
 
 
-def _number(value: Any) -> float:
+def number(value: Any) -> float:
     """A KPI as a float: dicts (by hub / region) give their minimum, None gives NaN."""
     if value is None:
         return float("nan")
     if isinstance(value, Mapping):
-        vals = [_number(v) for v in value.values()]
+        vals = [number(v) for v in value.values()]
         vals = [v for v in vals if np.isfinite(v)]
         return min(vals) if vals else float("nan")
     try:
@@ -293,7 +293,7 @@ def _summaries(assessments: Mapping[str, Any]) -> dict[str, Any]:
 
 def _eue(value: Any) -> float:
     """An EUE figure as a float, float residue (< 1 kWh) as 0."""
-    x = _number(value)
+    x = number(value)
     return 0.0 if np.isfinite(x) and abs(x) < EUE_ZERO_MWH else x
 
 
@@ -363,11 +363,11 @@ def adequacy_table(assessments: Mapping[str, Any], by: str = "stress") -> pd.Dat
     rows = {}
     for name, raw in items.items():
         summary = _find_adequacy(raw) or {}
-        row = {"lole_h": _number(pick(summary, "lole")), "eue_mwh": _eue(pick(summary, "eue"))}
+        row = {"lole_h": number(pick(summary, "lole")), "eue_mwh": _eue(pick(summary, "eue"))}
         for col, stem in (("lole_se_h", "lole"), ("eue_se_mwh", "eue")):
             value = pick(summary, stem, se=True)
             if value is not None:
-                row[col] = _number(value)
+                row[col] = number(value)
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -420,10 +420,10 @@ def compare(
     for run in loaded:
         k, res = run.kpis, run.results
         values: dict[str, float] = {
-            label: _number(k.get(key)) * scale for label, key, scale in KPI_ROWS
+            label: number(k.get(key)) * scale for label, key, scale in KPI_ROWS
         }
-        demand = _number(k.get("annual_demand_mwh"))
-        values["CO2 intensity (t/MWh)"] = _number(k.get("co2_t")) / demand if demand else np.nan
+        demand = number(k.get("annual_demand_mwh"))
+        values["CO2 intensity (t/MWh)"] = number(k.get("co2_t")) / demand if demand else np.nan
         by_region = (
             res["reserve_margin_by_region"].to_series() if "reserve_margin_by_region" in res else {}
         )

@@ -105,7 +105,8 @@ def report_cmd(
     """
     with user_errors():
         from energy_sim.analysis.compare import load_runs
-        from energy_sim.analysis.report import indicators, write_report
+        from energy_sim.analysis.indicators import indicators
+        from energy_sim.analysis.report import write_report
         from energy_sim.outputs import check_file
 
         _require_suffix(output, (".html", ".htm"), "the dashboard is an HTML file", ".html")

@@ -123,10 +123,10 @@ def _adequacy_run(
     ``name_output(stress_specs)`` gives the file stem, from the validated stress list; the
     output folder is checked before the Monte Carlo work and locked while it runs. Returns the assessment and the files.
     """
+    from energy_sim.inputs.stress import validate_stress
     from energy_sim.inputs.system import build_system
     from energy_sim.outputs import check_folder, folder_lock, provenance
     from energy_sim.security.adequacy import assess, write_assessment
-    from energy_sim.inputs.stress import validate_stress
     from energy_sim.security.stress import parse_stress_option
 
     extra = [parse_stress_option(t) for t in tests]

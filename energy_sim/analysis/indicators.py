@@ -1,0 +1,462 @@
+"""The Resolution 70 indicators of a run: each KPI against its target, with a status.
+
+:func:`indicators` gives every indicator of one run (:class:`Indicator`: value, display text,
+target, status); :mod:`energy_sim.analysis.report` shows them in the HTML dashboard. A status is
+``OK``, ``WARNING``, ``BREACH``, ``INFO`` (no target) or ``N/A`` (not computed).
+
+The status rules (:class:`Targets`, every threshold settable) are:
+
+- reserve margin, system and each region: ``OK`` if ``margin >= target`` (the run's
+  ``reserve_margin``, default 15%, Resolution 70), ``WARNING`` within ``margin_warning``
+  (3 points) below it, ``BREACH`` below that;
+- unserved energy of the plan, as a share of demand: ``OK`` if ``<= 0.002%`` (the reliability
+  standard of Australia's NEM, an assumption here), ``WARNING`` up to 5x that, ``BREACH`` above;
+- LOLE and EUE of each assessment (adequacy and stress tests found in the run folder): ``OK`` if
+  ``LOLE <= 3 h/yr`` / ``EUE <= 0.002%`` of demand, ``WARNING`` up to twice that, ``BREACH``
+  above; missing assessment -> ``N/A``;
+- clean share: ``OK`` if ``>=`` the scenario's clean-share policy, else the indicative
+  ``clean_share`` target (30%, assumption), ``WARNING`` within 5 points, ``BREACH`` below;
+- loss rate (inter-regional corridor losses / demand): ``OK`` if ``<= 2%`` (assumption: a share
+  of the 6.24% T&D losses of 2022), ``WARNING`` up to 3%, ``BREACH`` above;
+- T&D loss rate inside the regions (the System's ``td_loss_rate``, scenario ``grid_losses``):
+  ``OK`` if ``<= 6.24%`` (2022 measured, MoIT: Resolution 70 asks to reduce losses, so not
+  above today's), ``WARNING`` up to 7.94% (2015), ``BREACH`` above; left out for runs whose
+  KPIs predate it;
+- LNG days of cover of each hub: ``OK`` if ``>=`` the hub's strategic ``reserve_days`` (System)
+  or ``lng_days`` (15 d, the low end of the state gas-reserve policy), ``WARNING`` at half of it
+  or more, ``BREACH`` below;
+- CO2: against the scenario's CO2 cap when there is one (``WARNING`` within 5% above), else the
+  intensity ``co2_t / demand`` against the 2023 grid emission factor 0.6592 t/MWh (``OK`` below,
+  ``WARNING`` above);
+- cost per MWh of demand: ``INFO`` (no target), with the gap to the cheapest scenario shown;
+- capacity of each technology against the PDP8 range ``[build_min_mw, build_max_mw]``: ``OK``
+  inside, ``WARNING`` within 5% outside, ``BREACH`` beyond; without ranges in the run -> ``N/A``;
+- solver status: ``OK`` if ``optimal``, else ``BREACH`` (results not to be relied on).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from energy_sim.analysis.compare import Run, adequacy_table, capacity_by_tech, number
+
+OK, WARNING, BREACH, INFO, NA = "ok", "warning", "breach", "info", "n/a"
+STATUS_TEXT = {OK: "OK", WARNING: "WARNING", BREACH: "BREACH", INFO: "INFO", NA: "N/A"}
+#: 2023 grid emission factor of Vietnam (MONRE), tCO2/MWh.
+GRID_FACTOR_2023 = 0.6592
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Targets and warning bands of the dashboard (fractions unless the name says otherwise)."""
+
+    reserve_margin: float | None = None  # None: the run's own target (attrs), else 0.15
+    margin_warning: float = 0.03
+    unserved_share: float = 2e-5
+    lole_h: float | None = None  # None: the assessment's lole_standard_h, else 3 h/yr
+    eue_share: float | None = None  # None: the assessment's eue_standard_ppm, else 2e-5
+    clean_share: float = 0.30
+    clean_warning: float = 0.05
+    loss_rate: float = 0.02
+    loss_warning: float = 0.03
+    td_loss_rate: float = 0.0624  # 2022 measured T&D losses (MoIT): not above today's
+    td_loss_warning: float = 0.0794  # 2015 measured
+    lng_days: float = 15.0
+    co2_intensity_t_per_mwh: float = GRID_FACTOR_2023
+    range_tolerance: float = 0.05
+
+
+@dataclass
+class Indicator:
+    """One indicator of one run against its target."""
+
+    key: str
+    label: str
+    value: float
+    display: str
+    target: str
+    status: str
+    note: str = ""
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return "—" if not np.isfinite(x) else f"{100 * x:.{digits}f}%"
+
+
+def _band(value: float, ok: bool, warn: bool) -> str:
+    if not np.isfinite(value):
+        return NA
+    return OK if ok else WARNING if warn else BREACH
+
+
+def _attr(run: Run, name: str) -> float:
+    for ds in (run.system, run.results):
+        if ds is not None and name in ds.attrs:
+            return number(ds.attrs[name])
+    return float("nan")
+
+
+def _margin_target(run: Run, targets: Targets) -> float:
+    if targets.reserve_margin is not None:
+        return targets.reserve_margin
+    value = _attr(run, "reserve_margin")
+    return value if np.isfinite(value) else 0.15
+
+
+def _margin(
+    key: str, label: str, value: float, target: float, t: Targets, note: str = ""
+) -> Indicator:
+    return Indicator(
+        key,
+        label,
+        value,
+        _pct(value),
+        f"≥ {target:.0%}",
+        _band(value, value >= target - 1e-9, value >= target - t.margin_warning),
+        note,
+    )
+
+
+def _ranges(run: Run) -> dict[str, tuple[float, float]]:
+    from energy_sim.analysis.plots import pdp8_ranges
+
+    table = pdp8_ranges(run.results, run.system)
+    if table is None:
+        return {}
+    return {str(k): (float(r.min_mw), float(r.max_mw)) for k, r in table.iterrows()}
+
+
+def indicators(run: Run, targets: Targets | None = None) -> list[Indicator]:
+    """Every Resolution 70 indicator of one run with its value, target and status.
+
+    In the dashboard's order: solver status, reserve margins, unserved energy, LOLE and EUE of
+    each assessment, clean share, losses, LNG days of cover, CO2, cost, capacities against the
+    PDP8 ranges. See the module docstring for the rules.
+    """
+    t = targets or Targets()
+    k = run.kpis
+    demand = number(k.get("annual_demand_mwh"))
+    out = [_solver_status(run)]
+    out += _margins(run, t)
+    out.append(_unserved(k, demand, t))
+    if not run.assessments:
+        out += _no_assessment(t)
+    for name, summary in run.assessments.items():
+        out += _adequacy(name, summary, demand, t)
+    out.append(_clean(run, t))
+    out += _losses(k, t)
+    out += _lng(run, t)
+    out.append(_co2(run, demand, t))
+    out.append(_cost(k))
+    out += _capacity(run, t)
+    return out
+
+
+def _solver_status(run: Run) -> Indicator:
+    status = str(run.kpis.get("status", run.results.attrs.get("status", "")))
+    return Indicator(
+        "solver_status",
+        "Solver status",
+        float("nan"),
+        status or "—",
+        "optimal",
+        OK if status == "optimal" else BREACH,
+        "" if status == "optimal" else "plan not optimal: do not rely on these numbers",
+    )
+
+
+def _margins(run: Run, t: Targets) -> list[Indicator]:
+    """Reserve margin of the system (with the shortfall) and of each region."""
+    k, res = run.kpis, run.results
+    target = _margin_target(run, t)
+    shortfall = number(k.get("reserve_shortfall_mw"))
+    out = [
+        _margin(
+            "reserve_margin_system",
+            "Reserve margin, system",
+            number(k.get("reserve_margin")),
+            target,
+            t,
+            f"shortfall {shortfall:,.0f} MW" if shortfall > 0 else "",
+        )
+    ]
+    by_region = k.get("reserve_margin_by_region")
+    if not isinstance(by_region, dict) and "reserve_margin_by_region" in res:
+        by_region = res["reserve_margin_by_region"].to_series().to_dict()
+    for region, value in (by_region or {}).items():
+        out.append(
+            _margin(
+                f"reserve_margin_{region}",
+                f"Reserve margin, {region.replace('_', ' ')}",
+                number(value),
+                target,
+                t,
+            )
+        )
+    return out
+
+
+def _unserved(k: dict[str, Any], demand: float, t: Targets) -> Indicator:
+    use = number(k.get("unserved_energy_mwh"))
+    share = use / demand if demand > 0 else float("nan")
+    return Indicator(
+        "unserved_energy",
+        "Unserved energy (plan)",
+        use,
+        f"{use:,.0f} MWh ({_pct(share, 4)})",
+        f"≤ {t.unserved_share:.3%} of demand",
+        _band(share, share <= t.unserved_share, share <= 5 * t.unserved_share),
+    )
+
+
+def _no_assessment(t: Targets) -> list[Indicator]:
+    """LOLE and EUE shown as not computed when the run folder holds no assessment."""
+    return [
+        Indicator(
+            f"{key}_adequacy",
+            label,
+            float("nan"),
+            "—",
+            f"≤ {t.lole_h or 3.0:g} h/yr" if key == "lole" else f"≤ {t.eue_share or 2e-5:.3%} of demand",
+            NA,
+            "no assessment in the run folder (energy-sim assess)",
+        )
+        for key, label in (("lole", "LOLE (Monte Carlo)"), ("eue", "EUE (Monte Carlo)"))
+    ]  # fmt: skip
+
+
+def _clean(run: Run, t: Targets) -> Indicator:
+    """Clean share against the scenario's policy, else the indicative target."""
+    policy = _attr(run, "clean_share_min")
+    clean_target = policy if np.isfinite(policy) else t.clean_share
+    clean = number(run.kpis.get("clean_share"))
+    return Indicator(
+        "clean_share",
+        "Clean share of demand",
+        clean,
+        _pct(clean),
+        f"≥ {clean_target:.0%}" + ("" if np.isfinite(policy) else " (indicative)"),
+        _band(clean, clean >= clean_target - 1e-9, clean >= clean_target - t.clean_warning),
+    )
+
+
+def _losses(k: dict[str, Any], t: Targets) -> list[Indicator]:
+    """Inter-regional loss rate, and the T&D loss rate inside the regions when the KPIs have it."""
+    loss = number(k.get("loss_rate"))
+    out = [
+        Indicator(
+            "loss_rate",
+            "Loss rate (inter-regional)",
+            loss,
+            _pct(loss, 2),
+            f"≤ {t.loss_rate:.0%}",
+            _band(loss, loss <= t.loss_rate, loss <= t.loss_warning),
+        )
+    ]
+    if "td_loss_rate" in k:  # runs written before issue 14 have no T&D loss KPI
+        td = number(k.get("td_loss_rate"))
+        out.append(
+            Indicator(
+                "td_loss_rate",
+                "T&D loss rate (in the regions)",
+                td,
+                _pct(td, 2),
+                f"≤ {t.td_loss_rate:.2%} (2022)",
+                _band(td, td <= t.td_loss_rate + 1e-9, td <= t.td_loss_warning + 1e-9),
+                "scenario grid_losses; Resolution 70: reduce losses",
+            )
+        )
+    return out
+
+
+def _co2(run: Run, demand: float, t: Targets) -> Indicator:
+    """CO2 against the scenario's cap, else its intensity against the 2023 grid factor (at
+    worst a WARNING: the factor is a reference, not a target)."""
+    co2 = number(run.kpis.get("co2_t"))
+    cap = _attr(run, "co2_cap_t")
+    if np.isfinite(cap):
+        return Indicator(
+            "co2",
+            "CO2 emissions",
+            co2,
+            f"{co2 / 1e6:,.1f} Mt/yr",
+            f"≤ {cap / 1e6:,.1f} Mt/yr (cap)",
+            _band(co2, co2 <= cap * (1 + 1e-9), co2 <= 1.05 * cap),
+        )
+    intensity = co2 / demand if demand > 0 else float("nan")
+    status = (
+        _band(intensity, intensity <= t.co2_intensity_t_per_mwh, False)
+        if np.isfinite(intensity)
+        else NA
+    )
+    return Indicator(
+        "co2",
+        "CO2 emissions",
+        co2,
+        f"{co2 / 1e6:,.1f} Mt/yr ({intensity:.3f} t/MWh)",
+        f"≤ {t.co2_intensity_t_per_mwh:.4f} t/MWh (2023 grid)",
+        WARNING if status == BREACH else status,
+    )
+
+
+def _cost(k: dict[str, Any]) -> Indicator:
+    cost = number(k.get("cost_per_mwh_usd"))
+    return Indicator(
+        "cost_per_mwh",
+        "System cost per MWh",
+        cost,
+        f"{cost:,.1f} USD/MWh" if np.isfinite(cost) else "—",
+        "no target",
+        INFO if np.isfinite(cost) else NA,
+    )
+
+
+def _adequacy(name: str, summary: dict[str, Any], demand: float, t: Targets) -> list[Indicator]:
+    """LOLE and EUE of one assessment against the standards (Targets, else the assessment's)."""
+    options = summary.get("options") if isinstance(summary.get("options"), dict) else {}
+    lole_std = t.lole_h or number(options.get("lole_standard_h")) or 3.0
+    if not np.isfinite(lole_std):
+        lole_std = 3.0
+    eue_std = t.eue_share or number(options.get("eue_standard_ppm")) / 1e6
+    if not np.isfinite(eue_std) or eue_std <= 0:
+        eue_std = 2e-5
+    row = adequacy_table({name: summary}).iloc[0]
+    lole, eue = float(row["lole_h"]), float(row["eue_mwh"])
+    ppm = number(summary.get("eue_ppm"))
+    eue_share = ppm / 1e6 if np.isfinite(ppm) else eue / demand if demand > 0 else float("nan")
+    se = f" ± {row['lole_se_h']:.2f}" if np.isfinite(row.get("lole_se_h", np.nan)) else ""
+    samples = summary.get("n_samples")
+    note = f"{samples} sample years" if samples else ""
+    return [
+        Indicator(
+            f"lole_{name}",
+            f"LOLE, {name}",
+            lole,
+            f"{lole:.2f}{se} h/yr",
+            f"≤ {lole_std:g} h/yr",
+            _band(lole, lole <= lole_std, lole <= 2 * lole_std),
+            note,
+        ),
+        Indicator(
+            f"eue_{name}",
+            f"EUE, {name}",
+            eue,
+            f"{eue:,.0f} MWh/yr ({_pct(eue_share, 4)})",
+            f"≤ {eue_std:.3%} of demand",
+            _band(eue_share, eue_share <= eue_std, eue_share <= 2 * eue_std),
+        ),
+    ]
+
+
+def _lng(run: Run, t: Targets) -> list[Indicator]:
+    res = run.results
+    if "lng_days_of_cover" not in res or not res.sizes.get("hub", 0):
+        value = number(run.kpis.get("lng_days_of_cover"))
+        return [
+            Indicator(
+                "lng_days",
+                "LNG days of cover",
+                value,
+                f"{value:.1f} d" if np.isfinite(value) else "—",
+                f"≥ {t.lng_days:g} d",
+                _band(value, value >= t.lng_days, value >= t.lng_days / 2),
+            )
+        ]
+    out = []
+    for hub in np.asarray(res["hub"].values).astype(str):
+        days = float(res["lng_days_of_cover"].sel(hub=hub))
+        need = t.lng_days
+        for ds in (run.system, res):
+            if ds is not None and "reserve_days" in ds:
+                need = float(ds["reserve_days"].sel(hub=hub)) or t.lng_days
+                break
+        if not np.isfinite(days):
+            out.append(
+                Indicator(
+                    f"lng_days_{hub}",
+                    f"LNG days of cover, {hub}",
+                    days,
+                    "no LNG burn",
+                    f"≥ {need:g} d",
+                    INFO,
+                    "no LNG plant draws on this hub in the plan",
+                )
+            )
+            continue
+        shown = f"{days:.1f} d"
+        out.append(
+            Indicator(
+                f"lng_days_{hub}",
+                f"LNG days of cover, {hub}",
+                days,
+                shown,
+                f"≥ {need:g} d",
+                _band(days, days >= need * (1 - 1e-6), days >= need / 2)
+                if not math.isnan(days)
+                else NA,
+            )
+        )
+    return out
+
+
+def _capacity(run: Run, t: Targets) -> list[Indicator]:
+    ranges = _ranges(run)
+    if not ranges:
+        return [
+            Indicator(
+                "capacity_pdp8",
+                "Capacity vs PDP8 ranges",
+                float("nan"),
+                "—",
+                "PDP8 range",
+                NA,
+                "build ranges not in the run (save system.nc next to results.nc)",
+            )
+        ]
+    caps = capacity_by_tech(run.results, "total")
+    out = [
+        Indicator(
+            "capacity_pdp8",
+            "Capacity vs PDP8 ranges",
+            float("nan"),
+            "",
+            "every technology in range",
+            NA,
+        )
+    ]
+    for tech, (lo, hi) in ranges.items():
+        if lo <= 0 and not np.isfinite(hi):
+            continue
+        mw = float(caps.get(tech, 0.0))
+        within = lo - 1e-6 <= mw <= hi + 1e-6
+        near = lo * (1 - t.range_tolerance) <= mw <= hi * (1 + t.range_tolerance)
+        hi_text = f"{hi / 1e3:,.1f}" if np.isfinite(hi) else "∞"
+        out.append(
+            Indicator(
+                f"capacity_{tech}",
+                f"Capacity, {tech}",
+                mw,
+                f"{mw / 1e3:,.1f} GW",
+                f"{lo / 1e3:,.1f}–{hi_text} GW",
+                OK if within else WARNING if near else BREACH,
+            )
+        )
+    checked = out[1:]
+    inside = sum(i.status == OK for i in checked)
+    head = out[0]
+    head.value = float(inside)
+    head.display = f"{inside} of {len(checked)} technologies inside"
+    head.status = (
+        NA
+        if not checked
+        else BREACH
+        if any(i.status == BREACH for i in checked)
+        else WARNING
+        if any(i.status == WARNING for i in checked)
+        else OK
+    )
+    return out
