@@ -14,6 +14,7 @@ from analysis_data import make_pair, tiny6_system  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
 from energy_sim.analysis import plots  # noqa: E402
+from energy_sim.analysis.plots.operation import _week_slice  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +114,10 @@ def test_net_import_closes_each_regional_balance(planned):
 def test_dispatch_week_around_the_peak_and_a_chosen_week(pair):
     results, system = pair
     total = system["demand_mw"].sum("region").values
-    window = plots._week_slice(results, None, system)
+    window = _week_slice(results, None, system)
     assert window.stop - window.start == 56  # 7 days of 3-hour steps
     assert window.start <= int(np.argmax(total)) < window.stop
-    week = plots._week_slice(results, 10, system)
+    week = _week_slice(results, 10, system)
     stamps = pd.DatetimeIndex(results["timestamp"].values)
     assert stamps[week.start] == pd.Timestamp("2030-03-05")
     ax = plots.dispatch_stack(results, system, week=10)
