@@ -24,6 +24,8 @@ not become 1e7 bounds next to a 1e-7 feasibility tolerance. Results are in MWh_t
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyomo.environ as pyo
 
@@ -41,10 +43,31 @@ from energy_sim.reserves import hub_reserve_availability
 
 
 def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
-    """Add ``tank``, ``send``, ``inv`` and the hub rows."""
+    """Add ``tank``, ``send``, ``inv`` and the hub rows: inventory balance, tank limit,
+    strategic reserve and annual contract, in that order."""
     H, T = d.system.sizes["hub"], d.T
     if H == 0:
         return
+    tank_at, is_fixed, fixed_val = _tanks(m, d)
+    n_ = np.repeat(np.arange(H), T)
+    t = np.tile(np.arange(T), H)
+    regas = np.nan_to_num(d.arr("regas_mw_th"), nan=np.inf, posinf=np.inf)
+    lng_av = np.clip(np.nan_to_num(d.arr("lng_availability"), nan=1.0), 0.0, 1.0)
+    send = add_var(m, "send", H * T, ub=(regas[:, None] * lng_av).ravel(), doc="send-out, MW_th")
+    inv_ub = np.where(is_fixed[n_], fixed_val[n_], np.inf)
+    inv = add_var(m, "inv", H * T, ub=inv_ub, doc="LNG inventory, GWh_th (end of step)")
+    d.vars.update(send=send, inv=inv)
+    d.index["hub"] = (n_, t)
+    _inventory_balance(m, d, inv, send, n_, t)
+    _tank_limit(m, d, inv, tank_at, is_fixed, n_, t)
+    _strategic_reserve(m, d, inv, n_, t)
+    _contract(m, d, send, n_, t)
+
+
+def _tanks(m: pyo.ConcreteModel, d: LPData) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The tank investment ``tank`` (GWh_th; fixed by a plan, or frozen without new tanks), its
+    copies per block and its annualised cost; returns the copies and which tanks are fixed, at
+    what size."""
     tank0 = d.arr("tank0_mwh_th") / LNG_SCALE
     tankmax = d.arr("tankmax_mwh_th") / LNG_SCALE
     if not bool(d.system.attrs.get("allow_new_tanks", True)):
@@ -59,18 +82,15 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
     d.vars["tank_at"] = tank_at
     ann = d.arr("tank_ann_capex_usd_per_mwh_th") * LNG_SCALE
     d.add_cost("tank_capex", Terms.of(0, tank, ann), constant=-float(ann @ tank0))
+    return tank_at, is_fixed, fixed_val
 
-    n_ = np.repeat(np.arange(H), T)
-    t = np.tile(np.arange(T), H)
+
+def _inventory_balance(
+    m: pyo.ConcreteModel, d: LPData, inv: Any, send: Any, n_: np.ndarray, t: np.ndarray
+) -> None:
+    """``inv[t] - inv[prev] - dt*send + dt*sum p/eff = 0`` for every hub and step (cyclic)."""
+    H, T = d.system.sizes["hub"], d.T
     k = np.arange(H * T)
-    regas = np.nan_to_num(d.arr("regas_mw_th"), nan=np.inf, posinf=np.inf)
-    lng_av = np.clip(np.nan_to_num(d.arr("lng_availability"), nan=1.0), 0.0, 1.0)
-    send = add_var(m, "send", H * T, ub=(regas[:, None] * lng_av).ravel(), doc="send-out, MW_th")
-    inv_ub = np.where(is_fixed[n_], fixed_val[n_], np.inf)
-    inv = add_var(m, "inv", H * T, ub=inv_ub, doc="LNG inventory, GWh_th (end of step)")
-    d.vars.update(send=send, inv=inv)
-    d.index["hub"] = (n_, t)
-
     kprev = (k - t) + d.prev[t]
     burn = [Terms.of(x.row, x.var, x.coef * d.dt[x.row % T] / LNG_SCALE) for x in d.lng_burn]
     con, ids = add_rows(
@@ -89,6 +109,18 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
     )
     d.constraints["lng_inventory"] = (con, ids)
 
+
+def _tank_limit(
+    m: pyo.ConcreteModel,
+    d: LPData,
+    inv: Any,
+    tank_at: Any,
+    is_fixed: np.ndarray,
+    n_: np.ndarray,
+    t: np.ndarray,
+) -> None:
+    """``inv[n,t] <= tank[n]`` (the block's copy) where the tank is not fixed (a fixed tank
+    bounds ``inv`` directly)."""
     free = np.flatnonzero(~is_fixed[n_])
     if len(free):
         r = np.arange(len(free))
@@ -105,7 +137,13 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
         )
         d.constraints["lng_tank_limit"] = (con, free[ids])
 
-    # strategic reserve, phi*R: released in disruptions, back at the refill rate after them
+
+def _strategic_reserve(
+    m: pyo.ConcreteModel, d: LPData, inv: Any, n_: np.ndarray, t: np.ndarray
+) -> None:
+    """``inv[n,t] >= phi[n,t]*reserve_days*24*sum_{g fed by n} cap[g]/eff_g`` (GWh_th), for the
+    hubs that feed a group, where the reserve is held (``phi > 0``)."""
+    H, T = d.system.sizes["hub"], d.T
     hub_of = hub_of_gen(d.system)
     g_fed = np.flatnonzero(hub_of >= 0)
     days = np.nan_to_num(d.arr("reserve_days"), nan=0.0)
@@ -137,6 +175,10 @@ def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
         )
         d.constraints["lng_strategic_reserve"] = (con, ids)
 
+
+def _contract(m: pyo.ConcreteModel, d: LPData, send: Any, n_: np.ndarray, t: np.ndarray) -> None:
+    """``sum_t w*dt*send[n,t] <= contract[n]`` for hubs with a finite annual contract."""
+    H = d.system.sizes["hub"]
     contract = np.nan_to_num(d.arr("contract_mwh_th"), nan=np.inf, posinf=np.inf)
     lim = np.flatnonzero(np.isfinite(contract))
     if len(lim):
