@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks, prev_step
-from energy_sim.reserves import hub_reserve_availability
+from energy_sim.reserves import coal_reserve_availability, coal_stores, hub_reserve_availability
 
 
 def _arr(results: xr.Dataset, name: str, *dims: str) -> np.ndarray | None:
@@ -150,7 +150,55 @@ def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6)
             errs.append("corridor flow outside [0, fcap]")
 
     errs += _check_lng(sy, results, gen, cap, dt, wdt, prev, tol)
+    errs += _check_coal(sy, results, gen, cap, dt, prev, tol)
     errs += _check_reserve(sy, results, tol)
+    return errs
+
+
+def _check_coal(sy, results, gen, cap, dt, prev, tol) -> list[str]:
+    """Coal yards (MODEL.md constraint 8): stock recursion, ``0 <= stock <= yard``, deliveries
+    within their limit, the strategic stock ``>= phi*stock_days*24*sum cap/eff``. A System with
+    yards needs the Results' ``coal_stock_mwh_th`` and ``coal_delivery_mw_th``."""
+    store_region, gen_store = coal_stores(sy)
+    if len(store_region) == 0:
+        return []
+    stock = _arr(results, "coal_stock_mwh_th", "region", "time")
+    deliv = _arr(results, "coal_delivery_mw_th", "region", "time")
+    if stock is None or deliv is None:
+        return ["coal yards in the System but no coal stock in the results"]
+    stock, deliv = stock[:, store_region], deliv[:, store_region]
+    ns, n_c = stock.shape[0], len(store_region)
+    eff = np.asarray(sy["efficiency"].values, float)
+    fed = gen_store >= 0
+    burn = np.zeros((ns, n_c, gen.shape[2]))
+    np.add.at(burn, (slice(None), gen_store[fed]), gen[:, fed] / eff[fed][None, :, None])
+    scale = max(1.0, float(np.abs(stock).max(initial=0.0)))
+    errs = []
+    res = np.abs(stock - stock[:, :, prev] - dt * (deliv - burn))
+    if float(res.max(initial=0)) > tol * scale:
+        errs.append(f"coal stock recursion residual {float(res.max()):.3g} MWh_th")
+    if cap is None:
+        return errs
+    full = np.zeros((ns, n_c))  # full-load burn, MW_th
+    np.add.at(full, (slice(None), gen_store[fed]), cap[:, fed] / eff[fed][None, :])
+
+    def region_arr(name: str) -> np.ndarray:
+        return np.asarray(sy[name].values, float)[store_region]
+
+    av = np.clip(np.asarray(sy["coal_availability"].values, float)[store_region], 0.0, 1.0)
+    lim = region_arr("coal_delivery")[None, :, None] * av[None] * full[:, :, None]
+    if float((deliv - lim).max(initial=0)) > tol * max(1.0, float(lim.max(initial=0))):
+        errs.append("coal deliveries above their limit")
+    yard = region_arr("coal_yard_days")[None, :, None] * 24.0 * full[:, :, None]
+    if float((stock - yard).max(initial=0)) > tol * scale or float((-stock).max()) > tol * scale:
+        errs.append("coal stock outside [0, yard]")
+    floor = (
+        coal_reserve_availability(sy, store_region)[None]
+        * (np.nan_to_num(region_arr("coal_stock_days"))[None, :] * 24.0 * full)[:, :, None]
+    )
+    gap = floor - stock
+    if float(gap.max(initial=0)) > tol * scale:
+        errs.append(f"coal strategic stock violated by {float(gap.max()):.3g} MWh_th")
     return errs
 
 

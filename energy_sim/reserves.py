@@ -95,3 +95,36 @@ def hub_reserve_availability(system) -> np.ndarray:
     av = np.asarray(system["lng_availability"].values, float)
     period = system["period"].values if "period" in system else None
     return reserve_availability(av, system["dt_h"].values, hub_refill_days(system), period)
+
+
+# ------------------------------------------------------------------------ coal stockpiles
+
+
+def coal_stores(system) -> tuple[np.ndarray, np.ndarray]:
+    """Coal yards of a System (MODEL.md constraint 8): ``(store_region (C,), gen_store (G,))``.
+
+    One yard per region with a finite ``coal_delivery`` (the scenario's ``reserves.coal``) and at
+    least one coal-fired group (``gen_fuel`` starting with ``coal``); ``gen_store[g]`` is the yard
+    a group burns from, -1 for the others. Systems without the variables have no yards.
+    """
+    n_g = system.sizes.get("gen", 0)
+    none = (np.zeros(0, np.int64), np.full(n_g, -1, np.int64))
+    if "coal_delivery" not in system or "gen_fuel" not in system.coords:
+        return none
+    deliv = np.asarray(system["coal_delivery"].values, float)
+    regions = [str(r) for r in system["region"].values]
+    g_reg = np.array([regions.index(str(r)) for r in system["gen_region"].values], np.int64)
+    is_coal = np.char.startswith(system["gen_fuel"].values.astype(str), "coal")
+    on = is_coal & np.isfinite(deliv[g_reg]) if n_g else np.zeros(0, bool)
+    store_region = np.unique(g_reg[on])
+    gen_store = np.full(n_g, -1, np.int64)
+    gen_store[on] = np.searchsorted(store_region, g_reg[on])
+    return store_region.astype(np.int64), gen_store
+
+
+def coal_reserve_availability(system, store_region: np.ndarray) -> np.ndarray:
+    """``phi`` (C, T) of the coal yards: the LNG rule on ``coal_availability``."""
+    av = np.asarray(system["coal_availability"].values, float)[store_region]
+    refill = np.asarray(system["coal_refill_days"].values, float)[store_region]
+    period = system["period"].values if "period" in system else None
+    return reserve_availability(av, system["dt_h"].values, refill, period)

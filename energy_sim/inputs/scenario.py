@@ -141,6 +141,51 @@ class Solver(_Section):
         return value
 
 
+class CoalStocks(_Section):
+    """Regional coal stockpiles (MODEL.md constraint 8), in days of full-load burn of the
+    region's coal plants (``24*sum cap/eff``); every region with coal plant gets one yard."""
+
+    stock_days: Num | dict[str, Num] = 0.0
+    """Strategic floor of the stock, days of full burn (a number or ``{region: days}``, >= 0);
+    released in a delivery shortfall like the LNG reserve (``phi``)."""
+    yard_days: Num = Field(30.0, gt=0)
+    """Yard size, days of full burn (an assumption: the default 30 d is not a published figure)."""
+    delivery: Num = Field(1.0, gt=0)
+    """Port and rail limit on deliveries, as a multiple of full-load burn (1: deliveries can keep
+    the plants at full load; an assumption)."""
+    refill_days: Num | None = Field(None, ge=0)
+    """Days for the floor to come back after a shortfall; None: ``stock_days``."""
+
+    @field_validator("stock_days", mode="before")
+    @classmethod
+    def _days_shape(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PydanticCustomError(
+                "stock_shape",
+                "not a number of days",
+                {"allowed": "a number of days >= 0 for every region, or {region: days}"},
+            )
+        return value
+
+    @field_validator("stock_days")
+    @classmethod
+    def _days_range(cls, value: Any) -> Any:
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        for key, days in items:
+            if days < 0:
+                ctx = {"allowed": "a number of days >= 0"} | ({} if key is None else {"key": key})
+                raise PydanticCustomError("stock_range", "stock days out of range", ctx)
+        return value
+
+    def stock_of(self, regions: list[str]) -> list[float]:
+        """``stock_days`` of each region in order (0 where not named)."""
+        if isinstance(self.stock_days, dict):
+            return [float(self.stock_days.get(r, 0.0)) for r in regions]
+        return [float(self.stock_days)] * len(regions)
+
+
 class Reserves(_Section):
     """Strategic fuel reserves (MODEL.md constraint 6; docs/model.md, "LNG strategic reserve")."""
 
@@ -173,6 +218,9 @@ class Reserves(_Section):
                 ctx = {"allowed": "a number of days >= 0"} | ({} if key is None else {"key": key})
                 raise PydanticCustomError("refill_range", "refill time out of range", ctx)
         return value
+
+    coal: CoalStocks | None = None
+    """Coal stockpiles per region (None: none; the plants burn what they need, as before)."""
 
     def lng_refill_of(self, hubs: list[str]) -> list[float]:
         """``refill_days`` per hub in order, NaN where not given (the hub's reserve_days)."""
@@ -417,6 +465,12 @@ def _check_names(scn: Scenario, origins: Origins) -> None:
     if isinstance(losses, dict):
         for region in losses:
             loc = ("grid_losses", "rate", region)
+            _unknown([region], regions, "region", ".".join(loc), origins.where(loc))
+
+    coal = scn.reserves.coal
+    if coal is not None and isinstance(coal.stock_days, dict):
+        for region in coal.stock_days:
+            loc = ("reserves", "coal", "stock_days", region)
             _unknown([region], regions, "region", ".".join(loc), origins.where(loc))
 
     refill = scn.reserves.lng_refill_days

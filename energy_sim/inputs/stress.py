@@ -223,11 +223,27 @@ def import_cut(system: xr.Dataset, spec: ImportCut, field: str) -> xr.Dataset:
 
 
 def coal_shortfall(system: xr.Dataset, spec: CoalShortfall, field: str) -> xr.Dataset:
-    """``availability[g, t] *= factor`` for coal groups in the regions over the window."""
+    """Coal supply x ``factor`` in the regions over the window: a region with a coal yard
+    (``reserves.coal``: finite ``coal_delivery``) gets ``coal_availability[r, t] *= factor`` -
+    deliveries are cut and the stock carries the plants through or runs out (issue 14); in a
+    region without one, ``availability[g, t] *= factor`` for its coal groups, as before."""
     known = [str(r) for r in system["region"].values]
     regions = _pick(spec.regions, known, f"{field}.regions", "region")
     steps = _window_mask(system, spec, field)
-    return _scale_availability(system, _gen_mask(system, ["coal"], regions), steps, spec.factor)
+    yard = np.zeros(len(known), bool)
+    if "coal_delivery" in system and "coal_availability" in system:
+        yard = np.isfinite(np.asarray(system["coal_delivery"].values, float))
+    by_yard = [r for r in regions if yard[known.index(r)]]
+    out = _scale_availability(
+        system, _gen_mask(system, ["coal"], [r for r in regions if r not in by_yard]), steps,
+        spec.factor,
+    )  # fmt: skip
+    if by_yard:
+        av = out["coal_availability"].transpose("region", "time")
+        values = av.values.copy()
+        values[np.ix_([known.index(r) for r in by_yard], steps)] *= spec.factor
+        out["coal_availability"] = av.copy(data=values).transpose(*system["coal_availability"].dims)
+    return out
 
 
 #: Test name -> (parameter model, transform). Register new tests here.

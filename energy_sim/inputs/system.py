@@ -116,8 +116,12 @@ def build_hourly_system(scenario: Any) -> xr.Dataset:
         "reserve_margin_region": _var(
             fleet.regional_margin(scenario, data.regions), "region", "1", "regional margin target"
         ),
+        **_coal_vars(scenario, data.regions),
         "td_loss_rate": _var(
-            loss, "region", "1", "transmission and distribution loss rate of the year (busbar basis)"
+            loss,
+            "region",
+            "1",
+            "transmission and distribution loss rate of the year (busbar basis)",
         ),
         "td_loss_base_rate": _var(
             np.full(len(loss), loss_base), "region", "1", "T&D loss rate the demand data carry"
@@ -126,6 +130,37 @@ def build_hourly_system(scenario: Any) -> xr.Dataset:
     ds = ds.assign(v)
     ds.attrs.update(_attrs(scenario, data, rate))
     return ds
+
+
+def _coal_vars(scenario: Any, regions: list[str]) -> dict[str, xr.DataArray]:
+    """Coal stockpiles per region (MODEL.md constraint 8), from ``reserves.coal``; without it
+    the delivery limit is infinite and the LP and the core model no stock."""
+    coal = scenario.reserves.coal
+    n = len(regions)
+    if coal is None:
+        stock, yard, deliv, refill = (
+            np.zeros(n),
+            np.full(n, np.inf),
+            np.full(n, np.inf),
+            np.zeros(n),
+        )
+    else:
+        stock = np.asarray(coal.stock_of(regions), float)
+        yard = np.full(n, float(coal.yard_days))
+        deliv = np.full(n, float(coal.delivery))
+        refill = stock.copy() if coal.refill_days is None else np.full(n, float(coal.refill_days))
+    R = ("region",)
+    return {
+        "coal_stock_days": _var(stock, R, "d", "coal stock floor, days of full burn"),
+        "coal_yard_days": _var(yard, R, "d", "coal yard, days of full burn (inf: no stock model)"),
+        "coal_delivery": _var(
+            deliv, R, "1", "coal delivery limit, x full-load burn (inf: no stock model)"
+        ),
+        "coal_refill_days": _var(refill, R, "d", "days for the stock floor to come back"),
+        "coal_availability": _var(
+            np.ones((n, HOURS)), ("region", "time"), "1", "coal deliveries available (stress)"
+        ),
+    }
 
 
 def _grid_losses(scenario: Any, data: DataTables) -> tuple[float, np.ndarray]:

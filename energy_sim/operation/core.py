@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from energy_sim.operation import hydro, kernels, lng, merit, network, storage
+from energy_sim.operation import coal, hydro, kernels, lng, merit, network, storage
 from energy_sim.operation.inputs import Static
 
 #: Loss of load counts hours whose shed exceeds this, MW.
@@ -61,6 +61,8 @@ class ChunkOut:
     price: np.ndarray
     send: np.ndarray
     inv: np.ndarray
+    cst: np.ndarray  # (S, R, T) coal stock, 0 where a region has no yard
+    dlv: np.ndarray  # (S, R, T) coal deliveries
     stats: dict = field(default_factory=dict)
     #: (S,) True where the adequacy screen proved the sample sheds nothing and its operation
     #: is the screen's (:mod:`.screen`); None when the chunk was not screened.
@@ -464,7 +466,7 @@ def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> 
     return best
 
 
-_FIELDS = ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv")
+_FIELDS = ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv", "cst", "dlv")
 
 
 def _take(co: ChunkOut, idx: np.ndarray) -> ChunkOut:
@@ -672,6 +674,34 @@ def _operate(
         gen[cells], used[cells], shed[cells], flow[cells], price[cells] = g, u, sh, f, pr
         return k
 
+    # 4b. coal yards (MODEL.md constraint 8, issue 14): cells whose coal burn the stock cannot
+    # carry are dispatched again with the coal groups capped; later steps keep the caps
+    n_y = len(st.coal_region)
+    cst = dlv = np.zeros((n_s, n_r, n_t))
+    if n_y:
+        t0 = _time.perf_counter()
+        for _ in range(3):
+            burn_y = coal.burn_of(st, gen, n_s, n_t)
+            ok_y, dlv_y, cst_y = coal.stocks(st, burn_y)
+            cut_y = ok_y < burn_y - 1e-6 * np.maximum(1.0, burn_y)
+            if not cut_y.any():
+                break
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(burn_y > 0, np.clip(ok_y / burn_y, 0.0, 1.0), 1.0)
+            cells = np.flatnonzero(cut_y.any(axis=1).reshape(n_c))
+            ratio_c = ratio.transpose(0, 2, 1).reshape(n_c, n_y)[cells]
+            gi = np.flatnonzero(st.gen_store >= 0)
+            lim = av_c[cells].copy()
+            lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.gen_store[gi]])
+            left += redispatch(cells, lim, win_c[cells])
+            av_c = av_c.copy()
+            av_c[cells] = lim
+        else:
+            ok_y, dlv_y, cst_y = coal.stocks(st, coal.burn_of(st, gen, n_s, n_t))
+        cst, dlv = np.zeros((n_s, n_r, n_t)), np.zeros((n_s, n_r, n_t))
+        cst[:, st.coal_region], dlv[:, st.coal_region] = cst_y, dlv_y
+        timing["coal_s"] = _time.perf_counter() - t0
+
     # 5. LNG
     t0 = _time.perf_counter()
     send = inv = np.zeros((n_s, n_h, n_t))
@@ -749,5 +779,7 @@ def _operate(
         price=price.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
         send=send,
         inv=inv,
+        cst=cst,
+        dlv=dlv,
         stats=timing,
     )

@@ -14,7 +14,7 @@ import xarray as xr
 
 from energy_sim.errors import InputError
 from energy_sim.inputs.system_helpers import hub_of_gen
-from energy_sim.reserves import hub_refill_days
+from energy_sim.reserves import coal_stores, hub_refill_days
 
 
 @dataclass
@@ -49,6 +49,13 @@ class Static:
     refill_days: np.ndarray  # (H,) days for the reserve floor to come back after a disruption
     contract: np.ndarray
     lng_av: np.ndarray  # (H, T)
+    coal_region: np.ndarray  # (C,) region of each coal yard (MODEL.md constraint 8)
+    gen_store: np.ndarray  # (G,) coal yard a group burns from, -1 for none
+    coal_stock_days: np.ndarray  # (C,)
+    coal_yard_days: np.ndarray  # (C,)
+    coal_delivery: np.ndarray  # (C,) x full-load burn
+    coal_refill_days: np.ndarray  # (C,)
+    coal_av: np.ndarray  # (C, T)
     dt: np.ndarray  # (T,)
     w: np.ndarray
     month: np.ndarray  # (T,) 0..11
@@ -137,6 +144,11 @@ def prepare(system: xr.Dataset, plan: xr.Dataset | None = None) -> Static:
         if len(hubs)
         else np.zeros((0, system.sizes["time"]))
     )
+    coal_region, gen_store = coal_stores(system)
+
+    def per_yard(name: str, fill: float = 0.0) -> np.ndarray:
+        return _arr(system, name, fill)[coal_region] if len(coal_region) else np.zeros(0)
+
     return Static(
         regions=regions,
         gen_region=idx("gen_region"),
@@ -166,6 +178,15 @@ def prepare(system: xr.Dataset, plan: xr.Dataset | None = None) -> Static:
         refill_days=hub_refill_days(system) if len(hubs) else np.zeros(0),
         contract=opt("contract_mwh_th", len(hubs), np.inf),
         lng_av=lng_av,
+        coal_region=coal_region,
+        gen_store=gen_store,
+        coal_stock_days=per_yard("coal_stock_days"),
+        coal_yard_days=per_yard("coal_yard_days", np.inf),
+        coal_delivery=per_yard("coal_delivery", np.inf),
+        coal_refill_days=per_yard("coal_refill_days"),
+        coal_av=np.clip(per_yard("coal_availability", 1.0), 0.0, 1.0)
+        if len(coal_region)
+        else np.zeros((0, system.sizes["time"])),
         dt=_arr(system, "dt_h", 1.0),
         w=_arr(system, "weight", 1.0),
         month=month,

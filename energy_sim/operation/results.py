@@ -27,7 +27,11 @@ HOURLY = {
     "price_usd_per_mwh": "price",
     "lng_send_out_mw_th": "send",
     "lng_inventory_mwh_th": "inv",
+    "coal_stock_mwh_th": "cst",  # only for a System with coal yards (issue 14)
+    "coal_delivery_mw_th": "dlv",
 }
+#: Hourly variables of the coal yards, left out for a System without yards.
+COAL_HOURLY = {"coal_stock_mwh_th", "coal_delivery_mw_th"}
 
 
 def _annual(x: np.ndarray, wdt: np.ndarray) -> np.ndarray:
@@ -126,9 +130,11 @@ def dispatch(
                 "unknown hourly variable", field="keep_hourly", value=unknown,
                 allowed=", ".join(HOURLY),
             )  # fmt: skip
-    fields = {HOURLY[k] for k in wanted}
     n_samp = int(samples)
     st = prepare(system, plan)
+    if not len(st.coal_region):
+        wanted -= COAL_HOURLY
+    fields = {HOURLY[k] for k in wanted}
     n_g, n_t = st.avail.shape
     n_r, n_h = len(st.regions), len(st.regas)
     avail_d = _draws("availability", availability, n_samp, (n_g, n_t))
@@ -339,6 +345,10 @@ def _dataset(system, st, ann, hourly, wanted, n_samp, seed, elapsed, stats) -> x
         "lng_inventory_mwh_th": (
             ("hub",), "inv", lambda x: x, _a("MWh_th", "LNG in tanks, end of step")
         ),
+        "coal_stock_mwh_th": (
+            ("region",), "cst", lambda x: x, _a("MWh_th", "coal stock, end of step")
+        ),
+        "coal_delivery_mw_th": (("region",), "dlv", lambda x: x, _a("MW_th", "coal deliveries")),
     }  # fmt: skip
     for name, (dims, key, fn, attrs) in hourly_vars.items():
         if name in wanted:

@@ -20,6 +20,7 @@ import xarray as xr
 from energy_sim.inputs.contract import COST_COMPONENTS, LNG_SCALE
 from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks, reserve_targets
 from energy_sim.invariants import check_invariants
+from energy_sim.reserves import coal_stores
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyomo.environ as pyo
@@ -56,6 +57,7 @@ def from_solution(
             **_capacity_vars(d, x),
             **_operation_vars(d, x, cost),
             **_adequacy_vars(system, d, sol, x),
+            **_coal_vars(system, d, sol, x),
             "demand_mw": (
                 ("region", "time"),
                 d.arr("demand_mw"),
@@ -284,6 +286,44 @@ def _operation_vars(d: LPData, x: dict[str, np.ndarray], cost: dict[str, float])
     }
 
 
+def _coal_vars(system: xr.Dataset, d: LPData, sol: Solution, x: dict[str, Any]) -> dict[str, Any]:
+    """Coal yards (MODEL.md constraint 8), only when the System has some: stock, deliveries
+    (region x time, 0 where a region has no yard) and the stock-days KPI."""
+    if "coal" not in d.index:
+        return {}
+    store_region, gen_store = coal_stores(system)
+    T, R = d.T, d.R
+    stock = np.zeros((R, T))
+    deliv = np.zeros((R, T))
+    stock[store_region] = (
+        _scatter((len(store_region), T), d.index["coal"], sol.values(d.vars["coal_stock"]))
+        * LNG_SCALE
+    )
+    deliv[store_region] = _scatter(
+        (len(store_region), T), d.index["coal"], sol.values(d.vars["coal_deliv"])
+    )
+    burn_day = np.zeros(R)
+    fed = gen_store >= 0
+    np.add.at(
+        burn_day, store_region[gen_store[fed]], 24.0 * x["cap"][fed] / d.arr("efficiency")[fed]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        days = np.where(burn_day > 0, stock.min(axis=1) / burn_day, np.nan)
+    return {
+        "coal_stock_mwh_th": (
+            ("region", "time"),
+            stock,
+            _attrs("MWh_th", "coal stock, end of step"),
+        ),
+        "coal_delivery_mw_th": (("region", "time"), deliv, _attrs("MW_th", "coal deliveries")),
+        "coal_stock_days": (
+            "region",
+            days,
+            _attrs("d", "min over the year of coal stock / daily burn at full coal capacity"),
+        ),
+    }
+
+
 def _adequacy_vars(
     system: xr.Dataset, d: LPData, sol: Solution, x: dict[str, np.ndarray]
 ) -> dict[str, Any]:
@@ -431,6 +471,11 @@ def kpis(results: xr.Dataset) -> dict[str, Any]:
         for h, v in zip(r["hub"].values, _mean(r["lng_days_of_cover"]).values, strict=True):
             cover[str(h)] = _f(v)
     finite = [v for v in cover.values() if np.isfinite(v)]
+    coal_days = {}
+    if "coal_stock_days" in r:
+        for reg, v in zip(r["region"].values, _mean(r["coal_stock_days"]).values, strict=True):
+            if np.isfinite(v):
+                coal_days[str(reg)] = _f(v)
     rm_reg = {}
     if "reserve_margin_by_region" in r:
         for reg, v in zip(
@@ -455,6 +500,8 @@ def kpis(results: xr.Dataset) -> dict[str, Any]:
         "grid_loss_rate": (td_loss + loss) / demand_mwh if demand_mwh > 0 else float("nan"),
         "lng_days_of_cover": min(finite) if finite else float("nan"),
         "lng_days_of_cover_by_hub": cover,
+        "coal_stock_days": min(coal_days.values()) if coal_days else float("nan"),
+        "coal_stock_days_by_region": coal_days,
         "new_capacity_mw": _by_tech(r, "capacity_new_mw", "storage_power_new_mw"),
         "total_capacity_mw": _by_tech(r, "capacity_mw", "storage_power_mw"),
         "annual_demand_mwh": demand_mwh,

@@ -153,6 +153,7 @@ def build_model(
     from energy_sim.planning.model import (
         balance,
         capacity,
+        coal,
         generation,
         hydro,
         lng,
@@ -172,6 +173,7 @@ def build_model(
     storage.add_storage(m, d)
     network.add_network(m, d)
     lng.add_lng(m, d)
+    coal.add_coal(m, d)
     balance.add_balance(m, d)
     reserve.add_reserve(m, d)
     policy.add_policy(m, d)
