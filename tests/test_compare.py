@@ -19,8 +19,8 @@ from energy_sim.analysis.compare import (  # noqa: E402
     capacity_by_tech,
     compare,
     compare_figure,
-    load_run,
 )
+from energy_sim.analysis.runs import load_run  # noqa: E402
 from energy_sim.cli import app  # noqa: E402
 from energy_sim.errors import InputError  # noqa: E402
 

@@ -16,7 +16,6 @@ import pytest  # noqa: E402
 from analysis_data import make_pair, tiny6_system, write_run  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from energy_sim.analysis.compare import Run, load_run  # noqa: E402
 from energy_sim.analysis.indicators import (  # noqa: E402
     BREACH,
     NA,
@@ -26,6 +25,7 @@ from energy_sim.analysis.indicators import (  # noqa: E402
     indicators,
 )
 from energy_sim.analysis.report import render, write_report  # noqa: E402
+from energy_sim.analysis.runs import Run, load_run  # noqa: E402
 from energy_sim.cli import app  # noqa: E402
 from energy_sim.errors import InputError  # noqa: E402
 

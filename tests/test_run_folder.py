@@ -19,7 +19,8 @@ from analysis_data import make_pair, write_run
 from test_cli_errors import check_one_line_error
 from typer.testing import CliRunner
 
-from energy_sim.analysis.compare import adequacy_table, load_run, read_assessments
+from energy_sim.analysis.compare import adequacy_table
+from energy_sim.analysis.runs import load_run, read_assessments
 from energy_sim.cli import app
 from energy_sim.errors import InputError
 from energy_sim.inputs.stress import validate_stress

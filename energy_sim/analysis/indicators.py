@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from energy_sim.analysis.compare import Run, adequacy_table, capacity_by_tech, number
+from energy_sim.analysis.compare import adequacy_table, capacity_by_tech
+from energy_sim.analysis.runs import Run, number
 
 OK, WARNING, BREACH, INFO, NA = "ok", "warning", "breach", "info", "n/a"
 STATUS_TEXT = {OK: "OK", WARNING: "WARNING", BREACH: "BREACH", INFO: "INFO", NA: "N/A"}

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from energy_sim.analysis.compare import Run, load_runs
 from energy_sim.analysis.indicators import (
     BREACH,
     NA,
@@ -32,6 +31,7 @@ from energy_sim.analysis.indicators import (
     indicators,
 )
 from energy_sim.analysis.report_figures import figure_png, run_figures, run_notes
+from energy_sim.analysis.runs import Run, load_runs
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1f2937;background:#f3f4f6}

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from energy_sim.analysis.compare import Run, adequacy_table
+from energy_sim.analysis.compare import adequacy_table
+from energy_sim.analysis.runs import Run
 
 
 def figure_png(fig: Any, dpi: int = 80) -> str:

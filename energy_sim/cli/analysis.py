@@ -43,7 +43,8 @@ def compare_cmd(
     Example: energy-sim compare runs/pdp8_2030 runs/pdp8_2030_high -o compare.png --csv compare.csv
     """
     with user_errors():
-        from energy_sim.analysis.compare import compare, compare_figure, load_runs
+        from energy_sim.analysis.compare import compare, compare_figure
+        from energy_sim.analysis.runs import load_runs
         from energy_sim.outputs import atomic_write, check_file, provenance
 
         if output is not None:
@@ -104,9 +105,9 @@ def report_cmd(
     Example: energy-sim report runs/pdp8_2030 runs/pdp8_2030_high -o dashboard.html
     """
     with user_errors():
-        from energy_sim.analysis.compare import load_runs
         from energy_sim.analysis.indicators import indicators
         from energy_sim.analysis.report import write_report
+        from energy_sim.analysis.runs import load_runs
         from energy_sim.outputs import check_file
 
         _require_suffix(output, (".html", ".htm"), "the dashboard is an HTML file", ".html")

@@ -166,10 +166,10 @@ def run_cmd(
 
 def _earlier_plans_files(folder: Path, run_id: str) -> list[str]:
     """Assessments and dispatch.nc in ``folder`` that belong to another plan than ``run_id``
-    (a reused folder), one line each (:func:`energy_sim.analysis.compare.read_assessments`)."""
+    (a reused folder), one line each (:func:`energy_sim.analysis.runs.read_assessments`)."""
     import xarray as xr
 
-    from energy_sim.analysis.compare import plan_id_of, read_assessments
+    from energy_sim.analysis.runs import plan_id_of, read_assessments
 
     lines: list[str] = []
     read_assessments(folder, run_id, lines)
