@@ -37,23 +37,16 @@ def _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r):
     """Marginal cost up/down of region r and the room at each (cf. network._marginals)."""
     n_k = cum.shape[1]
     xr = x[r]
-    # the stack's cumulative sizes never fall: both counts by bisection
-    a, b = 0, n_k  # up_i = #{k: cum <= x + EPS}
-    while a < b:
-        m = (a + b) >> 1
-        if cum[r, m] <= xr + EPS_MW:
-            a = m + 1
-        else:
-            b = m
-    up_i = a
-    a, b = 0, n_k  # dn_i = #{k: cum < x - EPS}
-    while a < b:
-        m = (a + b) >> 1
-        if cum[r, m] < xr - EPS_MW:
-            a = m + 1
-        else:
-            b = m
-    dn_i = a
+    # up_i = #{k: cum <= x + EPS}, dn_i = #{k: cum < x - EPS}: branch-free counts over the
+    # short stack (the sizes never fall, so these are the bisection points)
+    hi = xr + EPS_MW
+    lo = xr - EPS_MW
+    up_i = 0
+    dn_i = 0
+    for m in range(n_k):
+        c = cum[r, m]
+        up_i += c <= hi
+        dn_i += c < lo
     if dn_i > n_k - 1:
         dn_i = n_k - 1
     if up_i < n_k:
@@ -505,6 +498,7 @@ def storage_states(cw, dw, pcap, cap_e, eff_c, eff_d, decay, dt, starts, ends, i
     """
     n_s, n_st, n_t = cw.shape
     n_p = starts.shape[0]
+    idt = 1.0 / dt
     ch = np.zeros((n_s, n_st, n_t))
     dis = np.zeros((n_s, n_st, n_t))
     soc = np.zeros((n_s, n_st, n_t))
@@ -516,6 +510,9 @@ def storage_states(cw, dw, pcap, cap_e, eff_c, eff_d, decay, dt, starts, ends, i
             e_ = cap_e[j]
             ec = eff_c[j]
             ed = eff_d[j]
+            ied = 1.0 / ed  # reciprocals once: no division in the step loops
+            iec = 1.0 / ec
+            iecd = 1.0 / (ec * ed)
             for p in range(n_p):
                 t0 = starts[p]
                 t1 = ends[p] + 1
@@ -525,7 +522,7 @@ def storage_states(cw, dw, pcap, cap_e, eff_c, eff_d, decay, dt, starts, ends, i
                     c = cw[s, j, t]
                     c = 0.0 if c < 0.0 else (p_ if c > p_ else c)
                     w = dt[t] * ec * c
-                    b = w - dt[t] / ed * dw[s, j, t]
+                    b = w - dt[t] * ied * dw[s, j, t]
                     nl = a * ml + b
                     if nl < w:
                         nl = w
@@ -551,14 +548,14 @@ def storage_states(cw, dw, pcap, cap_e, eff_c, eff_d, decay, dt, starts, ends, i
                 for t in range(t0, t1):
                     kept = prev * decay[t, j]
                     d = dw[s, j, t]
-                    if kept * ed / dt[t] < d:
-                        d = kept * ed / dt[t]
-                    room = (e_ - kept) / (ec * dt[t]) + d / (ec * ed)
+                    if kept * ed * idt[t] < d:
+                        d = kept * ed * idt[t]
+                    room = (e_ - kept) * idt[t] * iec + d * iecd
                     c = cw[s, j, t]
                     if room < c:
                         c = room
                     c = 0.0 if c < 0.0 else (p_ if c > p_ else c)
-                    x = kept + dt[t] * (ec * c - d / ed)
+                    x = kept + dt[t] * (ec * c - d * ied)
                     x = 0.0 if x < 0.0 else (e_ if x > e_ else x)
                     ch[s, j, t] = c
                     dis[s, j, t] = d
