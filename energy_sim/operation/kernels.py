@@ -584,22 +584,29 @@ def lng_inventory(burn, smax, floor, tank, left0, dt, wdt, init):
     ok = np.empty_like(burn)
     send = np.empty_like(burn)
     inv = np.empty_like(burn)
+    idt = 1.0 / dt  # reciprocals once: no division on the step-to-step chain
+    iw = np.empty(n_t)
+    for t in range(n_t):
+        iw[t] = 1.0 / wdt[t] if wdt[t] > 0 else np.inf
     for s in prange(n_s):
         for h in range(n_h):
             prev = init[s, h]
             left = left0[h]
             tk = tank[h]
             for t in range(n_t):
+                # the step's loads first, then the arithmetic, then the stores
                 cap = smax[s, h, t]
-                if wdt[t] > 0 and left / wdt[t] < cap:
-                    cap = left / wdt[t]
-                room = (prev - floor[s, h, t]) / dt[t] + cap
+                fl = floor[s, h, t]
+                b = burn[s, h, t]
+                it = idt[t]
+                if wdt[t] > 0 and left * iw[t] < cap:
+                    cap = left * iw[t]
+                room = (prev - fl) * it + cap
                 if room < 0.0:
                     room = 0.0
-                b = burn[s, h, t]
                 if room < b:
                     b = room
-                x = (tk - prev) / dt[t] + b
+                x = (tk - prev) * it + b
                 if cap < x:
                     x = cap
                 if x < 0.0:
