@@ -532,6 +532,14 @@ def _cost(st: Static, co: ChunkOut) -> np.ndarray:
     return gen @ st.mc + st.voll * np.einsum("srt,t->s", co.shed, st.wdt)
 
 
+def _burn(gen: np.ndarray, to_hub: np.ndarray, n_s: int, n_t: int) -> np.ndarray:
+    """LNG burn of each hub ``burn[s,n,t] = sum_{g of n} p[g]/eff_g`` (S, H, T) from the
+    cells' generation (S*T, G): the product over the LNG-fed columns only (a handful of the
+    groups), not over every group."""
+    gi = np.flatnonzero(to_hub.any(axis=1))
+    return (gen[:, gi] @ to_hub[gi]).reshape(n_s, n_t, -1).transpose(0, 2, 1)
+
+
 def _lng_spare(st: Static, av_c, gen, flow, n_s: int, n_t: int) -> np.ndarray:
     """Room other plants have to replace each hub's LNG (S, H, T), in MW_th at the hub's mean
     heat rate: the spare capacity of the non-LNG groups in the hub's region plus what the
@@ -736,7 +744,7 @@ def _operate_on(
         reserve = st.reserve_days * 24.0 * (to_hub * st.cap[:, None]).sum(axis=0)
         smax = st.regas[None, :, None] * lng_av
         floor = lng.floors(reserve, smax, lng_av, st.dt, st.refill_days, st.period)
-        burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+        burn = _burn(gen, to_hub, n_s, n_t)
         limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
         excess = burn @ st.wdt - limit  # the spare room costs: computed only when needed
         over = (excess > 1e-6 * np.maximum(1.0, limit)).any()
@@ -758,7 +766,7 @@ def _operate_on(
             left += redispatch(cells, lim, win_c[cells])
             av_c = av_c.copy()
             av_c[cells] = lim  # later LNG steps keep the allocation
-            burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+            burn = _burn(gen, to_hub, n_s, n_t)
             timing["lng_contract_cells"] = len(cells)
         ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
         cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
@@ -768,7 +776,7 @@ def _operate_on(
             win_c = scarce[:, hub_l, :].transpose(0, 2, 1).reshape(n_c, len(hub_l))
             cells = np.flatnonzero(win_c.any(axis=1))
             left += redispatch(cells, av_c[cells], win_c[cells])
-            burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+            burn = _burn(gen, to_hub, n_s, n_t)
             ok, send, inv = lng.cyclic_inventory(
                 burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
             )
@@ -784,7 +792,7 @@ def _operate_on(
             # every LNG group in a re-dispatched cell keeps at most its first-pass share
             lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
             left += redispatch(cells, lim, win_c[cells])
-            burn = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+            burn = _burn(gen, to_hub, n_s, n_t)
             ok, send, inv = lng.cyclic_inventory(
                 burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
             )
