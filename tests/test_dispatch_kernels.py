@@ -187,6 +187,25 @@ def test_availability_and_residual_need_kernels():
     )
 
 
+def test_hub_burn_kernel_equals_the_matrix_product():
+    """burn[s,n,t] = sum_{g of n} p/eff over the LNG-fed columns, against the dense product
+    over every column; a group of no hub adds nothing."""
+    from energy_sim.operation import core
+
+    rng = np.random.default_rng(5)
+    n_s, n_t, n_g, n_h = 3, 11, 8, 3
+    gen = rng.uniform(0, 400, (n_s * n_t, n_g))
+    to_hub = np.zeros((n_g, n_h))
+    for g, h in [(1, 0), (2, 2), (4, 0), (6, 1)]:  # groups 0, 3, 5, 7: no hub
+        to_hub[g, h] = 1.0 / rng.uniform(0.4, 0.6)
+    ref = (gen @ to_hub).reshape(n_s, n_t, n_h).transpose(0, 2, 1)
+    np.testing.assert_allclose(core._burn(gen, to_hub, n_s, n_t), ref, rtol=1e-13)
+    # hand check of one cell: hub 0 burns groups 1 and 4
+    s, t = 2, 7
+    want = gen[s * n_t + t, 1] * to_hub[1, 0] + gen[s * n_t + t, 4] * to_hub[4, 0]
+    assert core._burn(gen, to_hub, n_s, n_t)[s, 0, t] == pytest.approx(want, rel=1e-13)
+
+
 def test_lng_year_closes_when_the_tank_runs_down_year_on_year():
     """A tank refilled at 20 MW_th that must serve 100 MW_th twice a year: from full it ends at
     40, from 40 at 0; the cyclic year starts empty, refills to 120 and burns it all. The

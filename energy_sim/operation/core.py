@@ -534,10 +534,14 @@ def _cost(st: Static, co: ChunkOut) -> np.ndarray:
 
 def _burn(gen: np.ndarray, to_hub: np.ndarray, n_s: int, n_t: int) -> np.ndarray:
     """LNG burn of each hub ``burn[s,n,t] = sum_{g of n} p[g]/eff_g`` (S, H, T) from the
-    cells' generation (S*T, G): the product over the LNG-fed columns only (a handful of the
-    groups), not over every group."""
+    cells' generation (S*T, G), over the LNG-fed columns only
+    (:func:`kernels.hub_burn`)."""
     gi = np.flatnonzero(to_hub.any(axis=1))
-    return (gen[:, gi] @ to_hub[gi]).reshape(n_s, n_t, -1).transpose(0, 2, 1)
+    hub = to_hub[gi].argmax(axis=1)
+    return kernels.hub_burn(
+        np.ascontiguousarray(gen), gi.astype(np.int64), hub.astype(np.int64),
+        to_hub[gi, hub].astype(float), n_s, to_hub.shape[1],
+    )  # fmt: skip
 
 
 def _lng_spare(st: Static, av_c, gen, flow, n_s: int, n_t: int) -> np.ndarray:

@@ -13,8 +13,8 @@ reference, and the tests compare the two on random inputs (``tests/test_dispatch
 - :func:`storage_states` <- ``storage.simulate_reference``: the clipped state of charge,
   cyclic over each period;
 - :func:`lng_inventory` <- ``lng.run_inventory_reference``: the LNG tanks step by step;
-- :func:`availability`, :func:`residual_need`, :func:`balance_lng_residuals`: one-pass
-  sums and products (tested against their numpy one-liners).
+- :func:`availability`, :func:`residual_need`, :func:`balance_lng_residuals`,
+  :func:`hub_burn`: one-pass sums and products (tested against their numpy one-liners).
 
 ``cache=True`` keeps the machine code on disk (``__pycache__``): only the first call after an
 install compiles (about 25 s for all of them on 2 cores).
@@ -618,6 +618,21 @@ def lng_inventory(burn, smax, floor, tank, left0, dt, wdt, init):
                 send[s, h, t] = x
                 inv[s, h, t] = prev
     return ok, send, inv
+
+
+@njit(cache=True, parallel=True)
+def hub_burn(gen, cols, hub, inv_eff, n_s, n_h):
+    """LNG burn ``burn[s,n,t] = sum_{g of n} p[s*T+t, g] / eff_g`` (S, H, T), MW_th, from the
+    cells' generation (S*T, G) and the LNG-fed columns ``cols`` with their hubs and ``1/eff``
+    (cf. ``(gen[:, cols] @ to_hub[cols])`` reshaped)."""
+    n_t = gen.shape[0] // n_s
+    out = np.zeros((n_s, n_h, n_t))
+    for s in prange(n_s):
+        for t in range(n_t):
+            row = s * n_t + t
+            for k in range(cols.shape[0]):
+                out[s, hub[k], t] += gen[row, cols[k]] * inv_eff[k]
+    return out
 
 
 @njit(cache=True, parallel=True)
