@@ -27,9 +27,6 @@ from energy_sim.operation.inputs import Static
 SHED_THRESHOLD_MW = 0.1
 #: Passes that re-place reservoir hydro on the zones and prices of the previous pass.
 ZONE_PASSES = 6
-#: Zone passes stop once one gains less than this share of the operating cost (after two);
-#: 0 runs them all (a pass that gains little can be followed by one that gains much).
-ZONE_STOP = 0.0
 #: The zone each pass places water and storage over, in turn: a region alone, or the regions
 #: it reaches over uncongested corridors (:func:`_zones`). Measured on the 2030 plan (full year
 #: and eight 13-week stress horizons, docs/dispatch.md): reach, region, region over 6 passes
@@ -426,19 +423,14 @@ def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> 
         )
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
-        for k in ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv"):
+        for k in _FIELDS:  # the coal stocks and deliveries go with the generation
             getattr(best, k)[better] = getattr(nxt, k)[better]
-        gain = float((cost - np.where(better, c, cost)).sum())
         cost = np.where(better, c, cost)
         for k, v in nxt.stats.items():
             best.stats[k] = best.stats.get(k, 0.0) + v
-        n_pass = best.stats.get("zone_passes", 0.0) + 1.0
-        best.stats["zone_passes"] = n_pass
+        best.stats["zone_passes"] = best.stats.get("zone_passes", 0.0) + 1.0
         best.stats["zone_improved"] = best.stats.get("zone_improved", 0.0) + float(better.sum())
         prev = nxt
-        operating = float((np.einsum("sgt,t->sg", best.gen, st.wdt) @ st.mc).sum())
-        if n_pass >= 2 and gain < ZONE_STOP * operating:
-            break
     # a sample that a repair pass did not improve would get the same pass again (its inputs
     # are its best result and its shed so far, both unchanged): later passes skip it
     todo = np.arange(n_s)
@@ -596,19 +588,57 @@ def _operate(
         av[:, :, hyd] = kept
 
 
-def _operate_on(
-    st, stack, grid, av, dem, cf_month, lng_av, sched, warm, short, with_price, stor, chain
-) -> ChunkOut:  # fmt: skip
-    """:func:`_operate` on an ``av`` it may overwrite (its reservoir columns)."""
-    n_s, n_t, n_g = av.shape
-    n_r, n_h = len(st.regions), len(st.regas)
-    n_st = len(st.pcap)
-    timing: dict[str, float] = {}
-    t0 = _time.perf_counter()
-    # 2. reservoir hydro
+@dataclass
+class _Cells:
+    """The network step's state over a chunk's cells (``n_c = S*T`` rows), which the coal and
+    LNG steps dispatch again in part: generation (n_c, G), storage discharge placed, shed and
+    flows, prices, the generator limits ``av_c`` later steps tighten, the LNG scarcity windows,
+    the need (demand plus charge) and the storage discharge offered (n_c, R)."""
+
+    stack: merit.Stack
+    grid: network.Grid
+    fcap: np.ndarray
+    with_price: bool
+    gen: np.ndarray
+    used: np.ndarray
+    shed: np.ndarray
+    flow: np.ndarray
+    price: np.ndarray
+    av_c: np.ndarray
+    win_c: np.ndarray
+    need: np.ndarray
+    dis_c: np.ndarray
+    left: int = 0
+
+    def redispatch(self, cells: np.ndarray, lim: np.ndarray, win: np.ndarray) -> None:
+        """Dispatch ``cells`` again with generator limits ``lim`` and LNG windows ``win``,
+        warm-started from their flows; results written in place."""
+        g, u, sh, f, k, pr = _solve_gen(
+            self.stack, self.grid, lim, win, self.dis_c[cells], self.need[cells], self.fcap,
+            self.flow[cells], self.with_price,
+        )  # fmt: skip
+        self.gen[cells], self.used[cells], self.shed[cells] = g, u, sh
+        self.flow[cells], self.price[cells] = f, pr
+        self.left += k
+
+    def cap_groups(self, cells: np.ndarray, groups: np.ndarray, share: np.ndarray) -> None:
+        """Cap ``groups`` in ``cells`` at ``share`` (len(cells), len(groups)) of their output
+        so far, dispatch those cells again, and keep the caps for later steps."""
+        lim = self.av_c[cells].copy()
+        lim[:, groups] = np.minimum(lim[:, groups], self.gen[cells][:, groups] * share)
+        self.redispatch(cells, lim, self.win_c[cells])
+        self.av_c = self.av_c.copy()
+        self.av_c[cells] = lim
+
+
+def _place_hydro(st: Static, av, dem, cf_month, sched, need_net: bool):
+    """Step 2: reservoir hydro into ``av``'s reservoir columns (in place), water-filled on the
+    system net load unless ``sched`` (S, Gh, T) is given; returns the net load left (S, T),
+    or None when ``need_net`` is False."""
+    n_s = av.shape[0]
     free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
     net = None  # the system net load (S, T), needed only to place hydro or storage here
-    if sched is None or stor is None:
+    if need_net:
         net = dem.sum(axis=2) - av[:, :, free].sum(axis=2)
     hyd = np.flatnonzero(st.is_res & (st.cap > 0))
     if len(hyd):
@@ -620,24 +650,24 @@ def _operate_on(
         av[:, :, hyd] = h.transpose(0, 2, 1)
         if net is not None:
             net = net - h.sum(axis=1)
-    timing["hydro_s"] = _time.perf_counter() - t0
-    # 3. storage
-    t0 = _time.perf_counter()
+    return net
+
+
+def _storage_wish(st: Static, net, short, n_s: int, n_t: int):
+    """Step 3's wish when none is given: each storage group in turn (largest energy first)
+    arbitrages the system net load the previous ones left (Gauss-Seidel), seeing
+    ``SHORT_WEIGHT`` times the shed of earlier passes in its region on top."""
+    n_st = len(st.pcap)
+    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
     disp = (~free) & ~st.is_res
-    if stor is None:
-        pi = storage.price_curve(
-            st.mc[disp], st.cap[disp] * (st.avail[disp].mean(axis=1) if n_t else 0.0), st.voll
-        )
-    # one group after another on the net load the previous ones left (Gauss-Seidel), each
-    # seeing twice the shed of earlier passes in its region on top
-    if stor is not None:
-        ch_w, dis_w = stor
-    else:
-        ch_w = np.zeros((n_s, n_st, n_t))
-        dis_w = np.zeros((n_s, n_st, n_t))
-        rest = net.copy()
+    pi = storage.price_curve(
+        st.mc[disp], st.cap[disp] * (st.avail[disp].mean(axis=1) if n_t else 0.0), st.voll
+    )
+    ch_w = np.zeros((n_s, n_st, n_t))
+    dis_w = np.zeros((n_s, n_st, n_t))
+    rest = net.copy()
     for j in np.argsort(-st.pcap * st.dur, kind="stable"):
-        if st.pcap[j] <= 0 or stor is not None:
+        if st.pcap[j] <= 0:
             continue
         sig = rest if short is None else rest + SHORT_WEIGHT * short[:, :, st.stor_region[j]]
         c, d = storage.schedule(
@@ -646,35 +676,37 @@ def _operate_on(
         )  # fmt: skip
         ch_w[:, j], dis_w[:, j] = c[:, 0], d[:, 0]
         rest = rest + c[:, 0] - d[:, 0]
-    init0 = None
-    if warm is not None and n_st:
-        ends = np.r_[np.flatnonzero(st.period[1:] != st.period[:-1]), n_t - 1]
-        init0 = warm.soc[:, :, ends].transpose(0, 2, 1)
-    ch, dis, soc = storage.simulate(
-        ch_w, dis_w, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
-    )
+    return ch_w, dis_w
+
+
+def _dispatch_network(st: Static, stack, grid, av, dem, ch, dis, soc, init0, warm, with_price,
+                      chain):  # fmt: skip
+    """Step 4: the network dispatch of every cell, then up to ``CHARGE_FIX_PASSES`` rounds
+    that never charge storage with shed power (the charge cut where its region sheds, the
+    state of charge run again, the cells whose storage changed dispatched again). Returns
+    the cells' state and the final charge, discharge and state of charge."""
+    n_s, n_t, n_g = av.shape
+    n_r = len(st.regions)
+    n_c = n_s * n_t
     ch_r = _by_region(ch, st.stor_region, n_r)
     dis_r = _by_region(dis, st.stor_region, n_r)
-    timing["storage_s"] = _time.perf_counter() - t0
-    # 4. network dispatch of every cell
-    t0 = _time.perf_counter()
-    hub_l = st.hub_of[stack.lng_gens]
-    in_window = lng_av < 1.0  # (S, H, T)
-    n_c = n_s * n_t
-    av_c = av.reshape(n_c, n_g)
     # LNG takes its ordinary merit place; only hubs whose tanks cannot carry a disruption
     # window through move behind every other plant (scarcity order) inside their windows
-    win_c = np.zeros((n_c, len(hub_l)), bool)
+    win_c = np.zeros((n_c, len(stack.lng_gens)), bool)
+    av_c = av.reshape(n_c, n_g)
     need = (dem + ch_r).reshape(n_c, n_r)
     f0 = None if warm is None else warm.flow.transpose(0, 2, 1).reshape(n_c, -1)
     gen, used, shed, flow, left, price = _solve_gen(
         stack, grid, av_c, win_c, dis_r.reshape(n_c, n_r), need, st.fcap, f0, with_price,
         chain=n_t if chain else 0,
     )  # fmt: skip
-    # never charge storage with shed power: cut the charge where its region sheds, run the
-    # state of charge again and dispatch again the cells whose storage changed
+    cells_state = _Cells(
+        stack, grid, st.fcap, with_price, gen, used, shed, flow, price, av_c, win_c, need,
+        dis_r.reshape(n_c, n_r), left,
+    )  # fmt: skip
+    fixed = None  # cells dispatched again, counted once a pass runs
     for _ in range(CHARGE_FIX_PASSES):
-        sh = shed.reshape(n_s, n_t, n_r)
+        sh = cells_state.shed.reshape(n_s, n_t, n_r)
         cut_r = np.minimum(ch_r, sh)  # (S, T, R)
         if not (cut_r > network.EPS_MW).any():
             break
@@ -689,130 +721,151 @@ def _operate_on(
         dis_new = _by_region(dis, st.stor_region, n_r)
         moved = (np.abs(ch_new - ch_r) + np.abs(dis_new - dis_r)).sum(axis=2) > 0
         ch_r, dis_r = ch_new, dis_new
-        need = (dem + ch_r).reshape(n_c, n_r)
+        cells_state.need = (dem + ch_r).reshape(n_c, n_r)
+        cells_state.dis_c = dis_r.reshape(n_c, n_r)
         cells = np.flatnonzero(moved.reshape(n_c))
-        g3, u3, s3, f3, k3, p3 = _solve_gen(
-            stack, grid, av_c[cells], win_c[cells], dis_r.reshape(n_c, n_r)[cells],
-            need[cells], st.fcap, flow[cells], with_price,
-        )  # fmt: skip
-        gen[cells], used[cells], shed[cells], flow[cells], price[cells] = g3, u3, s3, f3, p3
-        left += k3
-        timing["charge_fix_cells"] = timing.get("charge_fix_cells", 0.0) + len(cells)
-    timing["network_s"] = _time.perf_counter() - t0
+        cells_state.redispatch(cells, av_c[cells], win_c[cells])
+        fixed = (fixed or 0.0) + len(cells)
+    return cells_state, ch, dis, soc, fixed
 
-    def redispatch(cells: np.ndarray, lim: np.ndarray, win: np.ndarray) -> int:
-        """Dispatch ``cells`` again with generator limits ``lim`` and LNG windows ``win``,
-        warm-started from their flows; results written in place; unconverged cells."""
-        g, u, sh, f, k, pr = _solve_gen(
-            stack, grid, lim, win, dis_r.reshape(n_c, n_r)[cells], need[cells], st.fcap,
-            flow[cells], with_price,
-        )  # fmt: skip
-        gen[cells], used[cells], shed[cells], flow[cells], price[cells] = g, u, sh, f, pr
-        return k
 
-    # 4b. coal yards (MODEL.md constraint 8, issue 14): cells whose coal burn the stock cannot
-    # carry are dispatched again with the coal groups capped; later steps keep the caps
+def _coal_step(st: Static, cs: _Cells, n_s: int, n_t: int):
+    """Step 4b, the coal yards (MODEL.md constraint 8, issue 14): cells whose coal burn the
+    stock cannot carry are dispatched again with the coal groups capped (up to three
+    rounds); later steps keep the caps. Returns the stocks and deliveries (S, R, T)."""
+    n_r = len(st.regions)
     n_y = len(st.coal_region)
-    cst = dlv = np.zeros((n_s, n_r, n_t))
-    if n_y:
-        t0 = _time.perf_counter()
-        for _ in range(3):
-            burn_y = coal.burn_of(st, gen, n_s, n_t)
-            ok_y, dlv_y, cst_y = coal.stocks(st, burn_y)
-            cut_y = ok_y < burn_y - 1e-6 * np.maximum(1.0, burn_y)
-            if not cut_y.any():
-                break
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(burn_y > 0, np.clip(ok_y / burn_y, 0.0, 1.0), 1.0)
-            cells = np.flatnonzero(cut_y.any(axis=1).reshape(n_c))
-            ratio_c = ratio.transpose(0, 2, 1).reshape(n_c, n_y)[cells]
-            gi = np.flatnonzero(st.gen_store >= 0)
-            lim = av_c[cells].copy()
-            lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.gen_store[gi]])
-            left += redispatch(cells, lim, win_c[cells])
-            av_c = av_c.copy()
-            av_c[cells] = lim
-        else:
-            ok_y, dlv_y, cst_y = coal.stocks(st, coal.burn_of(st, gen, n_s, n_t))
-        cst, dlv = np.zeros((n_s, n_r, n_t)), np.zeros((n_s, n_r, n_t))
-        cst[:, st.coal_region], dlv[:, st.coal_region] = cst_y, dlv_y
-        timing["coal_s"] = _time.perf_counter() - t0
+    n_c = n_s * n_t
+    for _ in range(3):
+        burn_y = coal.burn_of(st, cs.gen, n_s, n_t)
+        ok_y, dlv_y, cst_y = coal.stocks(st, burn_y)
+        cut_y = ok_y < burn_y - 1e-6 * np.maximum(1.0, burn_y)
+        if not cut_y.any():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(burn_y > 0, np.clip(ok_y / burn_y, 0.0, 1.0), 1.0)
+        cells = np.flatnonzero(cut_y.any(axis=1).reshape(n_c))
+        ratio_c = ratio.transpose(0, 2, 1).reshape(n_c, n_y)[cells]
+        gi = np.flatnonzero(st.gen_store >= 0)
+        cs.cap_groups(cells, gi, ratio_c[:, st.gen_store[gi]])
+    else:
+        ok_y, dlv_y, cst_y = coal.stocks(st, coal.burn_of(st, cs.gen, n_s, n_t))
+    cst, dlv = np.zeros((n_s, n_r, n_t)), np.zeros((n_s, n_r, n_t))
+    cst[:, st.coal_region], dlv[:, st.coal_region] = cst_y, dlv_y
+    return cst, dlv
 
-    # 5. LNG
-    t0 = _time.perf_counter()
-    send = inv = np.zeros((n_s, n_h, n_t))
-    if n_h:
-        fed = st.hub_of >= 0
-        to_hub = np.zeros((n_g, n_h))
-        to_hub[np.flatnonzero(fed), st.hub_of[fed]] = 1.0 / st.eff[fed]
-        reserve = st.reserve_days * 24.0 * (to_hub * st.cap[:, None]).sum(axis=0)
-        smax = st.regas[None, :, None] * lng_av
-        floor = lng.floors(reserve, smax, lng_av, st.dt, st.refill_days, st.period)
-        burn = _burn(gen, to_hub, n_s, n_t)
-        limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
-        excess = burn @ st.wdt - limit  # the spare room costs: computed only when needed
-        over = (excess > 1e-6 * np.maximum(1.0, limit)).any()
-        keep = (
-            lng.contract_allocation(
-                burn, _lng_spare(st, av_c, gen, flow, n_s, n_t), st.contract, st.wdt
-            )
-            if over
-            else np.ones_like(burn)
-        )
+
+def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
+    """Step 5, the LNG hubs: the annual contract spent where LNG is hardest to replace, the
+    tanks run cyclically (:func:`lng.cyclic_inventory`); hubs whose tank runs dry inside a
+    disruption window move to the scarcity order there, and cells whose burn the tank still
+    cannot carry are dispatched again with their LNG groups capped. Returns send-out and
+    inventory (S, H, T)."""
+    n_h = len(st.regas)
+    n_g = cs.gen.shape[1]
+    n_c = n_s * n_t
+    hub_l = st.hub_of[cs.stack.lng_gens]
+    in_window = lng_av < 1.0  # (S, H, T)
+    fed = st.hub_of >= 0
+    gi = np.flatnonzero(fed)
+    to_hub = np.zeros((n_g, n_h))
+    to_hub[gi, st.hub_of[fed]] = 1.0 / st.eff[fed]
+    reserve = st.reserve_days * 24.0 * (to_hub * st.cap[:, None]).sum(axis=0)
+    smax = st.regas[None, :, None] * lng_av
+    floor = lng.floors(reserve, smax, lng_av, st.dt, st.refill_days, st.period)
+    burn = _burn(cs.gen, to_hub, n_s, n_t)
+    limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
+    excess = burn @ st.wdt - limit  # the spare room costs: computed only when needed
+    if (excess > 1e-6 * np.maximum(1.0, limit)).any():
+        spare = _lng_spare(st, cs.av_c, cs.gen, cs.flow, n_s, n_t)
+        keep = lng.contract_allocation(burn, spare, st.contract, st.wdt)
         if (
             keep < 1.0 - 1e-9
         ).any():  # the contract binds: spend it where LNG is hardest to replace
             keep_c = keep.transpose(0, 2, 1).reshape(n_c, n_h)
             cells = np.flatnonzero((keep_c < 1.0 - 1e-9).any(axis=1))
-            gi = np.flatnonzero(fed)
-            lim = av_c[cells].copy()
-            lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * keep_c[cells][:, st.hub_of[gi]])
-            left += redispatch(cells, lim, win_c[cells])
-            av_c = av_c.copy()
-            av_c[cells] = lim  # later LNG steps keep the allocation
-            burn = _burn(gen, to_hub, n_s, n_t)
+            cs.cap_groups(cells, gi, keep_c[cells][:, st.hub_of[gi]])
+            burn = _burn(cs.gen, to_hub, n_s, n_t)
             timing["lng_contract_cells"] = len(cells)
+    ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
+    cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
+    short = (cut & in_window).any(axis=2)  # (S, H): the tank runs dry inside a window
+    if short.any() and len(hub_l):
+        scarce = in_window & short[:, :, None]
+        cs.win_c = scarce[:, hub_l, :].transpose(0, 2, 1).reshape(n_c, len(hub_l))
+        cells = np.flatnonzero(cs.win_c.any(axis=1))
+        cs.redispatch(cells, cs.av_c[cells], cs.win_c[cells])
+        burn = _burn(cs.gen, to_hub, n_s, n_t)
         ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
         cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
-        short = (cut & in_window).any(axis=2)  # (S, H): the tank runs dry inside a window
-        if short.any() and len(hub_l):
-            scarce = in_window & short[:, :, None]
-            win_c = scarce[:, hub_l, :].transpose(0, 2, 1).reshape(n_c, len(hub_l))
-            cells = np.flatnonzero(win_c.any(axis=1))
-            left += redispatch(cells, av_c[cells], win_c[cells])
-            burn = _burn(gen, to_hub, n_s, n_t)
-            ok, send, inv = lng.cyclic_inventory(
-                burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
-            )
-            cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
-            timing["lng_scarcity_cells"] = len(cells)
-        if cut.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(burn > 0, np.clip(ok / burn, 0.0, 1.0), 1.0)
-            cells = np.flatnonzero(cut.any(axis=1).reshape(n_c))
-            ratio_c = ratio.transpose(0, 2, 1).reshape(n_c, n_h)[cells]
-            lim = av_c[cells].copy()
-            gi = np.flatnonzero(fed)
-            # every LNG group in a re-dispatched cell keeps at most its first-pass share
-            lim[:, gi] = np.minimum(lim[:, gi], gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
-            left += redispatch(cells, lim, win_c[cells])
-            burn = _burn(gen, to_hub, n_s, n_t)
-            ok, send, inv = lng.cyclic_inventory(
-                burn, smax, floor, st.tank, st.contract, st.dt, st.wdt
-            )
-            timing["lng_cells_redispatched"] = len(cells)
+        timing["lng_scarcity_cells"] = len(cells)
+    if cut.any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(burn > 0, np.clip(ok / burn, 0.0, 1.0), 1.0)
+        cells = np.flatnonzero(cut.any(axis=1).reshape(n_c))
+        ratio_c = ratio.transpose(0, 2, 1).reshape(n_c, n_h)[cells]
+        # every LNG group in a re-dispatched cell keeps at most its first-pass share
+        lim = cs.av_c[cells].copy()
+        lim[:, gi] = np.minimum(lim[:, gi], cs.gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
+        cs.redispatch(cells, lim, cs.win_c[cells])
+        burn = _burn(cs.gen, to_hub, n_s, n_t)
+        ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
+        timing["lng_cells_redispatched"] = len(cells)
+    return send, inv
+
+
+def _operate_on(
+    st, stack, grid, av, dem, cf_month, lng_av, sched, warm, short, with_price, stor, chain
+) -> ChunkOut:  # fmt: skip
+    """:func:`_operate` on an ``av`` it may overwrite (its reservoir columns): steps 2
+    (:func:`_place_hydro`), 3 (:func:`_storage_wish` or ``stor``, then the exact state of
+    charge), 4 (:func:`_dispatch_network`), 4b (:func:`_coal_step`) and 5
+    (:func:`_lng_step`)."""
+    n_s, n_t, n_g = av.shape
+    n_r, n_h = len(st.regions), len(st.regas)
+    n_st = len(st.pcap)
+    timing: dict[str, float] = {}
+    t0 = _time.perf_counter()
+    net = _place_hydro(st, av, dem, cf_month, sched, need_net=sched is None or stor is None)
+    timing["hydro_s"] = _time.perf_counter() - t0
+    t0 = _time.perf_counter()
+    ch_w, dis_w = stor if stor is not None else _storage_wish(st, net, short, n_s, n_t)
+    init0 = None
+    if warm is not None and n_st:
+        ends = np.r_[np.flatnonzero(st.period[1:] != st.period[:-1]), n_t - 1]
+        init0 = warm.soc[:, :, ends].transpose(0, 2, 1)
+    ch, dis, soc = storage.simulate(
+        ch_w, dis_w, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
+    )
+    timing["storage_s"] = _time.perf_counter() - t0
+    t0 = _time.perf_counter()
+    cs, ch, dis, soc, fixed = _dispatch_network(
+        st, stack, grid, av, dem, ch, dis, soc, init0, warm, with_price, chain
+    )
+    if fixed is not None:
+        timing["charge_fix_cells"] = float(fixed)
+    timing["network_s"] = _time.perf_counter() - t0
+    cst = dlv = np.zeros((n_s, n_r, n_t))
+    if len(st.coal_region):
+        t0 = _time.perf_counter()
+        cst, dlv = _coal_step(st, cs, n_s, n_t)
+        timing["coal_s"] = _time.perf_counter() - t0
+    t0 = _time.perf_counter()
+    send = inv = np.zeros((n_s, n_h, n_t))
+    if n_h:
+        send, inv = _lng_step(st, cs, lng_av, n_s, n_t, timing)
     timing["lng_s"] = _time.perf_counter() - t0
     # storage discharge the network could not place
-    timing["storage_curtailed_mw"] = float(np.clip(dis_r.reshape(n_c, n_r) - used, 0, None).sum())
-    timing["unconverged_cells"] = left
+    timing["storage_curtailed_mw"] = float(np.clip(cs.dis_c - cs.used, 0, None).sum())
+    timing["unconverged_cells"] = cs.left
     return ChunkOut(
-        gen=gen.reshape(n_s, n_t, n_g).transpose(0, 2, 1),
+        gen=cs.gen.reshape(n_s, n_t, n_g).transpose(0, 2, 1),
         ch=ch,
         dis=dis,
         soc=soc,
-        flow=flow.reshape(n_s, n_t, -1).transpose(0, 2, 1),
-        shed=shed.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
-        price=price.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
+        flow=cs.flow.reshape(n_s, n_t, -1).transpose(0, 2, 1),
+        shed=cs.shed.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
+        price=cs.price.reshape(n_s, n_t, n_r).transpose(0, 2, 1),
         send=send,
         inv=inv,
         cst=cst,
