@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import xarray as xr
@@ -120,16 +121,7 @@ def dispatch(
     """
     if int(samples) < 1:
         raise InputError("samples must be at least 1", field="samples", value=samples)
-    if isinstance(keep_hourly, bool):
-        wanted = set(HOURLY) if keep_hourly else set()
-    else:
-        wanted = set(keep_hourly)
-        unknown = sorted(wanted - set(HOURLY))
-        if unknown:
-            raise InputError(
-                "unknown hourly variable", field="keep_hourly", value=unknown,
-                allowed=", ".join(HOURLY),
-            )  # fmt: skip
+    wanted = _wanted(keep_hourly)
     n_samp = int(samples)
     st = prepare(system, plan)
     if not len(st.coal_region):
@@ -137,102 +129,120 @@ def dispatch(
     fields = {HOURLY[k] for k in wanted}
     n_g, n_t = st.avail.shape
     n_r, n_h = len(st.regions), len(st.regas)
-    avail_d = _draws("availability", availability, n_samp, (n_g, n_t))
-    dem_d = _draws("demand", demand, n_samp, (n_r, n_t))
-    cf_d = _draws("hydro_cf_month", hydro_cf_month, n_samp, (n_g, 12))
-    lng_d = _draws("lng_availability", lng_availability, n_samp, (n_h, n_t))
+    draws = (
+        _draws("availability", availability, n_samp, (n_g, n_t)),
+        _draws("demand", demand, n_samp, (n_r, n_t)),
+        _draws("hydro_cf_month", hydro_cf_month, n_samp, (n_g, 12)),
+        _draws("lng_availability", lng_availability, n_samp, (n_h, n_t)),
+    )
     stack = merit.build_stack(st)
     grid = network.Grid.build(n_r, st.frm, st.to, st.eta)
     per_sample = max(n_t * n_g * 8 * 3, 1)
     chunk = int(max(1, min(int(chunk_size), core.CHUNK_BYTES // per_sample, n_samp)))
-    wdt = st.wdt
-    eta = st.eta
-    fed = st.hub_of >= 0
-    burn_day = np.array(
-        [24.0 * float((st.cap[fed & (st.hub_of == n)] / st.eff[fed & (st.hub_of == n)]).sum())
-         for n in range(n_h)]
-    )  # fmt: skip
-
-    ann = {
-        k: []
-        for k in (
-            "gen",
-            "shed",
-            "cost",
-            "loss",
-            "cover",
-            "lolh",
-            "lolh_sys",
-            "peak",
-            "flow_abs",
-            "screened",
-        )
-    }
+    burn_day = _lng_burn_per_day(st)
+    ann: dict[str, list[np.ndarray]] = {k: [] for k in ANNUAL}
     hourly: dict[str, list[np.ndarray]] = {k: [] for k in sorted(fields)}
     stats: dict[str, float] = {}
     t_start = _time.perf_counter()
-
-    def pick(arr, a, b):
-        if arr is None:
-            return None
-        return arr if arr.shape[0] == 1 else arr[a:b]
-
     bounds = [(a, min(a + chunk, n_samp)) for a in range(0, n_samp, chunk)]
-    bar = None
-    if progress:
-        from rich.progress import Progress
-
-        bar = Progress(transient=True)
-        bar.start()
-        task = bar.add_task("dispatch", total=len(bounds))
-    try:
+    with _progress(progress, len(bounds)) as advance:
         for a, b in bounds:
             co = core.run_chunk(
-                st,
-                stack,
-                grid,
-                pick(avail_d, a, b),
-                pick(dem_d, a, b),
-                pick(cf_d, a, b),
-                pick(lng_d, a, b),
-                b - a,
-                with_price="price" in fields,
-                screen=screen,
-            )
+                st, stack, grid, *(_pick(d, a, b) for d in draws), b - a,
+                with_price="price" in fields, screen=screen,
+            )  # fmt: skip
             for k, v in co.stats.items():
                 stats[k] = stats.get(k, 0.0) + float(v)
-            # sums over time by einsum: the arrays are (S, ..., T) views of (S, T, ...) and a
-            # matmul over the strided axis costs ~40x more (7.6 against 0.18 ms a sample year)
-            g_mwh = _annual(co.gen, wdt)  # (S, G)
-            shed_mwh = _annual(co.shed, wdt)
-            ann["gen"].append(g_mwh)
-            ann["shed"].append(shed_mwh)
-            ann["cost"].append(np.stack([g_mwh @ st.mc, st.voll * shed_mwh.sum(axis=1)], axis=1))
-            flow_abs = _annual(np.abs(co.flow), wdt)
-            ann["loss"].append((1.0 - eta)[None, :] * flow_abs)
-            ann["flow_abs"].append(flow_abs)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ann["cover"].append(
-                    np.where(burn_day > 0, co.inv.min(axis=2, initial=np.inf) / burn_day, np.nan)
-                )
-            lost = co.shed > core.SHED_THRESHOLD_MW
-            ann["lolh"].append(_annual(lost, wdt))
-            ann["lolh_sys"].append(_annual(lost.any(axis=1), wdt))
-            ann["peak"].append(co.shed.max(axis=2, initial=0.0))
-            n_c = co.shed.shape[0]
-            ann["screened"].append(
-                np.zeros(n_c, bool) if co.screened is None else np.asarray(co.screened, bool)
-            )
+            for k, v in _annual_figures(st, co, burn_day).items():
+                ann[k].append(v)
             for k in hourly:
                 hourly[k].append(getattr(co, k))
-            if bar is not None:
-                bar.advance(task)
-    finally:
-        if bar is not None:
-            bar.stop()
+            advance()
     elapsed = _time.perf_counter() - t_start
     cat = {k: np.concatenate(v, axis=0) for k, v in ann.items()}
     return _dataset(system, st, cat, hourly, wanted, n_samp, seed, elapsed, stats)
+
+
+#: The annual figures of each sample that :func:`_annual_figures` computes per chunk.
+ANNUAL = (
+    "gen", "shed", "cost", "loss", "cover", "lolh", "lolh_sys", "peak", "flow_abs", "screened",
+)  # fmt: skip
+
+
+def _wanted(keep_hourly: bool | Sequence[str]) -> set[str]:
+    """The hourly variables to keep: all, none, or a list checked against :data:`HOURLY`."""
+    if isinstance(keep_hourly, bool):
+        return set(HOURLY) if keep_hourly else set()
+    wanted = set(keep_hourly)
+    unknown = sorted(wanted - set(HOURLY))
+    if unknown:
+        raise InputError(
+            "unknown hourly variable", field="keep_hourly", value=unknown,
+            allowed=", ".join(HOURLY),
+        )  # fmt: skip
+    return wanted
+
+
+def _pick(arr: np.ndarray | None, a: int, b: int) -> np.ndarray | None:
+    """Samples ``a:b`` of a draw array (one row broadcasts to every sample)."""
+    if arr is None:
+        return None
+    return arr if arr.shape[0] == 1 else arr[a:b]
+
+
+def _lng_burn_per_day(st) -> np.ndarray:
+    """Each hub's LNG burn in a day at full output, ``24*sum_{g of n} cap_g/eff_g``, MWh_th."""
+    fed = st.hub_of >= 0
+    return np.array(
+        [24.0 * float((st.cap[fed & (st.hub_of == n)] / st.eff[fed & (st.hub_of == n)]).sum())
+         for n in range(len(st.regas))]
+    )  # fmt: skip
+
+
+@contextmanager
+def _progress(show: bool, total: int) -> Iterator[Callable[[], None]]:
+    """A rich progress bar over ``total`` chunks when ``show``; yields its advance step."""
+    if not show:
+        yield lambda: None
+        return
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    bar.start()
+    task = bar.add_task("dispatch", total=total)
+    try:
+        yield lambda: bar.advance(task)
+    finally:
+        bar.stop()
+
+
+def _annual_figures(st, co: core.ChunkOut, burn_day: np.ndarray) -> dict[str, np.ndarray]:
+    """One chunk's annual figures per sample (:data:`ANNUAL`): generation and shed (MWh),
+    operating and unserved-energy cost (USD), corridor losses and flows (MWh), LNG days of
+    cover (the tank's lowest over the burn of a full day), loss-of-load hours by region and
+    for the system, peak shed (MW), and whether the adequacy screen proved the sample."""
+    wdt = st.wdt
+    # sums over time by einsum: the arrays are (S, ..., T) views of (S, T, ...) and a matmul
+    # over the strided axis costs ~40x more (7.6 against 0.18 ms a sample year)
+    g_mwh = _annual(co.gen, wdt)  # (S, G)
+    shed_mwh = _annual(co.shed, wdt)
+    flow_abs = _annual(np.abs(co.flow), wdt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(burn_day > 0, co.inv.min(axis=2, initial=np.inf) / burn_day, np.nan)
+    lost = co.shed > core.SHED_THRESHOLD_MW
+    n_c = co.shed.shape[0]
+    return {
+        "gen": g_mwh,
+        "shed": shed_mwh,
+        "cost": np.stack([g_mwh @ st.mc, st.voll * shed_mwh.sum(axis=1)], axis=1),
+        "loss": (1.0 - st.eta)[None, :] * flow_abs,
+        "cover": cover,
+        "lolh": _annual(lost, wdt),
+        "lolh_sys": _annual(lost.any(axis=1), wdt),
+        "peak": co.shed.max(axis=2, initial=0.0),
+        "flow_abs": flow_abs,
+        "screened": np.zeros(n_c, bool) if co.screened is None else np.asarray(co.screened, bool),
+    }
 
 
 def _reserve(system: xr.Dataset, st) -> dict:
