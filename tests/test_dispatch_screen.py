@@ -92,7 +92,7 @@ def test_keep_hourly_list_keeps_only_those():
 def test_feasibility_check_catches_a_broken_balance_or_tank_cycle():
     """The screen proves no shed only for an operation that balances every region at every
     step and closes every LNG tank's cycle; a break in either is caught."""
-    from energy_sim.operation import core, merit, network
+    from energy_sim.operation import chunk, core, merit, network
     from energy_sim.operation import screen as scr
     from energy_sim.operation.inputs import prepare
 
@@ -101,7 +101,7 @@ def test_feasibility_check_catches_a_broken_balance_or_tank_cycle():
     st = prepare(s)
     stack = merit.build_stack(st)
     grid = network.Grid.build(len(st.regions), st.frm, st.to, st.eta)
-    out = core.run_chunk(st, stack, grid, None, None, None, None, 1, with_price=False)
+    out = chunk.run_chunk(st, stack, grid, None, None, None, None, 1, with_price=False)
     dem = st.demand.T[None]
     assert scr.feasible(st, out, dem).all()
     broken = core._take(out, np.array([0]))

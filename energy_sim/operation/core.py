@@ -313,74 +313,9 @@ def _zone_hydro(st: Static, av, supply_r, need_r, prev: ChunkOut, zones, hyd, bu
     return out
 
 
-def run_chunk(
-    st: Static,
-    stack: merit.Stack,
-    grid: network.Grid,
-    avail_draw: np.ndarray | None,
-    demand: np.ndarray | None,
-    cf_month: np.ndarray | None,
-    lng_draw: np.ndarray | None,
-    n_s: int,
-    with_price: bool = True,
-    screen: bool = False,
-) -> ChunkOut:
-    """Operate one chunk of ``n_s`` samples; draws are (S, G, T), (S, R, T), (S, G, 12),
-    (S, H, T) or None.
-
-    With ``screen``, the adequacy screen (:func:`.screen.screen_chunk`) operates every sample
-    first; the samples it proves shed-free keep its operation and only the others go through
-    the passes below.
-
-    Later passes re-place reservoir hydro in price terms over the zone each basin reaches
-    (congestion and scarcity of the previous pass included, :func:`_zone_hydro`); every
-    sample keeps the cheapest pass.
-    """
-    n_g, n_t = st.avail.shape
-    n_r = len(st.regions)
-    draw = np.ones((1, n_g, n_t)) if avail_draw is None else np.asarray(avail_draw)
-    if draw.dtype not in (np.float32, np.float64):
-        draw = draw.astype(float)
-    av = kernels.availability(  # (S, T, G) = avail * cap * max(0, draw)
-        np.ascontiguousarray(st.avail, dtype=float), st.cap.astype(float),
-        np.ascontiguousarray(draw),
-    )  # fmt: skip
-    if av.shape[0] != n_s:
-        av = np.ascontiguousarray(np.broadcast_to(av, (n_s, n_t, n_g)))
-    dem = st.demand.T[None] if demand is None else np.asarray(demand, float).transpose(0, 2, 1)
-    dem = np.ascontiguousarray(np.broadcast_to(np.maximum(dem, 0.0), (n_s, n_t, n_r)))
-    lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
-    lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, len(st.regas), n_t))
-    if screen:
-        return _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
-    return _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
-
-
-def _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> ChunkOut:
-    """The screen on every sample, the full passes on those it cannot prove shed-free."""
-    from energy_sim.operation import screen as _screen
-
-    t0 = _time.perf_counter()
-    out, proven = _screen.screen_chunk(st, stack, grid, av, dem, cf_month, lng_av, with_price)
-    stats = {f"screen_{k}": v for k, v in out.stats.items()}
-    stats.update(screen_s=_time.perf_counter() - t0, screened=float(proven.sum()))
-    rest = np.flatnonzero(~proven)
-    if len(rest):
-        full = _full_chunk(
-            st, stack, grid, av[rest], dem[rest], draws_of(cf_month, rest), lng_av[rest],
-            len(rest), with_price,
-        )  # fmt: skip
-        for k in _FIELDS:
-            getattr(out, k)[rest] = getattr(full, k)
-        for k, v in full.stats.items():
-            stats[k] = stats.get(k, 0.0) + v
-    out.stats = stats
-    out.screened = proven
-    return out
-
-
-def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> ChunkOut:
-    """First pass, zone passes and repair passes of one chunk (arrays as in run_chunk)."""
+def full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> ChunkOut:
+    """First pass, zone passes and repair passes of one chunk (arrays as in
+    :func:`energy_sim.operation.chunk.run_chunk`)."""
     n_t = av.shape[1]
     n_r = len(st.regions)
     best = _operate(st, stack, grid, av, dem, cf_month, lng_av, None, with_price=with_price)
@@ -423,7 +358,7 @@ def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> 
         )
         c = _cost(st, nxt)
         better = c < cost - 1e-9 * np.abs(cost)
-        for k in _FIELDS:  # the coal stocks and deliveries go with the generation
+        for k in FIELDS:  # the coal stocks and deliveries go with the generation
             getattr(best, k)[better] = getattr(nxt, k)[better]
         cost = np.where(better, c, cost)
         for k, v in nxt.stats.items():
@@ -449,7 +384,7 @@ def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> 
         c = _cost(st, nxt)
         better = c < cost[todo] - 1e-9 * np.abs(cost[todo])
         won = todo[better]
-        for k in _FIELDS:
+        for k in FIELDS:
             getattr(best, k)[won] = getattr(nxt, k)[better]
         cost[won] = c[better]
         best.stats["repair_improved"] = best.stats.get("repair_improved", 0.0) + float(better.sum())
@@ -458,12 +393,12 @@ def _full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> 
     return best
 
 
-_FIELDS = ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv", "cst", "dlv")
+FIELDS = ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv", "cst", "dlv")
 
 
 def _take(co: ChunkOut, idx: np.ndarray) -> ChunkOut:
     """The samples ``idx`` of a chunk's results (copies)."""
-    return ChunkOut(**{k: getattr(co, k)[idx] for k in _FIELDS})
+    return ChunkOut(**{k: getattr(co, k)[idx] for k in FIELDS})
 
 
 def _repair(st: Static, av, dem, best: ChunkOut, hyd) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from energy_sim.errors import InputError
-from energy_sim.operation import core, merit, network
+from energy_sim.operation import chunk, core, merit, network
 from energy_sim.operation.inputs import prepare
 
 COST_COMPONENTS = ("operating", "unserved_energy")
@@ -138,16 +138,16 @@ def dispatch(
     stack = merit.build_stack(st)
     grid = network.Grid.build(n_r, st.frm, st.to, st.eta)
     per_sample = max(n_t * n_g * 8 * 3, 1)
-    chunk = int(max(1, min(int(chunk_size), core.CHUNK_BYTES // per_sample, n_samp)))
+    per_chunk = int(max(1, min(int(chunk_size), core.CHUNK_BYTES // per_sample, n_samp)))
     burn_day = _lng_burn_per_day(st)
     ann: dict[str, list[np.ndarray]] = {k: [] for k in ANNUAL}
     hourly: dict[str, list[np.ndarray]] = {k: [] for k in sorted(fields)}
     stats: dict[str, float] = {}
     t_start = _time.perf_counter()
-    bounds = [(a, min(a + chunk, n_samp)) for a in range(0, n_samp, chunk)]
+    bounds = [(a, min(a + per_chunk, n_samp)) for a in range(0, n_samp, per_chunk)]
     with _progress(progress, len(bounds)) as advance:
         for a, b in bounds:
-            co = core.run_chunk(
+            co = chunk.run_chunk(
                 st, stack, grid, *(_pick(d, a, b) for d in draws), b - a,
                 with_price="price" in fields, screen=screen,
             )  # fmt: skip

@@ -33,7 +33,7 @@ passes :func:`feasible` (regional balance and LNG inventory recursion, cyclic st
 is *proven*: its
 LP optimum sheds nothing either, so its unserved energy and loss-of-load hours (zero) are
 exact. Samples the screen cannot prove are operated by the full core
-(:func:`energy_sim.operation.core.run_chunk`). The screen's operation is feasible but not
+(:func:`energy_sim.operation.chunk.run_chunk`). The screen's operation is feasible but not
 cost-optimal: the operating cost, generation and LNG figures of proven samples are those of
 this operation, not the core's cost-optimal ones (``Results["screened"]`` marks them).
 """
@@ -315,7 +315,7 @@ def screen_chunk(
             out = op
         else:  # a later round replaces the sample's operation where it sheds less
             better = ok | (op.shed.sum(axis=(1, 2)) < out.shed[todo].sum(axis=(1, 2)))
-            for k in core._FIELDS:
+            for k in core.FIELDS:
                 getattr(out, k)[todo[better]] = getattr(op, k)[better]
             for k, v in op.stats.items():
                 out.stats[k] = out.stats.get(k, 0.0) + v
