@@ -92,7 +92,7 @@ def test_keep_hourly_list_keeps_only_those():
 def test_feasibility_check_catches_a_broken_balance_or_tank_cycle():
     """The screen proves no shed only for an operation that balances every region at every
     step and closes every LNG tank's cycle; a break in either is caught."""
-    from energy_sim.operation import chunk, core, merit, network
+    from energy_sim.operation import chunk, merit, network, passes
     from energy_sim.operation import screen as scr
     from energy_sim.operation.inputs import prepare
 
@@ -104,10 +104,10 @@ def test_feasibility_check_catches_a_broken_balance_or_tank_cycle():
     out = chunk.run_chunk(st, stack, grid, None, None, None, None, 1, with_price=False)
     dem = st.demand.T[None]
     assert scr.feasible(st, out, dem).all()
-    broken = core._take(out, np.array([0]))
+    broken = passes._take(out, np.array([0]))
     broken.gen[0, 0, 5] += 50.0  # 50 MW more than the balance allows
     assert not scr.feasible(st, broken, dem).any()
-    burnt = core._take(out, np.array([0]))
+    burnt = passes._take(out, np.array([0]))
     burnt.inv[0, 0, -1] -= 1e4  # the tank ends 10 GWh_th below where the year started
     assert not scr.feasible(st, burnt, dem).any()
 

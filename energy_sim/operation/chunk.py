@@ -1,5 +1,5 @@
 """One chunk of samples through the dispatch core: the draws made arrays, then the adequacy
-screen (:mod:`energy_sim.operation.screen`) and the full passes (:func:`core.full_chunk`)
+screen (:mod:`energy_sim.operation.screen`) and the full passes (:func:`passes.full_chunk`)
 on the samples the screen cannot prove shed-free, or the full passes on all."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time as _time
 
 import numpy as np
 
-from energy_sim.operation import core, kernels, merit, network
+from energy_sim.operation import core, kernels, merit, network, passes
 from energy_sim.operation.inputs import Static
 from energy_sim.operation.screen import screen_chunk
 
@@ -33,7 +33,7 @@ def run_chunk(
     the passes below.
 
     Later passes re-place reservoir hydro in price terms over the zone each basin reaches
-    (congestion and scarcity of the previous pass included, ``core._zone_hydro``); every
+    (congestion and scarcity of the previous pass included, ``passes._zone_hydro``); every
     sample keeps the cheapest pass.
     """
     n_g, n_t = st.avail.shape
@@ -53,7 +53,7 @@ def run_chunk(
     lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, len(st.regas), n_t))
     if screen:
         return _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
-    return core.full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+    return passes.full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
 
 
 def _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> core.ChunkOut:
@@ -64,7 +64,7 @@ def _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> co
     stats.update(screen_s=_time.perf_counter() - t0, screened=float(proven.sum()))
     rest = np.flatnonzero(~proven)
     if len(rest):
-        full = core.full_chunk(
+        full = passes.full_chunk(
             st, stack, grid, av[rest], dem[rest], core.draws_of(cf_month, rest), lng_av[rest],
             len(rest), with_price,
         )  # fmt: skip

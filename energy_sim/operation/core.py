@@ -1,17 +1,19 @@
-"""The dispatch core: operate a System over its time steps for many samples at once.
+"""The dispatch core's operation of one chunk of samples (arrays ``(sample, time, ...)``),
+:func:`_operate`:
 
-Per chunk of samples (arrays ``(sample, time, ...)``):
-
-1. availability ``A[s,t,g] = cap_g * avail[g,t] * draw[s,g,t]`` and demand;
-2. reservoir hydro water-filled on the system net load (:mod:`.hydro`);
-3. storage scheduled on the net load left after hydro and clipped to its state of charge
-   (:mod:`.storage`);
+1. availability ``A[s,t,g] = cap_g * avail[g,t] * draw[s,g,t]`` and demand
+   (:mod:`.chunk`);
+2. reservoir hydro water-filled on the system net load (:mod:`.hydro`), or a given schedule;
+3. storage scheduled on the net load left after hydro (or a given wish) and clipped to its
+   state of charge (:mod:`.storage`);
 4. every (sample, hour) cell dispatched over the regional merit-order stacks and the corridor
-   graph (:mod:`.merit`, :mod:`.network`);
+   graph (:mod:`.merit`, :mod:`.network`, :mod:`.kernels`), storage never charged with shed
+   power; 4b. coal burn checked against the coal yards (:mod:`.coal`);
 5. LNG burn checked against send-out, tanks, reserve and contract (:mod:`.lng`); cells where a
-   hub cannot deliver are dispatched again with the LNG plants capped at what it can;
-6. annual figures per sample, and hourly ones on request.
-"""
+   hub cannot deliver are dispatched again with the LNG plants capped at what it can.
+
+The later passes of the full core live in :mod:`.passes`, the annual figures and the Results
+in :mod:`.results`."""
 
 from __future__ import annotations
 
@@ -25,20 +27,8 @@ from energy_sim.operation.inputs import Static
 
 #: Loss of load counts hours whose shed exceeds this, MW.
 SHED_THRESHOLD_MW = 0.1
-#: Passes that re-place reservoir hydro on the zones and prices of the previous pass.
-ZONE_PASSES = 6
-#: The zone each pass places water and storage over, in turn: a region alone, or the regions
-#: it reaches over uncongested corridors (:func:`_zones`). Measured on the 2030 plan (full year
-#: and eight 13-week stress horizons, docs/dispatch.md): reach, region, region over 6 passes
-#: 0.25-0.73% operating-cost gap to the LP; reach, region over 4 passes 0.38-1.14%.
-ZONE_KINDS = ("reach", "region", "region")
-#: Zone passes also re-schedule storage in price terms over its own region
-#: (:func:`_zone_storage`) instead of on the system net load.
-ZONE_STORAGE = True
 #: Rounds that take storage charging out of hours where its region sheds.
 CHARGE_FIX_PASSES = 4
-#: Passes that move water into hours still shedding (:func:`_repair`).
-REPAIR_PASSES = 3
 #: Weight of the shed of earlier passes added to the need of the hours where it occurred.
 SHORT_WEIGHT = 2.0
 #: Memory budget of one sample chunk's (time, gen) arrays, bytes.
@@ -64,6 +54,10 @@ class ChunkOut:
     #: (S,) True where the adequacy screen proved the sample sheds nothing and its operation
     #: is the screen's (:mod:`.screen`); None when the chunk was not screened.
     screened: np.ndarray | None = None
+
+
+#: The per-sample arrays of a :class:`ChunkOut`, in the order the passes copy them.
+FIELDS = ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv", "cst", "dlv")
 
 
 def _solve_cells_reference(
@@ -197,266 +191,12 @@ def _solve_gen(
     )
 
 
-def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
-    """(S, T, R, R): region i reaches region j along corridors with spare capacity."""
-    n_s, n_l, n_t = flow.shape
-    n_r = len(st.regions)
-    adj = np.zeros((n_s, n_t, n_r, n_r))
-    f = flow.transpose(0, 2, 1)
-    adj[:, :, st.frm, st.to] = (st.fcap - f) > network.EPS_MW
-    adj[:, :, st.to, st.frm] = (st.fcap + f) > network.EPS_MW
-    # transitive closure by repeated squaring: (I + adj)^(2^k) covers paths of 2^k corridors
-    reach = np.minimum(adj + np.eye(n_r), 1.0)
-    k = 1
-    while k < n_r - 1:
-        reach = np.minimum(reach @ reach, 1.0)
-        k *= 2
-    return reach > 0
-
-
-def _level_supply(st: Static, av) -> tuple[np.ndarray, np.ndarray]:
-    """Price levels (K,) of the non-reservoir fleet plus VOLL, and each region's supply up to
-    each level, ``cum`` (S, T, R, K) MW (the VOLL level unlimited: shedding)."""
-    n_s, n_t, n_g = av.shape
-    n_r = len(st.regions)
-    other = ~st.is_res
-    levels = np.r_[hydro.price_levels(st.mc[other]), st.voll]
-    n_k = len(levels)
-    li = np.searchsorted(levels, st.mc)
-    col = st.gen_region * n_k + li
-    sel = np.flatnonzero(other)
-    order = sel[np.argsort(col[sel], kind="stable")]
-    ucol, start = np.unique(col[order], return_index=True)
-    flat = av.reshape(n_s * n_t, n_g)[:, order]
-    per = np.zeros((n_s * n_t, n_r * n_k))
-    if len(order):
-        per[:, ucol] = np.add.reduceat(flat, start, axis=1)
-    cum = np.cumsum(per.reshape(n_s, n_t, n_r, n_k), axis=3)
-    cum[..., -1] += 1e9  # shedding: unlimited at VOLL
-    return levels, cum
-
-
-def _imports(st: Static, flow: np.ndarray) -> np.ndarray:
-    """Net MW each region receives (S, T, R) under the flows (S, L, T) of a previous pass:
-    ``sum_{l into r} (eta*f+ - f-) + sum_{l out of r} (eta*f- - f+)``."""
-    f = flow.transpose(0, 2, 1)  # (S, T, L)
-    fwd, rev = np.maximum(f, 0.0), np.maximum(-f, 0.0)
-    onto = np.zeros((len(st.eta), len(st.regions)))
-    onfrom = np.zeros_like(onto)
-    onto[np.arange(len(st.eta)), st.to] = 1.0
-    onfrom[np.arange(len(st.eta)), st.frm] = 1.0
-    return (st.eta * fwd - rev) @ onto + (st.eta * rev - fwd) @ onfrom
-
-
-def _zones(st: Static, prev: ChunkOut, zone: str) -> np.ndarray:
-    """(S, T, R, R) float: 1 where region j belongs to region i's zone. ``"region"``: each
-    region alone; ``"reach"``: the regions it reaches over corridors with spare capacity in the
-    previous pass (its copper plate)."""
-    n_s, _, n_t = prev.flow.shape
-    n_r = len(st.regions)
-    if zone == "region":
-        return np.broadcast_to(np.eye(n_r), (n_s, n_t, n_r, n_r))
-    return _reach(st, prev.flow).astype(float)
-
-
-def _zone_net(net_r, imports, zf) -> np.ndarray:
-    """Net load of a zone (S, T): its regions' net loads ``net_r`` (S, T, R) less what the
-    previous pass brought into them (``imports``, :func:`_imports`); flows inside the zone
-    cancel but for their losses."""
-    return (zf * (net_r - imports)).sum(axis=2)
-
-
-def _zone_storage(st: Static, supply_r, dem, prev: ChunkOut, zones, hyd, sched, short):
-    """Storage re-scheduled by :func:`storage.zone_schedule` over its zone (largest groups
-    first, each on the net load that the hydro ``sched``, the other groups and the previous
-    pass's imports leave); ``supply_r`` is :func:`_level_supply`, ``zones`` :func:`_zones`.
-    Returns the wished charge and discharge (S, St, T)."""
-    n_r = len(st.regions)
-    levels, cum = supply_r
-    imports = _imports(st, prev.flow)
-    base = dem + SHORT_WEIGHT * short
-    for j, g in enumerate(hyd):
-        base[:, :, st.gen_region[g]] -= sched[:, j]
-    ch = prev.ch.copy()
-    dis = prev.dis.copy()
-    for j in np.argsort(-st.pcap * st.dur, kind="stable"):
-        if st.pcap[j] <= 0:
-            continue
-        zf = zones[:, :, st.stor_region[j], :]
-        supply = (zf[:, :, None, :] @ cum)[:, :, 0, :]
-        ch[:, j] = 0.0
-        dis[:, j] = 0.0
-        need = _zone_net(base + _by_region(ch - dis, st.stor_region, n_r), imports, zf)
-        ch[:, j], dis[:, j] = storage.zone_schedule(
-            supply, need, levels, st.pcap[j], st.dur[j], st.eff_c[j], st.eff_d[j], st.dt
-        )
-    return ch, dis
-
-
-def _zone_hydro(st: Static, av, supply_r, need_r, prev: ChunkOut, zones, hyd, budget, short):
-    """Hydro re-placed by :func:`hydro.zone_schedule` over its zone, on the zone's net load
-    less what the previous pass imported into it (basins in turn, Gauss-Seidel)."""
-    _, cum = supply_r
-    imports = _imports(st, prev.flow)
-    base = need_r + SHORT_WEIGHT * short  # (S, T, R)
-    h_prev = prev.gen[:, hyd]  # (S, Gh, T)
-    out = np.zeros_like(h_prev)
-    for j, g in enumerate(hyd):  # one water-filling per basin, vectorised over samples
-        zf = zones[:, :, st.gen_region[g], :]  # (S, T, R)
-        supply = (zf[:, :, None, :] @ cum)[:, :, 0, :]
-        cur = np.concatenate([out[:, :j], h_prev[:, j:]], axis=1)  # Gauss-Seidel: placed ones
-        cur[:, j] = 0.0
-        others = (cur.transpose(0, 2, 1) * zf[:, :, st.gen_region[hyd]]).sum(axis=2)
-        need = _zone_net(base, imports, zf) - others
-        lim = av[:, :, g]
-        out[:, j] = hydro.zone_schedule(supply, need, lim, budget[:, j], st.month, st.wdt)
-    return out
-
-
-def full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> ChunkOut:
-    """First pass, zone passes and repair passes of one chunk (arrays as in
-    :func:`energy_sim.operation.chunk.run_chunk`)."""
-    n_t = av.shape[1]
-    n_r = len(st.regions)
-    best = _operate(st, stack, grid, av, dem, cf_month, lng_av, None, with_price=with_price)
-    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
-    if not len(hyd) or not len(st.fcap) or ZONE_PASSES == 0:
-        return best
-    congested = (np.abs(best.flow) >= st.fcap[None, :, None] - network.EPS_MW) & (
-        st.fcap[None, :, None] > 0
-    )
-    if not congested.any() and not (best.shed > SHED_THRESHOLD_MW).any():
-        return best  # one copper-plate zone and no shortage: the system net load is right
-    cost = _cost(st, best)
-    budget = _budgets(st, hyd, cf_month, n_s)
-    prev = best
-    short = np.zeros((n_s, n_t, n_r))  # shed seen so far: it counts twice where it was
-    supply_r = _level_supply(st, av)  # the fleet's availability: the same in every pass
-    for i_pass in range(ZONE_PASSES):
-        zone = ZONE_KINDS[i_pass % len(ZONE_KINDS)]
-        short = np.maximum(short, prev.shed.transpose(0, 2, 1))
-        need_r = dem + _by_region(prev.ch - prev.dis, st.stor_region, n_r)
-        zones = _zones(st, prev, zone)
-        sched = _zone_hydro(st, av, supply_r, need_r, prev, zones, hyd, budget, short)
-        near = (_reach(st, prev.flow).astype(float) @ short[..., None])[..., 0]
-        stor = None
-        if ZONE_STORAGE:
-            stor = _zone_storage(st, supply_r, dem, prev, zones, hyd, sched, short)
-        nxt = _operate(
-            st,
-            stack,
-            grid,
-            av,
-            dem,
-            cf_month,
-            lng_av,
-            sched,
-            warm=prev,
-            short=near,
-            with_price=with_price,
-            stor=stor,
-        )
-        c = _cost(st, nxt)
-        better = c < cost - 1e-9 * np.abs(cost)
-        for k in FIELDS:  # the coal stocks and deliveries go with the generation
-            getattr(best, k)[better] = getattr(nxt, k)[better]
-        cost = np.where(better, c, cost)
-        for k, v in nxt.stats.items():
-            best.stats[k] = best.stats.get(k, 0.0) + v
-        best.stats["zone_passes"] = best.stats.get("zone_passes", 0.0) + 1.0
-        best.stats["zone_improved"] = best.stats.get("zone_improved", 0.0) + float(better.sum())
-        prev = nxt
-    # a sample that a repair pass did not improve would get the same pass again (its inputs
-    # are its best result and its shed so far, both unchanged): later passes skip it
-    todo = np.arange(n_s)
-    for _ in range(REPAIR_PASSES):
-        if not len(todo) or not (best.shed > SHED_THRESHOLD_MW).any():
-            break
-        sub = _take(best, todo)
-        sched = _repair(st, av[todo], dem[todo], sub, hyd)
-        short = np.maximum(short, best.shed.transpose(0, 2, 1))
-        near = (_reach(st, sub.flow).astype(float) @ short[todo, ..., None])[..., 0]
-        stor = (sub.ch, sub.dis) if ZONE_STORAGE else None  # keep the best pass's storage
-        nxt = _operate(
-            st, stack, grid, av[todo], dem[todo], None, lng_av[todo], sched, warm=sub, short=near,
-            with_price=with_price, stor=stor,
-        )  # fmt: skip
-        c = _cost(st, nxt)
-        better = c < cost[todo] - 1e-9 * np.abs(cost[todo])
-        won = todo[better]
-        for k in FIELDS:
-            getattr(best, k)[won] = getattr(nxt, k)[better]
-        cost[won] = c[better]
-        best.stats["repair_improved"] = best.stats.get("repair_improved", 0.0) + float(better.sum())
-        best.stats["repair_samples"] = best.stats.get("repair_samples", 0.0) + float(len(todo))
-        todo = won
-    return best
-
-
-FIELDS = ("gen", "ch", "dis", "soc", "flow", "shed", "price", "send", "inv", "cst", "dlv")
-
-
-def _take(co: ChunkOut, idx: np.ndarray) -> ChunkOut:
-    """The samples ``idx`` of a chunk's results (copies)."""
-    return ChunkOut(**{k: getattr(co, k)[idx] for k in FIELDS})
-
-
-def _repair(st: Static, av, dem, best: ChunkOut, hyd) -> np.ndarray:
-    """Move water into the hours that still shed.
-
-    For each basin in turn (each step vectorised over samples), the shed it can reach along
-    corridors with spare capacity gets ``add_t = min(a_t - h_t, shed_t)``; the same monthly
-    energy comes out of the basin's hours of lowest system net load (a level ``L_m`` with
-    ``cut_t = min(h_t, max(0, L_m - X_t))``), so the budget holds.
-    """
-    n_s, n_t, _ = av.shape
-    reach = _reach(st, best.flow).astype(float)  # (S, T, R, R)
-    rem = best.shed.transpose(0, 2, 1).copy()  # (S, T, R)
-    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
-    x = dem.sum(axis=2) - av[:, :, free].sum(axis=2)
-    onehot = np.zeros((n_t, 12))
-    onehot[np.arange(n_t), st.month] = st.wdt
-    sched = best.gen[:, hyd].copy()
-    for j, g in enumerate(hyd):  # basins in turn: the shed one covers, the next does not see
-        z = reach[:, :, st.gen_region[g], :]
-        can = (z * rem).sum(axis=2)
-        h = sched[:, j]
-        add = np.minimum(np.maximum(av[:, :, g] - h, 0.0), can)
-        if not (add > SHED_THRESHOLD_MW).any():
-            continue
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(can[:, :, None] > 0, z * rem / can[:, :, None], 0.0)
-        rem = rem - share * add[:, :, None]
-        need = add @ onehot  # (S, 12) energy to take out elsewhere
-        donor = np.where(add > 0, 0.0, h)
-        lo = np.full((n_s, 12), x.min(initial=0.0) - 1.0)
-        hi = np.full((n_s, 12), x.max(initial=0.0) + 1.0)
-        for _ in range(hydro.N_BISECT):
-            mid = 0.5 * (lo + hi)
-            cut = np.minimum(donor, np.maximum(0.0, mid[:, st.month] - x))
-            enough = cut @ onehot >= need
-            hi = np.where(enough, mid, hi)
-            lo = np.where(enough, lo, mid)
-        cut = np.minimum(donor, np.maximum(0.0, hi[:, st.month] - x))
-        got = cut @ onehot
-        with np.errstate(divide="ignore", invalid="ignore"):
-            keep = np.where(need > 0, np.minimum(1.0, got / need), 1.0)  # short of donors
-        sched[:, j] = h - cut + add * keep[:, st.month]
-    return sched
-
-
 def _budgets(st: Static, hyd: np.ndarray, cf_month, n_s: int) -> np.ndarray:
     """Monthly energy budgets (S, Gh, 12) of the reservoir groups, MWh."""
     cf = st.cf_month[None, hyd] if cf_month is None else np.asarray(cf_month, float)[:, hyd]
     cf = np.where(np.isfinite(cf), cf, np.inf)
     budget = np.broadcast_to(cf * st.hours_month * st.cap[hyd, None], (n_s, len(hyd), 12))
     return np.where(np.isfinite(budget), budget, 1e30)
-
-
-def _cost(st: Static, co: ChunkOut) -> np.ndarray:
-    """Operating plus unserved-energy cost per sample, USD."""
-    gen = np.einsum("sgt,t->sg", co.gen, st.wdt)  # einsum: co.gen is a strided view
-    return gen @ st.mc + st.voll * np.einsum("srt,t->s", co.shed, st.wdt)
 
 
 def _burn(gen: np.ndarray, to_hub: np.ndarray, n_s: int, n_t: int) -> np.ndarray:
