@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from energy_sim.operation import coal, hydro, kernels, lng, merit, network, storage
+from energy_sim.operation import cell_kernels, coal, hydro, kernels, lng, merit, network, storage
 from energy_sim.operation.inputs import Static
 
 #: Loss of load counts hours whose shed exceeds this, MW.
@@ -125,20 +125,20 @@ def _by_region(x: np.ndarray, region: np.ndarray, n_r: int) -> np.ndarray:
 
 def _columns(stack: merit.Stack) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kind, group and window/region of every block column (see
-    :func:`kernels.dispatch_gen_cells`), from the layout of :func:`_blocks`."""
+    :func:`cell_kernels.dispatch_gen_cells`), from the layout of :func:`_blocks`."""
     n_col = stack.n_col
-    kind = np.full(n_col, kernels.COL_ZERO, np.int64)
+    kind = np.full(n_col, cell_kernels.COL_ZERO, np.int64)
     gen = np.zeros(n_col, np.int64)
     aux = np.zeros(n_col, np.int64)
-    kind[: stack.n_gen] = kernels.COL_GEN
+    kind[: stack.n_gen] = cell_kernels.COL_GEN
     gen[: stack.n_gen] = np.arange(stack.n_gen)
     for j, g in enumerate(stack.lng_gens):
-        kind[g], aux[g] = kernels.COL_LNG, j
+        kind[g], aux[g] = cell_kernels.COL_LNG, j
         c = stack.n_gen + j
-        kind[c], gen[c], aux[c] = kernels.COL_LNG_SCARCE, g, j
+        kind[c], gen[c], aux[c] = cell_kernels.COL_LNG_SCARCE, g, j
     n_r = stack.table.shape[0]
     c0 = stack.sdis_col0
-    kind[c0 : c0 + n_r] = kernels.COL_STORAGE
+    kind[c0 : c0 + n_r] = cell_kernels.COL_STORAGE
     aux[c0 : c0 + n_r] = np.arange(n_r)
     return kind, gen, aux
 
@@ -157,7 +157,7 @@ def _solve_gen(
 ):
     """Network dispatch of cells from generator availability (n, G), LNG windows (n, G_l) and
     storage discharge (n, R), the blocks built inside the kernel
-    (:func:`kernels.dispatch_gen_cells`): generation (n, G), storage discharge placed (n, R),
+    (:func:`cell_kernels.dispatch_gen_cells`): generation (n, G), storage discharge placed (n, R),
     shed, flows, unconverged count and prices. Same results as :func:`_blocks`,
     :func:`_solve_cells_reference` and :func:`_gens` in turn, without the (n, columns)
     arrays."""
@@ -165,7 +165,7 @@ def _solve_gen(
     n_l = len(fcap)
     warm = flow0 is not None
     kind, gen, aux = _columns(stack)
-    return kernels.dispatch_gen_cells(
+    return cell_kernels.dispatch_gen_cells(
         np.ascontiguousarray(avail, dtype=float),
         np.ascontiguousarray(window, dtype=np.bool_),
         np.ascontiguousarray(sdis, dtype=float),

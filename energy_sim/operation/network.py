@@ -12,7 +12,7 @@ demand) and only one of ``fwd``/``rev`` is non-zero (the net flow ``f_l = fwd_l 
 
 It is solved by successive shortest (most profitable) paths, the textbook method for
 min-cost (generalised) flow. :func:`solve_cells` runs the compiled per-cell kernel
-(:mod:`energy_sim.operation.kernels`, cells in parallel); :func:`solve_cells_reference` is the
+(:mod:`energy_sim.operation.cell_kernels`, cells in parallel); :func:`solve_cells_reference` is the
 same method vectorised over cells in numpy, kept as the reference the kernel is tested against:
 
 1. start from local dispatch ``x_r = D_r``, no flows;
@@ -355,10 +355,10 @@ def solve_cells(
 
     Same parameters, method and results as :func:`solve_cells_reference` (``cum`` (n, R, K),
     ``cost`` (R, K), ``demand`` (n, R), ``fcap`` (n, L) or (L,), ``flow0`` (n, L) or None);
-    each cell is solved on its own (:func:`energy_sim.operation.kernels.solve_cells`), cells in
+    each cell is solved on its own (:func:`energy_sim.operation.cell_kernels.solve_cells`), cells in
     parallel across cores.
     """
-    from energy_sim.operation import kernels
+    from energy_sim.operation import cell_kernels
 
     n, n_r, _ = cum.shape
     n_l = len(grid.frm)
@@ -366,7 +366,7 @@ def solve_cells(
         return demand.astype(float, copy=True), np.zeros((n, n_l)), 0
     warm = flow0 is not None
     f0 = np.ascontiguousarray(flow0, dtype=float) if warm else np.zeros((n, n_l))
-    return kernels.solve_cells(
+    return cell_kernels.solve_cells(
         np.ascontiguousarray(cum, dtype=float),
         np.ascontiguousarray(cost, dtype=float),
         np.ascontiguousarray(demand, dtype=float),
@@ -386,10 +386,10 @@ def prices(
     cum: np.ndarray, cost: np.ndarray, x: np.ndarray, flow: np.ndarray, fcap, grid: Grid
 ) -> np.ndarray:
     """Marginal price of each region at a solution (compiled; see :func:`prices_reference`)."""
-    from energy_sim.operation import kernels
+    from energy_sim.operation import cell_kernels
 
     n = len(x)
-    return kernels.cell_prices(
+    return cell_kernels.cell_prices(
         np.ascontiguousarray(cum, dtype=float),
         np.ascontiguousarray(cost, dtype=float),
         np.ascontiguousarray(x, dtype=float),
