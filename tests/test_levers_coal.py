@@ -154,3 +154,23 @@ def test_coal_yards_reach_the_2030_system():
     assert float(sy["coal_refill_days"].sel(region="north")) == 15.0
     assert float(sy["coal_yard_days"].sel(region="north")) == 30.0
     assert len(coal_stores(build_system(load_scenario(base)))[0]) == 0
+
+
+def test_stock_days_kpi_and_dashboard():
+    """Without a cut-off the LP may hold any stock between the 1-day floor and the 1.5-day
+    yard: the KPI (lowest stock / daily full burn) is within [1, 1.5] d, and the dashboard
+    shows it against the 1-day target as OK; in the cut-off the stock is released (phi = 0)
+    and the lowest stock, <= 0.5 d, is a BREACH of the 1-day target."""
+    from energy_sim.analysis.indicators import indicators
+    from energy_sim.analysis.runs import Run
+
+    res = plan(_system(cut=False))
+    k = kpis(res)
+    assert 1.0 - 1e-6 <= k["coal_stock_days"] <= 1.5 + 1e-6
+    assert float(res["coal_stock_target_days"].sel(region="north")) == 1.0
+    ind = {i.key: i for i in indicators(Run("yards", res, k))}
+    assert ind["coal_days_north"].status == "ok"
+    res = plan(_system())
+    ind = {i.key: i for i in indicators(Run("cut", res, kpis(res)))}
+    assert ind["coal_days_north"].value <= 0.5 + 1e-6
+    assert ind["coal_days_north"].status == "breach"

@@ -22,6 +22,10 @@ The status rules (:class:`Targets`, every threshold settable) are:
   ``OK`` if ``<= 6.24%`` (2022 measured, MoIT: Resolution 70 asks to reduce losses, so not
   above today's), ``WARNING`` up to 7.94% (2015), ``BREACH`` above; left out for runs whose
   KPIs predate it;
+- coal stock days of each region with a coal yard (``reserves.coal``): ``OK`` if the plan's
+  lowest stock is ``>=`` the region's strategic stock (``coal_stock_target_days`` of the plan,
+  else the System's ``coal_stock_days``), ``WARNING`` at half of it
+  or more, ``BREACH`` below; ``INFO`` without a target; none without yards;
 - LNG days of cover of each hub: ``OK`` if ``>=`` the hub's strategic ``reserve_days`` (System)
   or ``lng_days`` (15 d, the low end of the state gas-reserve policy), ``WARNING`` at half of it
   or more, ``BREACH`` below;
@@ -151,6 +155,7 @@ def indicators(run: Run, targets: Targets | None = None) -> list[Indicator]:
     out.append(_clean(run, t))
     out += _losses(k, t)
     out += _lng(run, t)
+    out += _coal(run)
     out.append(_co2(run, demand, t))
     out.append(_cost(k))
     out += _capacity(run, t)
@@ -399,6 +404,41 @@ def _lng(run: Run, t: Targets) -> list[Indicator]:
                 _band(days, days >= need * (1 - 1e-6), days >= need / 2)
                 if not math.isnan(days)
                 else NA,
+            )
+        )
+    return out
+
+
+def _coal(run: Run) -> list[Indicator]:
+    """Coal stock days of each region with a yard (issue 14): the plan's lowest stock in days of
+    full burn against the region's strategic ``coal_stock_days`` (System); none without yards."""
+    res = run.results
+    if "coal_stock_days" not in res or "region" not in res["coal_stock_days"].dims:
+        return []
+    need_of = res["coal_stock_target_days"] if "coal_stock_target_days" in res else None
+    if need_of is None and run.system is not None and "coal_stock_days" in run.system:
+        need_of = run.system["coal_stock_days"]
+    out = []
+    for region in np.asarray(res["region"].values).astype(str):
+        days = float(res["coal_stock_days"].sel(region=region))
+        if not np.isfinite(days):
+            continue
+        need = float(need_of.sel(region=region)) if need_of is not None else float("nan")
+        status = (
+            _band(days, days >= need * (1 - 1e-6), days >= need / 2)
+            if np.isfinite(need) and need > 0
+            else INFO
+        )
+        target = f"≥ {need:g} d" if np.isfinite(need) and need > 0 else "—"
+        out.append(
+            Indicator(
+                f"coal_days_{region}",
+                f"Coal stock days, {region}",
+                days,
+                f"{days:.1f} d",
+                target,
+                status,
+                "lowest stock over the year / daily full burn (reserves.coal)",
             )
         )
     return out

@@ -321,6 +321,11 @@ def _coal_vars(system: xr.Dataset, d: LPData, sol: Solution, x: dict[str, Any]) 
             days,
             _attrs("d", "min over the year of coal stock / daily burn at full coal capacity"),
         ),
+        "coal_stock_target_days": (
+            "region",
+            np.asarray(system["coal_stock_days"].values, float),
+            _attrs("d", "strategic coal stock of the System (reserves.coal)"),
+        ),
     }
 
 
