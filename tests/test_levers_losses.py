@@ -92,3 +92,21 @@ def test_loss_kpis_lp_and_core():
     assert res.attrs["objective_usd"] == pytest.approx(17_520_000)
     r = dispatch(s)
     assert float(r["cost_usd"].sum()) == pytest.approx(17_520_000)
+
+
+def test_levers_survive_the_provenance_round_trip(tmp_path):
+    """Scenario.to_yaml (written next to every result) reads back to the same levers: the
+    path's years come back as whole numbers."""
+    scn = load_scenario(
+        BASE,
+        overrides={
+            "grid_losses.path": {2025: 0.0624, 2035: 0.05},
+            "reserves.coal": {"stock_days": {"north": 15}},
+            "reserves.lng_refill_days": {"hai_phong": 3},
+        },
+    )
+    f = tmp_path / "again.yaml"
+    f.write_text(scn.to_yaml())
+    again = load_scenario(f)
+    assert again.grid_losses == scn.grid_losses and again.reserves == scn.reserves
+    assert again.grid_losses.path == {2025: 0.0624, 2035: 0.05}

@@ -264,6 +264,16 @@ class GridLosses(_Section):
             )
         return value
 
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path_years(cls, value: Any) -> Any:
+        # to_yaml writes the years as text keys (JSON mode): read "2030" back as 2030
+        if isinstance(value, dict):
+            return {
+                int(k) if isinstance(k, str) and k.isdigit() else k: v for k, v in value.items()
+            }
+        return value
+
     @field_validator("rate", "path")
     @classmethod
     def _rate_range(cls, value: Any) -> Any:
