@@ -54,7 +54,8 @@ def run_one(
     The scenario's solver time limit is replaced by ``limit`` (None: no limit)."""
     import json as _json
 
-    from energy_sim.planning.results import kpis, write_results
+    from energy_sim.planning.kpis import kpis
+    from energy_sim.planning.results import write_results
     from energy_sim.planning.solve import plan
 
     system, system_s = _load(scenario, resolution)

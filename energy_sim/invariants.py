@@ -12,8 +12,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from energy_sim.inputs.reserves import (
+    coal_reserve_availability,
+    coal_stores,
+    hub_reserve_availability,
+)
 from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks, prev_step
-from energy_sim.reserves import coal_reserve_availability, coal_stores, hub_reserve_availability
 
 
 def _arr(results: xr.Dataset, name: str, *dims: str) -> np.ndarray | None:
@@ -37,7 +41,7 @@ def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6)
     - storage: soc recursion (cyclic per period), ``0 <= soc <= dur*pcap``, ``ch, dis <= pcap``;
     - corridors: ``0 <= fwd, rev <= fcap``;
     - LNG: inventory recursion, ``0 <= inv <= tank``, ``send <= regas*avail``, strategic
-      reserve ``inv >= phi*R`` (``phi`` of :mod:`energy_sim.reserves`), annual contract;
+      reserve ``inv >= phi*R`` (``phi`` of :mod:`energy_sim.inputs.reserves`), annual contract;
     - reserve margin: firm capacity + reported shortfall >= target (system and regional).
     """
     errs: list[str] = []

@@ -20,12 +20,11 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "energy_sim"
 
 #: Layer of each top-level folder or root module: a module may import its own folder and any
-#: folder of a lower layer. ``reserves`` (a root module, helper of the System) sits with inputs.
+#: folder of a lower layer.
 LAYER = {
     "errors": 0,
     "outputs": 1,
     "inputs": 2,
-    "reserves": 2,
     "invariants": 3,
     "planning": 4,
     "operation": 4,
@@ -36,13 +35,12 @@ LAYER = {
     "__main__": 8,
 }
 #: Folders that count as one for the layer rule.
-SAME = {"reserves": "inputs"}
+SAME: dict[str, str] = {}
 #: Imports inside one folder that would tie a module to another's internals: the Results writer
 #: takes the names and units it shares with the LP from ``energy_sim.inputs.contract``, not from
 #: the model's modules.
 FORBIDDEN = [("energy_sim.planning.results", "energy_sim.planning.model")]
-#: Cycles left to other issues: the dispatch core's full pass hands sample years to the screen
-#: and the screen calls back into the core (issue 12, lazily inside a function).
+#: Cycles left to other issues (none).
 KNOWN_CYCLES: list[set[str]] = []
 
 

@@ -14,7 +14,8 @@ import pytest
 from factory import gen, tiny_system
 
 from energy_sim.operation import dispatch
-from energy_sim.planning.results import check_invariants, kpis
+from energy_sim.planning.kpis import kpis
+from energy_sim.planning.results import check_invariants
 from energy_sim.planning.solve import plan
 
 STEPS = 48
@@ -140,9 +141,9 @@ def test_coal_yards_reach_the_2030_system():
     deliveries up to full burn, refill over the 15 days; no reserves.coal: no yards."""
     from pathlib import Path
 
+    from energy_sim.inputs.reserves import coal_stores
     from energy_sim.inputs.scenario import load_scenario
     from energy_sim.inputs.system import build_system
-    from energy_sim.reserves import coal_stores
 
     base = Path(__file__).resolve().parents[1] / "scenarios" / "pdp8_2030.yaml"
     sy = build_system(load_scenario(base, overrides={"reserves.coal": {"stock_days": 15}}))

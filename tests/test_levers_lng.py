@@ -16,10 +16,10 @@ import pytest
 from factory import gen, hub, tiny_system
 
 from energy_sim.errors import InputError
+from energy_sim.inputs.reserves import reserve_availability
 from energy_sim.operation import dispatch
 from energy_sim.planning.results import check_invariants  # noqa: F401
 from energy_sim.planning.solve import plan
-from energy_sim.reserves import reserve_availability
 
 REL = 1e-6
 

@@ -11,9 +11,10 @@ import pytest
 from factory import gen, tiny_system
 
 from energy_sim.errors import InputError
-from energy_sim.inputs.scenario import GridLosses, load_scenario
+from energy_sim.inputs.scenario import load_scenario
+from energy_sim.inputs.scenario_sections import GridLosses
 from energy_sim.operation import dispatch
-from energy_sim.planning.results import kpis
+from energy_sim.planning.kpis import kpis
 from energy_sim.planning.solve import plan
 
 BASE = Path(__file__).resolve().parents[1] / "scenarios" / "pdp8_2030.yaml"

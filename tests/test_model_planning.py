@@ -136,7 +136,7 @@ def test_clean_share():
     res = solve_checked(_clean_system(clean_share_min=0.3))
     assert res.attrs["objective_usd"] == approx(18_264_000)
     assert cap_of(res, "north/solar_utility") == approx(60)
-    from energy_sim.planning.results import kpis
+    from energy_sim.planning.kpis import kpis
 
     assert kpis(res)["clean_share"] == approx(0.3)
 

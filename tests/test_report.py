@@ -112,7 +112,7 @@ def test_missing_inputs_are_not_applicable_and_not_optimal_is_a_breach(runs):
 
 
 def test_a_real_plan_meets_its_reserve_target():
-    from energy_sim.planning.results import kpis
+    from energy_sim.planning.kpis import kpis
     from energy_sim.planning.solve import plan
 
     system = tiny6_system()

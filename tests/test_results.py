@@ -9,7 +9,8 @@ import pytest
 import xarray as xr
 from factory import corridor, gen, hub, solve_checked, store, tiny_system
 
-from energy_sim.planning.results import check_invariants, kpis, shortfall_report, write_results
+from energy_sim.planning.kpis import kpis, shortfall_report
+from energy_sim.planning.results import check_invariants, write_results
 from energy_sim.planning.solve import plan
 
 KPI_KEYS = {

@@ -33,7 +33,7 @@ class Run:
     results
         The Results dataset (``kind="plan"``).
     kpis
-        The KPI dict of ``kpis.json`` (or :func:`energy_sim.planning.results.kpis` of ``results``).
+        The KPI dict of ``kpis.json`` (or :func:`energy_sim.planning.kpis.kpis` of ``results``).
     path
         The run folder, if read from disk.
     system
@@ -78,7 +78,7 @@ def _open(path: Path) -> xr.Dataset:
 
 
 def _kpis_of(results: xr.Dataset) -> dict[str, Any]:
-    from energy_sim.planning.results import kpis
+    from energy_sim.planning.kpis import kpis
 
     return dict(kpis(results))
 

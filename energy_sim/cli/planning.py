@@ -110,8 +110,9 @@ def run_cmd(
             new_run_id,
             provenance,
         )
-        from energy_sim.planning.results import kpis as compute_kpis
-        from energy_sim.planning.results import shortfall_report, write_results
+        from energy_sim.planning.kpis import kpis as compute_kpis
+        from energy_sim.planning.kpis import shortfall_report
+        from energy_sim.planning.results import write_results
         from energy_sim.planning.solve import plan
 
         sc = load(scenario, sets, resolution=resolution)
@@ -183,8 +184,8 @@ def _earlier_plans_files(folder: Path, run_id: str) -> list[str]:
 
 def _unserved(k: dict[str, Any], results: Any) -> str:
     """The unserved-energy KPI; an interior point's residue (every step below the noise
-    tolerance of :func:`energy_sim.planning.results.noise_tolerance_mw`) is said to be such."""
-    from energy_sim.planning.results import noise_tolerance_mw
+    tolerance of :func:`energy_sim.planning.kpis.noise_tolerance_mw`) is said to be such."""
+    from energy_sim.planning.kpis import noise_tolerance_mw
 
     mwh = k["unserved_energy_mwh"]
     if mwh > 0 and "shed_mw" in results:

@@ -26,7 +26,7 @@ from energy_sim.inputs import profiles
 from energy_sim.inputs import system_fleet as fleet
 from energy_sim.inputs import system_series as series
 from energy_sim.inputs.data import DataTables, read_data
-from energy_sim.reserves import default_refill_days
+from energy_sim.inputs.reserves import default_refill_days
 
 HOURS = 8760
 GJ_PER_MWH = 3.6

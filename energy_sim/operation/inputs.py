@@ -13,8 +13,8 @@ import numpy as np
 import xarray as xr
 
 from energy_sim.errors import InputError
+from energy_sim.inputs.reserves import coal_stores, hub_refill_days
 from energy_sim.inputs.system_helpers import hub_of_gen
-from energy_sim.reserves import coal_stores, hub_refill_days
 
 
 @dataclass

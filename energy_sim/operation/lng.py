@@ -11,7 +11,7 @@ allows and lets the plants burn only what the hub can deliver:
 
 with ``smax_t = regas*lng_avail_t`` and ``reserve_n = reserve_days*24*sum cap/eff`` of the
 groups the hub feeds; ``phi`` is the reserve's availability (0 in a full cut-off, ``lng_avail``
-in a partial one, back to 1 at the refill rate after it: :mod:`energy_sim.reserves`, the LP's
+in a partial one, back to 1 at the refill rate after it: :mod:`energy_sim.inputs.reserves`, the LP's
 rule). The backward pass lowers the floor inside a window only as far as the
 send-out can restore it by the time the window ends, so the floor holds again after it (as
 in the LP). The year is cyclic: the run is repeated from the inventory the first one ended with.
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from energy_sim.reserves import reserve_availability
+from energy_sim.inputs.reserves import reserve_availability
 
 #: Tanks larger than this are treated as unbounded (MWh_th).
 BIG = 1e15
@@ -40,7 +40,7 @@ def floors(
     """Inventory floor (S, H, T) from the reserve (H,), send-out limit and availability.
 
     The required inventory is ``phi*reserve`` with the reserve's availability ``phi``
-    (:func:`energy_sim.reserves.reserve_availability`, the LP's rule); ``refill_days`` None:
+    (:func:`energy_sim.inputs.reserves.reserve_availability`, the LP's rule); ``refill_days`` None:
     the floor comes back at once after a disruption (``refill_days = 0``).
     """
     days = np.zeros(len(reserve)) if refill_days is None else refill_days

@@ -47,7 +47,7 @@ SPLIT_STEPS = {"hipo": 12}
 #: iterations; scaled, it gets to 1.3e-4 after 111 (594 s), then stalls too. No crossover:
 #: from HiPO's point HiGHS hands over to IPX, which took longer than the whole solve on the
 #: full year; the interior point carries ~1e-3 MW of unserved energy and reserve shortfall per
-#: step, which :func:`energy_sim.planning.results.shortfall_report` treats as solver noise.
+#: step, which :func:`energy_sim.planning.kpis.shortfall_report` treats as solver noise.
 METHOD_OPTIONS: dict[str, dict[str, Any]] = {
     "hipo": {
         "presolve": "off",

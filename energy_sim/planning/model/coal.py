@@ -1,5 +1,5 @@
 """Coal stockpiles (MODEL.md constraint 8): one yard per region with coal plant and a stock
-model (the scenario's ``reserves.coal``; :func:`energy_sim.reserves.coal_stores`).
+model (the scenario's ``reserves.coal``; :func:`energy_sim.inputs.reserves.coal_stores`).
 
 ::
 
@@ -8,7 +8,7 @@ model (the scenario's ``reserves.coal``; :func:`energy_sim.reserves.coal_stores`
     cst[c,t]   <= yard_days[r]*24*sum_g cap[g]/eff_g                   (yard)
     cst[c,t]   >= phi[c,t]*stock_days[r]*24*sum_g cap[g]/eff_g         (strategic stock)
 
-``phi`` is the LNG reserve's rule on ``coal_availability`` (:mod:`energy_sim.reserves`): the
+``phi`` is the LNG reserve's rule on ``coal_availability`` (:mod:`energy_sim.inputs.reserves`): the
 stock may be burned in a delivery shortfall and its floor comes back over ``refill_days``.
 Delivery limit, yard and floor are in days of full-load burn, so they scale with the capacity
 the LP builds (rows on ``cap_block``). Cyclic within each period. ``cst`` in GWh_th inside the
@@ -21,9 +21,9 @@ import numpy as np
 import pyomo.environ as pyo
 
 from energy_sim.inputs.contract import LNG_SCALE
+from energy_sim.inputs.reserves import coal_reserve_availability, coal_stores
 from energy_sim.planning.model import LPData
 from energy_sim.planning.model._linear import Terms, add_rows, add_var
-from energy_sim.reserves import coal_reserve_availability, coal_stores
 
 
 def add_coal(m: pyo.ConcreteModel, d: LPData) -> None:

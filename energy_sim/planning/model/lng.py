@@ -9,7 +9,7 @@ annual contract and tank expansion.
     inv[n,t] >= phi[n,t]*reserve_days[n]*24*sum_{g fed by n} cap[g]/eff_g
     sum_t w[t]*dt[t]*send[n,t] <= contract[n]
 
-``phi`` is the reserve's availability (:func:`energy_sim.reserves.reserve_availability`): 0 in
+``phi`` is the reserve's availability (:func:`energy_sim.inputs.reserves.reserve_availability`): 0 in
 a full cut-off (the reserve is there to be burned), ``lng_avail`` in a partial disruption, and
 back to 1 at the refill rate ``dt/(24*refill_days)`` after it; rows where ``phi == 0`` are left
 out. The hourly rows use the block copies ``tank_block[n, b(t)]`` and ``cap_block[g, b(t)]``
@@ -30,6 +30,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from energy_sim.inputs.contract import LNG_SCALE
+from energy_sim.inputs.reserves import hub_reserve_availability
 from energy_sim.inputs.system_helpers import hub_of_gen
 from energy_sim.planning.model import LPData
 from energy_sim.planning.model._linear import (
@@ -39,7 +40,6 @@ from energy_sim.planning.model._linear import (
     add_rows,
     add_var,
 )
-from energy_sim.reserves import hub_reserve_availability
 
 
 def add_lng(m: pyo.ConcreteModel, d: LPData) -> None:
