@@ -98,15 +98,15 @@ def test_full_is_a_copy(hourly):
 def test_representative_days(hourly, n):
     agg = T.aggregate(hourly, f"{n}d")
     assert _total_hours(agg) == 8760.0
-    assert agg.sizes["time"] == 24 * n
+    assert agg.sizes["time"] == 24 * (n + 1)  # n typical days + the peak day
     assert agg.attrs["resolution"] == f"{n}d"
     assert sorted(set(agg["month_of"].to_numpy().tolist())) == list(range(1, 13))
     period = agg["period"].to_numpy()
-    assert np.array_equal(np.unique(period), np.arange(n))
+    assert np.array_equal(np.unique(period), np.arange(n + 1))
     assert (agg["dt_h"] == 1).all()
     # each representative day is 24 consecutive real hours of one day and of its month
     stamps = pd.DatetimeIndex(agg["timestamp"].to_numpy())
-    for p in range(n):
+    for p in range(n + 1):
         day = stamps[period == p]
         assert len(day) == 24 and day.normalize().nunique() == 1
         assert (day.month == agg["month_of"].to_numpy()[period == p]).all()
@@ -146,14 +146,6 @@ def test_days_per_month():
     np.testing.assert_array_equal(T.days_per_month(365), T._DAYS_IN_MONTH)
 
 
-def test_kmedoids_finds_obvious_clusters():
-    x = np.array([0.0, 0.1, 0.2, 10.0, 10.1, 10.3])
-    dist = np.abs(x[:, None] - x[None, :])
-    med, labels = T.kmedoids(dist, 2)
-    assert sorted(x[med].tolist()) == [0.1, 10.1]
-    assert len(set(labels[:3])) == 1 and len(set(labels[3:])) == 1 and labels[0] != labels[3]
-
-
 @pytest.mark.parametrize("res", ["full", "5h", "24d"])
 def test_expand_back_to_hours(hourly, res):
     agg = T.aggregate(hourly, res)
@@ -189,3 +181,121 @@ def test_representative_days_keep_energy_of_spiky_series(hourly):
     want = ds["availability"][0].groupby(ds["month_of"]).sum().to_numpy()
     np.testing.assert_allclose(got, want, rtol=1e-9)
     assert 0.0 <= float(agg["availability"].min()) and float(agg["availability"].max()) <= 1.0
+
+
+# ------------------------------------------------ representative days by tsam (issue 13, item 4)
+
+
+def _coincident(ds: xr.Dataset) -> np.ndarray:
+    return ds["demand_mw"].sum("region").to_numpy()
+
+
+@pytest.mark.parametrize("n", [12, 24, 48])
+def test_peak_day_is_operated(hourly, n):
+    """The day of the coincident peak is among the representative days, unchanged: the System's
+    largest coincident demand is the hourly year's (the old k-medoids per month missed it)."""
+    agg = T.aggregate(hourly, f"{n}d")
+    peak_hour = int(np.argmax(_coincident(hourly)))
+    assert float(_coincident(agg).max()) == pytest.approx(
+        float(_coincident(hourly).max()), rel=1e-12
+    )
+    # the peak day's 24 hours are operated as they are, as one cyclic period
+    stamps = pd.DatetimeIndex(agg["timestamp"].to_numpy())
+    day = stamps.normalize() == pd.Timestamp(hourly["timestamp"].to_numpy()[peak_hour]).normalize()
+    assert day.sum() == 24 and np.unique(agg["period"].to_numpy()[day]).size == 1
+    np.testing.assert_array_equal(
+        agg["demand_mw"].to_numpy()[:, day],
+        hourly["demand_mw"].to_numpy()[:, peak_hour // 24 * 24 : peak_hour // 24 * 24 + 24],
+    )
+    assert T.step_of_hour(agg)[peak_hour] == np.flatnonzero(day)[peak_hour % 24]
+
+
+def test_peak_day_of_the_2030_scenario():
+    """The bundled 2030 scenario at its resolution operates the hourly year's coincident peak
+    (``peak_demand_mw``, taken from the hourly year before aggregation)."""
+    from pathlib import Path
+
+    from energy_sim import build_system, load_scenario
+
+    sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "pdp8_2030.yaml")
+    hourly = build_system(sc, resolution="full")
+    for res in ("12d", "24d"):
+        sy = build_system(sc, resolution=res)
+        assert float(_coincident(sy).max()) == pytest.approx(float(_coincident(hourly).max()))
+        assert float(_coincident(sy).max()) == pytest.approx(float(sy["peak_demand_mw"]))
+        assert float((sy["weight"] * sy["dt_h"]).sum()) == 8760.0
+
+
+def test_representative_days_are_deterministic(hourly):
+    a = T.aggregate(hourly, "24d")
+    b = T.aggregate(hourly.copy(deep=True), "24d")
+    xr.testing.assert_identical(a, b)
+    np.testing.assert_array_equal(a.attrs["day_to_period"], b.attrs["day_to_period"])
+
+
+def test_each_representative_day_is_its_own_cyclic_period(hourly):
+    """Storage and inventories wrap within each representative day: the step before a day's
+    first hour is that day's last hour (``prev_step``), and ``period`` names the day."""
+    from energy_sim.inputs.system_helpers import prev_step
+
+    agg = T.aggregate(hourly, "12d")
+    period = agg["period"].to_numpy()
+    prev = prev_step(period)
+    for p in np.unique(period):
+        idx = np.flatnonzero(period == p)
+        np.testing.assert_array_equal(idx, np.arange(idx[0], idx[0] + 24))
+        assert prev[idx[0]] == idx[-1]
+        np.testing.assert_array_equal(prev[idx[1:]], idx[:-1])
+        assert np.unique(agg["weight"].to_numpy()[idx]).size == 1
+    # every day of the year maps to one period, and the periods' weights count those days
+    counts = np.bincount(agg.attrs["day_to_period"], minlength=period.max() + 1)
+    np.testing.assert_array_equal(counts, agg["weight"].to_numpy()[::24])
+
+
+def test_a_year_of_three_day_shapes_is_reproduced_exactly():
+    """A year made of three distinct day shapes (day d has shape d % 3): with three typical days
+    a month (36d) every month's days fall into their shapes' clusters, the year is reproduced
+    exactly hour by hour, and the weights of each shape's representatives add up to its number
+    of days (122, 122, 121)."""
+    idx = P.year_index(2030)
+    hours = np.arange(24)
+    shapes_dem = np.array(
+        [
+            1000 + 300 * np.sin(2 * np.pi * hours / 24),
+            1200 + 500 * np.exp(-((hours - 19) ** 2) / 8),  # the evening-peak shape: the peak
+            900 + 100 * np.cos(2 * np.pi * hours / 12),
+        ]
+    )
+    shapes_sun = np.array(
+        [
+            np.clip(np.sin(np.pi * (hours - 6) / 12), 0, None) * 0.8,
+            np.clip(np.sin(np.pi * (hours - 6) / 12), 0, None) * 0.3,
+            np.clip(np.sin(np.pi * (hours - 6) / 12), 0, None) * 0.6,
+        ]
+    )
+    shape_of_day = np.arange(365) % 3
+    dem = shapes_dem[shape_of_day].ravel()
+    sun = shapes_sun[shape_of_day].ravel()
+    ds = xr.Dataset(
+        {
+            "dt_h": ("time", np.ones(8760)),
+            "weight": ("time", np.ones(8760)),
+            "month_of": ("time", idx.month.to_numpy()),
+            "period": ("time", np.zeros(8760, dtype=int)),
+            "demand_mw": (("region", "time"), np.vstack([dem, 0.5 * dem])),
+            "availability": (("gen", "time"), sun[None, :]),
+        },
+        coords={"region": ["a", "b"], "gen": ["a/solar_utility"], "timestamp": ("time", idx)},
+        attrs={"resolution": "full"},
+    )
+    agg = T.aggregate(ds, "36d")
+    assert _total_hours(agg) == 8760.0
+    for v in ("demand_mw", "availability"):
+        back = T.expand(agg[v].to_numpy(), agg)
+        np.testing.assert_allclose(back, ds[v].to_numpy(), rtol=1e-12, atol=1e-12)
+    rep_day = pd.DatetimeIndex(agg["timestamp"].to_numpy()[::24]).dayofyear.to_numpy() - 1
+    w = agg["weight"].to_numpy()[::24]
+    got = np.bincount(shape_of_day[rep_day], weights=w, minlength=3)
+    np.testing.assert_array_equal(got, np.bincount(shape_of_day))
+    # the first day of the evening-peak shape (2 January) is the peak day and is operated
+    assert 1 in rep_day and float(_coincident(agg).max()) == float(_coincident(ds).max())

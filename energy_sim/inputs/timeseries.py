@@ -1,7 +1,8 @@
 """Time resolution of a System: the full hourly year, chronological resampling, representative days.
 
 A scenario's ``resolution`` is ``full``, ``Nh`` (consecutive N-hour blocks) or ``Nd`` (N
-representative days chosen by k-medoids within each month). :func:`aggregate` turns the hourly
+typical days chosen by tsam within each month, plus the day of the coincident peak demand kept
+as an extreme period). :func:`aggregate` turns the hourly
 System into one at that resolution while keeping the time-step contract of MODEL.md:
 ``sum_t weight[t]*dt_h[t] == 8760`` and annual quantities ``sum_t weight*dt_h*x``.
 """
@@ -9,6 +10,7 @@ System into one at that resolution while keeping the time-step contract of MODEL
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,81 +192,164 @@ def days_per_month(n_days: int) -> np.ndarray:
     return k
 
 
-def kmedoids(dist: np.ndarray, k: int, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Deterministic k-medoids on a distance matrix: greedy BUILD start, then alternate
-    (assign each point to its nearest medoid; move each medoid to the member minimising the sum
-    of distances in its cluster) until nothing changes.
+#: Name of the clustering feature that carries the coincident system demand (sum over regions);
+#: its maximum marks the peak day, kept by tsam as an extreme period.
+TOTAL_DEMAND = "total_demand"
 
-    Returns (medoid indices, label of each point in 0..k-1).
+
+def _feature_frame(system: xr.Dataset) -> tuple[pd.DataFrame, dict[str, float], pd.Series]:
+    """The hourly series the days are clustered on, their weights and annual ranges.
+
+    Columns: the coincident demand ``D[t] = sum_r demand[r,t]`` (:data:`TOTAL_DEMAND`), every
+    region's demand, and every distinct time-varying row of the other time series
+    (availability profiles of solar, wind, run-of-river, imports; LNG and coal availability).
+    Identical rows (one solar profile shared by several groups) count once. The columns form
+    families: the coincident demand, regional demand, one family per technology of
+    ``availability`` (the part of the group name after ``/``) and one per other variable. Each
+    family carries the same total weight in the squared distance between two days,
+
+        d(a, b)^2 = sum_families sum_{c in family} (w_c * (x_c[a] - x_c[b]) / R_c)^2,
+        w_c = 1/sqrt(n_family),
+
+    with ``R_c`` the column's annual range (max - min), so that a family of many regions or
+    profiles does not outweigh the coincident demand. Returns (frame, weights, ranges).
     """
-    n = dist.shape[0]
-    k = min(k, n)
-    medoids = [int(np.argmin(dist.sum(axis=1)))]
-    while len(medoids) < k:
-        nearest = dist[:, medoids].min(axis=1)
-        gain = np.maximum(nearest[None, :] - dist, 0.0).sum(axis=1)
-        gain[medoids] = -1.0
-        medoids.append(int(np.argmax(gain)))
-    med = np.array(medoids)
-    for _ in range(max_iter):
-        labels = np.argmin(dist[:, med], axis=1)
-        new = med.copy()
-        for j in range(k):
-            members = np.flatnonzero(labels == j)
-            if members.size:
-                new[j] = members[np.argmin(dist[np.ix_(members, members)].sum(axis=1))]
-        if np.array_equal(new, med):
-            break
-        med = new
-    labels = np.argmin(dist[:, med], axis=1)
-    labels[med] = np.arange(k)
-    return med, labels
-
-
-def _daily_features(system: xr.Dataset) -> np.ndarray:
-    """Features per day: 24-hour profiles of every time-varying series, each series scaled to
-    its annual maximum absolute value, each variable weighted ``1/sqrt(#series)``."""
-    blocks = []
+    cols: dict[str, np.ndarray] = {}
+    family: dict[str, str] = {}
+    if "demand_mw" in system:
+        dem = system["demand_mw"].transpose(..., "time")
+        x = dem.to_numpy().astype(float).reshape(-1, HOURS)
+        cols[TOTAL_DEMAND] = x.sum(axis=0)
+        family[TOTAL_DEMAND] = TOTAL_DEMAND
+        for i, row in enumerate(x):
+            if np.ptp(row) > 0:
+                cols[f"demand_mw/{i}"] = row
+                family[f"demand_mw/{i}"] = "demand_mw"
     for v in _time_vars(system):
+        if v == "demand_mw":
+            continue
         da = system[v].transpose(..., "time")
         x = da.to_numpy().astype(float).reshape(-1, HOURS)
-        x = x[np.ptp(x, axis=1) > 0]
-        if x.size == 0:
-            continue
-        x = x / np.abs(x).max(axis=1, keepdims=True)
-        x = x / np.sqrt(x.shape[0])
-        blocks.append(x.reshape(x.shape[0], DAYS, 24).transpose(1, 0, 2).reshape(DAYS, -1))
-    return np.concatenate(blocks, axis=1) if blocks else np.zeros((DAYS, 1))
+        labels = [""] * x.shape[0]
+        if v == "availability" and "gen" in da.dims and da.ndim == 2:
+            labels = [str(g).split("/")[-1] for g in da["gen"].to_numpy()]
+        seen: set[bytes] = set()
+        for i, row in enumerate(x):
+            key = row.tobytes()
+            if np.ptp(row) == 0 or key in seen:
+                continue
+            seen.add(key)
+            name = f"{v}/{labels[i]}/{i}"
+            cols[name] = row
+            family[name] = f"{v}/{labels[i]}"
+    frame = pd.DataFrame(cols)
+    size = pd.Series(family).value_counts()
+    weights = {c: 1.0 / np.sqrt(size[family[c]]) for c in frame.columns}
+    ranges = frame.max() - frame.min()
+    return frame, weights, ranges
+
+
+def _cluster_month(
+    frame: pd.DataFrame,
+    weights: dict[str, float],
+    ranges: pd.Series,
+    k: int,
+    keep_peak: bool,
+) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """Cluster the days of one month with tsam; returns (representative day of each cluster,
+    cluster of each day, cluster of the peak day or None), all as local day indices.
+
+    tsam scales each column to its range within the month; the weights passed to it are
+    ``w_c * r_c / R_c`` (``r_c`` the month's range) so that distances are measured on the
+    annual ranges (:func:`_feature_frame`). Ward's hierarchical clustering with medoid
+    representation (real days, deterministic); ``keep_peak`` adds the day holding the month's
+    largest coincident demand as an extreme period (``ExtremeConfig(method="append")``: a
+    cluster of its own, weight 1, on top of the ``k`` typical days).
+    """
+    import tsam
+
+    local = frame.max() - frame.min()
+    use = [c for c in frame.columns if local[c] > 0 or c == TOTAL_DEMAND]
+    w = {
+        c: max(weights[c] * float(local[c] / ranges[c]), 1e-12) if ranges[c] > 0 else 1e-12
+        for c in use
+    }
+    data = frame[use].copy()
+    data.index = pd.date_range("2001-01-01", periods=len(data), freq="h")
+    extremes = tsam.ExtremeConfig(method="append", max_value=[TOTAL_DEMAND]) if keep_peak else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = tsam.aggregate(
+            data,
+            n_clusters=k,
+            period_duration=24,
+            temporal_resolution=1.0,
+            cluster=tsam.ClusterConfig(method="hierarchical", representation="medoid"),
+            extremes=extremes,
+            weights=w,
+            preserve_column_means=False,
+        )
+    centers = np.asarray(result.clustering.cluster_centers, dtype=int)
+    labels = np.asarray(result.cluster_assignments, dtype=int)
+    peak_cluster = None
+    if keep_peak:
+        peak_day = int(np.argmax(frame[TOTAL_DEMAND].to_numpy())) // 24
+        peak_cluster = int(labels[peak_day])
+        if centers[peak_cluster] != peak_day:  # tsam's extreme day is the peak day itself
+            raise RuntimeError("tsam did not keep the peak day as its own period")
+        dup = [j for j in range(len(centers)) if j != peak_cluster and centers[j] == peak_day]
+        for j in dup:  # the peak day was also a typical day's medoid: one day, one cluster
+            labels[labels == j] = peak_cluster
+    return centers, labels, peak_cluster
 
 
 def representative_days(system: xr.Dataset, n_days: int) -> xr.Dataset:
-    """``n_days`` representative days chosen by k-medoids within each month.
+    """``n_days`` typical days chosen by tsam within each month, plus the peak day.
 
-    Each month m gets ``days_per_month(n_days)[m]`` days; its days are clustered on their daily
-    profiles (:func:`_daily_features`, Euclidean distance) and each medoid day stands for its
-    cluster: ``weight = cluster size`` (days), ``dt_h = 1``, ``period`` = index of the
-    representative day, ``month_of`` = its month, ``timestamp`` = its hours. The values are the
-    medoid day's own hours, scaled per month and series so that every month's energy (demand,
-    available capacity factor, LNG availability) equals the hourly year's
-    (:func:`_match_monthly_energy`; capacity factors stay <= 1). ``attrs['day_to_period']`` maps each of the 365 days to its period.
+    Each month m gets ``k_m = days_per_month(n_days)[m]`` typical days: its days are clustered
+    (tsam, Ward's hierarchical clustering, medoid representation; features and weights in
+    :func:`_feature_frame`) and each medoid day stands for its cluster. The day of the
+    coincident system peak ``argmax_t sum_r demand[r,t]`` is added as an extreme period of its
+    month (tsam ``append``): a period of its own with weight 1 and its hours unchanged, so the
+    LP always operates the hourly year's peak hour. The System then has ``n_days + 1`` days
+    (``n_days`` when every day of the peak month is kept anyway, e.g. ``365d``).
+
+    Time steps: ``weight = cluster size`` (days), ``dt_h = 1``, ``period`` = index of the
+    representative day (chronological; each day is cyclic on its own), ``month_of`` = its month,
+    ``timestamp`` = its hours, so ``sum_t weight*dt_h = 24*365 = 8760`` and the days each month
+    stands for are its calendar days (the monthly hydro budgets keep ``H_m`` = the month's hours).
+    The typical days' values are scaled per month and series so that every month's energy
+    (demand, capacity factors, LNG and coal availability) equals the hourly year's, the peak
+    day's contribution held fixed (:func:`_match_monthly_energy`; capacity factors stay
+    <= 1). ``attrs['day_to_period']`` maps each of the 365 days to its period,
+    ``attrs['peak_period']`` is the peak day's period.
     """
     _check_hourly(system)
     res = Resolution("representative", n_days)
     ts = _timestamps(system)
-    feats = _daily_features(system)
+    frame, weights, ranges = _feature_frame(system)
+    peak_day = int(np.argmax(frame[TOTAL_DEMAND].to_numpy())) // 24 if TOTAL_DEMAND in frame else -1
     month_of_day = ts.month.to_numpy()[::24]
     k_month = days_per_month(n_days)
     rep_days, sizes, day_to_period = [], [], np.empty(DAYS, dtype=int)
+    peak_period, peak_fixed = -1, False
     for m in range(1, 13):
         days = np.flatnonzero(month_of_day == m)
-        f = feats[days]
-        sq = (f * f).sum(axis=1)
-        dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * f @ f.T, 0.0))
-        med, labels = kmedoids(dist, int(k_month[m - 1]))
-        order = np.argsort(days[med])  # chronological within the month
-        for j in order:
+        k = int(k_month[m - 1])
+        if k >= days.size:  # every day stands for itself
+            centers, labels = np.arange(days.size), np.arange(days.size)
+        else:
+            peak_fixed = peak_fixed or bool(np.isin(peak_day, days))
+            hours = (days[:, None] * 24 + np.arange(24)[None, :]).ravel()
+            centers, labels, _ = _cluster_month(
+                frame.iloc[hours], weights, ranges, k, bool(np.isin(peak_day, days))
+            )
+        used = [j for j in range(len(centers)) if np.any(labels == j)]
+        for j in sorted(used, key=lambda j: centers[j]):  # chronological within the month
             day_to_period[days[labels == j]] = len(rep_days)
-            rep_days.append(int(days[med[j]]))
+            if days[centers[j]] == peak_day:
+                peak_period = len(rep_days)
+            rep_days.append(int(days[centers[j]]))
             sizes.append(int(np.sum(labels == j)))
     rep_days_a = np.array(rep_days)
     hours = (rep_days_a[:, None] * 24 + np.arange(24)[None, :]).ravel()
@@ -277,19 +362,17 @@ def representative_days(system: xr.Dataset, n_days: int) -> xr.Dataset:
         new[v] = new[v].astype(float) if new[v].dtype.kind in "biu" else new[v]
     weight = np.repeat(np.array(sizes, dtype=float), 24)
     month_rep = ts.month.to_numpy()[hours]
+    period = np.repeat(np.arange(len(rep_days)), 24)
+    fixed = (period == peak_period) & peak_fixed  # added by tsam: held as it is
     for v in new:
-        new[v] = _match_monthly_energy(system[v], new[v], ts.month.to_numpy(), month_rep, weight)
+        new[v] = _match_monthly_energy(
+            system[v], new[v], ts.month.to_numpy(), month_rep, weight, fixed
+        )
     nt = hours.size
-    steps = _step_vars(
-        system,
-        np.ones(nt),
-        weight,
-        month_rep.astype(int),
-        np.repeat(np.arange(len(rep_days)), 24),
-        ts[hours],
-    )
+    steps = _step_vars(system, np.ones(nt), weight, month_rep.astype(int), period, ts[hours])
     out = _rebuild(system, new, steps, ts[hours], res)
     out.attrs["day_to_period"] = day_to_period
+    out.attrs["peak_period"] = peak_period
     return out
 
 
@@ -299,11 +382,13 @@ def _match_monthly_energy(
     month_hourly: np.ndarray,
     month_rep: np.ndarray,
     weight: np.ndarray,
+    fixed: np.ndarray | None = None,
 ) -> xr.DataArray:
     """Scale the representative hours of each month so that the month's energy is the hourly
     year's: ``x'[t] = min(f * x[t], upper)`` per series and month, with ``f`` iterated until
-    ``sum_{t in m} w[t] x'[t] = sum_{h in m} x[h]``; what clipping at ``upper`` leaves short is
-    spread over the hours' headroom, ``x'' = x' + s (upper - x')``.
+    ``sum_{t in m, free} w[t] x'[t] = sum_{h in m} x[h] - sum_{t in m, fixed} w[t] x[t]``; what
+    clipping at ``upper`` leaves short is spread over the hours' headroom,
+    ``x'' = x' + s (upper - x')``. Steps in ``fixed`` (the peak day) keep their values.
 
     ``upper`` is 1 for a series bounded by 1 in the hourly year (capacity factors,
     availabilities), else none. A series that is zero on every representative hour of a month
@@ -316,9 +401,14 @@ def _match_monthly_energy(
     if x.size == 0 or x.min() < 0:
         return rep
     upper = 1.0 if x.max() <= 1.0 else np.inf
+    fixed = np.zeros(month_rep.shape, dtype=bool) if fixed is None else np.asarray(fixed, bool)
     for m in range(1, 13):
-        sel_h, sel_r = month_hourly == m, month_rep == m
-        target = x[..., sel_h].sum(axis=-1)
+        sel_h, sel_r = month_hourly == m, (month_rep == m) & ~fixed
+        if not sel_r.any():
+            continue
+        kept = (month_rep == m) & fixed
+        target = x[..., sel_h].sum(axis=-1) - (y[..., kept] * weight[kept]).sum(axis=-1)
+        target = np.maximum(target, 0.0)
         seg = y[..., sel_r]
         w = weight[sel_r]
         target = np.minimum(target, upper * w.sum())  # reachable at most with every hour at 1
