@@ -17,7 +17,14 @@ from energy_sim.inputs.reserves import (
     coal_stores,
     hub_reserve_availability,
 )
-from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks, prev_step
+from energy_sim.inputs.system_helpers import (
+    day_of_step,
+    dr_params,
+    firm_capacity,
+    hub_of_gen,
+    peaks,
+    prev_step,
+)
 
 
 def _arr(results: xr.Dataset, name: str, *dims: str) -> np.ndarray | None:
@@ -42,6 +49,7 @@ def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6)
     - corridors: ``0 <= fwd, rev <= fcap``;
     - LNG: inventory recursion, ``0 <= inv <= tank``, ``send <= regas*avail``, strategic
       reserve ``inv >= phi*R`` (``phi`` of :mod:`energy_sim.inputs.reserves`), annual contract;
+    - demand response: shift and interruption limits, daily neutrality, annual cap;
     - reserve margin: firm capacity + reported shortfall >= target (system and regional).
     """
     errs: list[str] = []
@@ -89,7 +97,13 @@ def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6)
     np.add.at(inj, (slice(None), s_r), dis - ch)
     np.add.at(inj, (slice(None), b), eta * fwd - rev)
     np.add.at(inj, (slice(None), a), eta * rev - fwd)
-    res = np.abs(inj + shed - demand[None])
+    up = _arr(results, "dr_shift_up_mw", "region", "time")
+    down = _arr(results, "dr_shift_down_mw", "region", "time")
+    ilc = _arr(results, "dr_interrupt_mw", "region", "time")
+    up = z(R, T) if up is None else up
+    down = z(R, T) if down is None else down
+    ilc = z(R, T) if ilc is None else ilc
+    res = np.abs(inj + shed - (demand[None] + up - down - ilc))
     if worst(res) > atol:
         i = np.unravel_index(np.argmax(res), res.shape)
         errs.append(f"balance residual {worst(res):.3g} MW in {regions[i[1]]} at step {i[2]}")
@@ -155,7 +169,33 @@ def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6)
 
     errs += _check_lng(sy, results, gen, cap, dt, wdt, prev, tol)
     errs += _check_coal(sy, results, gen, cap, dt, prev, tol)
+    errs += _check_dr(sy, up, down, ilc, demand, wdt, atol)
     errs += _check_reserve(sy, results, tol)
+    return errs
+
+
+def _check_dr(sy, up, down, ilc, demand, wdt, atol) -> list[str]:
+    """Demand response (MODEL.md constraint 9): ``0 <= up <= shift_mw``,
+    ``0 <= down <= shift_share*demand``, every day's ``sum w*dt*(up - down) == 0``,
+    ``0 <= ilc <= ilc_mw`` and ``sum w*dt*ilc <= ilc_mwh``."""
+    p = dr_params(sy)
+    errs = []
+    col = lambda name: p[name][None, :, None]  # noqa: E731
+    if (up < -atol).any() or (up - col("dr_shift_mw") > atol).any():
+        errs.append("shifted load up outside [0, shift_mw]")
+    room = col("dr_shift_share") * np.maximum(demand, 0)[None]
+    if (down < -atol).any() or (down - room > atol).any():
+        errs.append("shifted load down outside [0, shift_share*demand]")
+    day = day_of_step(sy)
+    net = np.stack([np.bincount(day, weights=wdt * x, minlength=day.max(initial=-1) + 1)
+                    for x in (up - down).reshape(-1, len(wdt))])  # fmt: skip
+    if (np.abs(net) > atol * 24).any():
+        errs.append(f"shifted load not neutral within a day (worst {np.abs(net).max():.3g} MWh)")
+    if (ilc < -atol).any() or (ilc - col("dr_ilc_mw") > atol).any():
+        errs.append("interrupted load outside [0, ilc_mw]")
+    cap = p["dr_ilc_mwh"][None, :]
+    if (ilc @ wdt - cap > 1e-6 * np.maximum(1.0, np.where(np.isfinite(cap), cap, 0))).any():
+        errs.append("interrupted load above its annual energy cap")
     return errs
 
 

@@ -34,6 +34,7 @@ from energy_sim.inputs.scenario_io import (
     validation_error,
 )
 from energy_sim.inputs.scenario_sections import (
+    DemandResponse,
     GridLosses,
     Int,
     Investments,
@@ -80,6 +81,8 @@ class Scenario(_Section):
     solver: Solver = Field(default_factory=Solver)
     reserves: Reserves = Field(default_factory=Reserves)
     grid_losses: GridLosses = Field(default_factory=GridLosses)
+    demand_response: DemandResponse | None = None
+    """Demand response and time-of-use per region (MODEL.md constraint 9); None: off."""
     seed: Int = Field(1, ge=0)
     stress: list[dict[str, Any]] = Field(default_factory=list)
     """Stress tests (docs/stress.md); each a mapping with a string key ``test``."""
@@ -229,6 +232,13 @@ def _check_names(scn: Scenario, origins: Origins) -> None:
     if coal is not None and isinstance(coal.stock_days, dict):
         for region in coal.stock_days:
             loc = ("reserves", "coal", "stock_days", region)
+            _unknown([region], regions, "region", ".".join(loc), origins.where(loc))
+
+    dr = scn.demand_response
+    for name in DemandResponse.model_fields if dr is not None else []:
+        value = getattr(dr, name)
+        for region in value if isinstance(value, dict) else []:
+            loc = ("demand_response", name, region)
             _unknown([region], regions, "region", ".".join(loc), origins.where(loc))
 
     refill = scn.reserves.lng_refill_days

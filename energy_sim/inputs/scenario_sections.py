@@ -269,3 +269,80 @@ class GridLosses(_Section):
         if isinstance(self.rate, dict):
             return base, [float(self.rate.get(r, default)) for r in regions]
         return base, [default if self.rate is None else float(self.rate)] * len(regions)
+
+
+#: Range of each demand-response field: (lowest, highest, the rule's words for errors).
+_DR_RANGES: dict[str, tuple[float, float, str]] = {
+    "shift_share": (0.0, 1.0, "a share 0 <= x <= 1"),
+    "shift_mw": (0.0, np.inf, "a number of MW >= 0"),
+    "shift_cost_usd_per_mwh": (0.0, np.inf, "a cost in USD/MWh >= 0"),
+    "ilc_mw": (0.0, np.inf, "a number of MW >= 0"),
+    "ilc_mwh": (0.0, np.inf, "a number of MWh/yr >= 0, or null for no annual cap"),
+    "ilc_price_usd_per_mwh": (0.0, np.inf, "a price in USD/MWh >= 0"),
+    "credit_ilc": (0.0, 1.0, "a capacity credit 0 <= x <= 1"),
+    "credit_shift": (0.0, 1.0, "a capacity credit 0 <= x <= 1"),
+}
+
+
+class DemandResponse(_Section):
+    """Demand response and time-of-use (MODEL.md constraint 9; issue 14). Every field is a
+    number for every region or ``{region: number}`` (a region not named gets the default).
+    No published Vietnamese figures: the section is off unless a scenario gives it."""
+
+    shift_share: Num | dict[str, Num] = 0.0
+    """Share of each hour's demand that may be moved to another hour of the same day, 0..1."""
+    shift_mw: Num | dict[str, Num] = 0.0
+    """Most load shifted *into* an hour, MW (the time-of-use response's power limit)."""
+    shift_cost_usd_per_mwh: Num | dict[str, Num] = 0.0
+    """Cost of each MWh moved (counted on the MWh taken out of an hour), USD/MWh."""
+    ilc_mw: Num | dict[str, Num] = 0.0
+    """Interruptible load contracts, MW that can be interrupted in any hour."""
+    ilc_mwh: Num | dict[str, Num] | None = None
+    """Annual energy cap of the interruptions, MWh/yr; None: no cap."""
+    ilc_price_usd_per_mwh: Num | dict[str, Num] = 1000.0
+    """Price paid per MWh interrupted, USD/MWh (default 1,000: an assumption, between the
+    dearest plant and VOLL)."""
+    credit_ilc: Num | dict[str, Num] = 1.0
+    """Capacity credit of ``ilc_mw`` in the reserve margin, 0..1."""
+    credit_shift: Num | dict[str, Num] = 0.0
+    """Capacity credit of the shiftable load (``min(shift_share*peak_r, shift_mw)``) in the
+    reserve margin, 0..1."""
+
+    @field_validator(*_DR_RANGES, mode="before")
+    @classmethod
+    def _dr_shape(cls, value: Any) -> Any:
+        if value is None or isinstance(value, dict):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PydanticCustomError(
+                "dr_shape",
+                "not a number",
+                {"allowed": "a number for every region, or {region: number}"},
+            )
+        return value
+
+    @field_validator(*_DR_RANGES)
+    @classmethod
+    def _dr_range(cls, value: Any, info: Any) -> Any:
+        lo, hi, words = _DR_RANGES[info.field_name]
+        items = (
+            value.items() if isinstance(value, dict) else [] if value is None else [(None, value)]
+        )
+        for key, x in items:
+            if x is None and info.field_name == "ilc_mwh":
+                continue
+            if x is None or not lo <= x <= hi:
+                ctx = {"allowed": words} | ({} if key is None else {"key": key})
+                raise PydanticCustomError("dr_range", "demand-response value out of range", ctx)
+        return value
+
+    def of(self, name: str, regions: list[str]) -> list[float]:
+        """Field ``name`` for each region in order (its default where a region is not named;
+        inf for an ``ilc_mwh`` of None)."""
+        value = getattr(self, name)
+        default = DemandResponse.model_fields[name].default
+        if isinstance(value, dict):
+            got = [value.get(r, default) for r in regions]
+        else:
+            got = [value] * len(regions)
+        return [float("inf") if x is None else float(x) for x in got]

@@ -27,6 +27,7 @@ from energy_sim.inputs import system_fleet as fleet
 from energy_sim.inputs import system_series as series
 from energy_sim.inputs.data import DataTables, read_data
 from energy_sim.inputs.reserves import default_refill_days
+from energy_sim.inputs.system_helpers import DR_FIELDS
 
 HOURS = 8760
 GJ_PER_MWH = 3.6
@@ -117,6 +118,7 @@ def build_hourly_system(scenario: Any) -> xr.Dataset:
             fleet.regional_margin(scenario, data.regions), "region", "1", "regional margin target"
         ),
         **_coal_vars(scenario, data.regions),
+        **_dr_vars(scenario, data.regions),
         "td_loss_rate": _var(
             loss,
             "region",
@@ -161,6 +163,30 @@ def _coal_vars(scenario: Any, regions: list[str]) -> dict[str, xr.DataArray]:
             np.ones((n, HOURS)), ("region", "time"), "1", "coal deliveries available (stress)"
         ),
     }
+
+
+#: Units and descriptions of the demand-response variables (MODEL.md constraint 9).
+_DR_META = {
+    "dr_shift_share": ("1", "share of each hour's demand that may move within the day"),
+    "dr_shift_mw": ("MW", "most load shifted into an hour"),
+    "dr_shift_cost_usd_per_mwh": ("USD/MWh", "cost per MWh of load shifted"),
+    "dr_ilc_mw": ("MW", "interruptible load contracts"),
+    "dr_ilc_mwh": ("MWh/yr", "annual energy cap of interruptions (inf: none)"),
+    "dr_ilc_price_usd_per_mwh": ("USD/MWh", "price per MWh interrupted"),
+    "dr_credit_ilc": ("1", "reserve-margin credit of the interruptible MW"),
+    "dr_credit_shift": ("1", "reserve-margin credit of the shiftable MW"),
+}
+
+
+def _dr_vars(scenario: Any, regions: list[str]) -> dict[str, xr.DataArray]:
+    """Demand response per region from ``demand_response`` (off, all zero, without it)."""
+    dr = getattr(scenario, "demand_response", None)
+    out = {}
+    for name, off in DR_FIELDS.items():
+        vals = np.full(len(regions), off) if dr is None else np.asarray(dr.of(name[3:], regions))
+        units, desc = _DR_META[name]
+        out[name] = _var(vals.astype(float), "region", units, desc)
+    return out
 
 
 def _grid_losses(scenario: Any, data: DataTables) -> tuple[float, np.ndarray]:

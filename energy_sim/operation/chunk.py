@@ -8,7 +8,7 @@ import time as _time
 
 import numpy as np
 
-from energy_sim.operation import core, kernels, merit, network, passes
+from energy_sim.operation import core, demand_response, kernels, merit, network, passes
 from energy_sim.operation.inputs import Static
 from energy_sim.operation.screen import screen_chunk
 
@@ -51,9 +51,38 @@ def run_chunk(
     dem = np.ascontiguousarray(np.broadcast_to(np.maximum(dem, 0.0), (n_s, n_t, n_r)))
     lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
     lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, len(st.regas), n_t))
+    if st.dr is None:
+        if screen:
+            return _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+        return passes.full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+    return _with_dr(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price, screen)
+
+
+def _with_dr(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price, screen):
+    """The chunk with demand response (:mod:`.demand_response`): load shifted within each day
+    on the regional net load before the operation (everything after, the screen included,
+    sees the shifted demand), interruptible load taking the shed after it."""
+    up = down = None
+    if st.dr.shifts:
+        free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
+        onehot = np.zeros((len(st.mc), len(st.regions)))
+        onehot[np.flatnonzero(free), st.gen_region[free]] = 1.0
+        d = dem.transpose(0, 2, 1)
+        net = d - (av @ onehot).transpose(0, 2, 1)
+        up, down = demand_response.shift(st.dr, d, net, st.wdt)
+        dem = np.ascontiguousarray((d + up - down).transpose(0, 2, 1))
     if screen:
-        return _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
-    return passes.full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+        out = _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+    else:
+        out = passes.full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+    z = np.zeros_like(out.shed)
+    out.dr_up = z if up is None else up
+    out.dr_down = z if down is None else down
+    out.dr_ilc = z
+    if st.dr.interrupts:
+        out.dr_ilc = demand_response.interrupt(st.dr, out.shed, st.wdt)
+        out.shed = np.clip(out.shed - out.dr_ilc, 0.0, None)
+    return out
 
 
 def _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> core.ChunkOut:

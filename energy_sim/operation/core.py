@@ -54,6 +54,11 @@ class ChunkOut:
     #: (S,) True where the adequacy screen proved the sample sheds nothing and its operation
     #: is the screen's (:mod:`.screen`); None when the chunk was not screened.
     screened: np.ndarray | None = None
+    #: (S, R, T) demand response (MODEL.md constraint 9; :mod:`.demand_response`): load
+    #: shifted up and down and interrupted; None without DR.
+    dr_up: np.ndarray | None = None
+    dr_down: np.ndarray | None = None
+    dr_ilc: np.ndarray | None = None
 
 
 #: The per-sample arrays of a :class:`ChunkOut`, in the order the passes copy them.

@@ -15,6 +15,8 @@ import xarray as xr
 from energy_sim.errors import InputError
 from energy_sim.inputs.reserves import coal_stores, hub_refill_days
 from energy_sim.inputs.system_helpers import hub_of_gen
+from energy_sim.operation.demand_response import DR
+from energy_sim.operation.demand_response import prepare as dr_prepare
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Static:
     month: np.ndarray  # (T,) 0..11
     period: np.ndarray
     voll: float
+    #: Demand response (MODEL.md constraint 9), None when the System has none.
+    dr: DR | None = None
 
     @property
     def wdt(self) -> np.ndarray:
@@ -194,4 +198,5 @@ def prepare(system: xr.Dataset, plan: xr.Dataset | None = None) -> Static:
         if "period" in system
         else np.zeros(system.sizes["time"], np.int64),
         voll=float(system.attrs.get("voll_usd_per_mwh", 10_000.0)),
+        dr=dr_prepare(system),
     )

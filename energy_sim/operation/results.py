@@ -10,7 +10,8 @@ import numpy as np
 import xarray as xr
 
 from energy_sim.errors import InputError
-from energy_sim.operation import chunk, core, merit, network
+from energy_sim.inputs.system_helpers import dr_result_vars
+from energy_sim.operation import chunk, core, demand_response, merit, network
 from energy_sim.operation.inputs import prepare
 
 COST_COMPONENTS = ("operating", "unserved_energy")
@@ -143,6 +144,10 @@ def dispatch(
     ann: dict[str, list[np.ndarray]] = {k: [] for k in ANNUAL}
     hourly: dict[str, list[np.ndarray]] = {k: [] for k in sorted(fields)}
     stats: dict[str, float] = {}
+    dr_parts: list[tuple] = []
+    dr_hourly = keep_hourly is True or (
+        not isinstance(keep_hourly, bool) and bool(set(keep_hourly) & set(DR_HOURLY))
+    )
     t_start = _time.perf_counter()
     bounds = [(a, min(a + per_chunk, n_samp)) for a in range(0, n_samp, per_chunk)]
     with _progress(progress, len(bounds)) as advance:
@@ -157,10 +162,35 @@ def dispatch(
                 ann[k].append(v)
             for k in hourly:
                 hourly[k].append(getattr(co, k))
+            if st.dr is not None:
+                dr_parts.append(_dr_part(co, st.wdt, dr_hourly))
             advance()
     elapsed = _time.perf_counter() - t_start
     cat = {k: np.concatenate(v, axis=0) for k, v in ann.items()}
-    return _dataset(system, st, cat, hourly, wanted, n_samp, seed, elapsed, stats)
+    ds = _dataset(system, st, cat, hourly, wanted, n_samp, seed, elapsed, stats)
+    if st.dr is not None:
+        ds = ds.assign(_dr_vars(system, st, dr_parts, dr_hourly))
+    return ds
+
+
+#: Hourly demand-response variables of the Results (MODEL.md constraint 9).
+DR_HOURLY = ("dr_shift_up_mw", "dr_shift_down_mw", "dr_interrupt_mw")
+
+
+def _dr_part(co: core.ChunkOut, wdt: np.ndarray, hourly: bool) -> tuple:
+    """One chunk's demand response: the hourly (S, R, T) arrays, or their annual sums."""
+    arrs = (co.dr_up, co.dr_down, co.dr_ilc)
+    return arrs if hourly else tuple(x @ wdt for x in arrs)
+
+
+def _dr_vars(system: xr.Dataset, st, parts: list, hourly: bool) -> dict:
+    """The Results' demand-response variables (hourly only when kept)."""
+    up, down, ilc = (np.concatenate([p[k] for p in parts], axis=0) for k in range(3))
+    if hourly:
+        return dr_result_vars(system, up, down, ilc, st.wdt)
+    one = np.ones(1)
+    v = dr_result_vars(system, up[..., None], down[..., None], ilc[..., None], one)
+    return {k: x for k, x in v.items() if k not in DR_HOURLY}
 
 
 #: The annual figures of each sample that :func:`_annual_figures` computes per chunk.
@@ -231,10 +261,13 @@ def _annual_figures(st, co: core.ChunkOut, burn_day: np.ndarray) -> dict[str, np
         cover = np.where(burn_day > 0, co.inv.min(axis=2, initial=np.inf) / burn_day, np.nan)
     lost = co.shed > core.SHED_THRESHOLD_MW
     n_c = co.shed.shape[0]
+    dr_cost = 0.0
+    if co.dr_up is not None:  # demand response (MODEL.md constraint 9): in operating
+        dr_cost = demand_response.cost(st.dr, co.dr_down, co.dr_ilc, wdt)
     return {
         "gen": g_mwh,
         "shed": shed_mwh,
-        "cost": np.stack([g_mwh @ st.mc, st.voll * shed_mwh.sum(axis=1)], axis=1),
+        "cost": np.stack([g_mwh @ st.mc + dr_cost, st.voll * shed_mwh.sum(axis=1)], axis=1),
         "loss": (1.0 - st.eta)[None, :] * flow_abs,
         "cover": cover,
         "lolh": _annual(lost, wdt),

@@ -19,7 +19,13 @@ import xarray as xr
 
 from energy_sim.inputs.contract import COST_COMPONENTS, LNG_SCALE
 from energy_sim.inputs.reserves import coal_stores
-from energy_sim.inputs.system_helpers import firm_capacity, hub_of_gen, peaks, reserve_targets
+from energy_sim.inputs.system_helpers import (
+    dr_result_vars,
+    firm_capacity,
+    hub_of_gen,
+    peaks,
+    reserve_targets,
+)
 from energy_sim.invariants import check_invariants
 from energy_sim.planning.kpis import kpis as compute_kpis
 
@@ -59,6 +65,7 @@ def from_solution(
             **_operation_vars(d, x, cost),
             **_adequacy_vars(system, d, sol, x),
             **_coal_vars(system, d, sol, x),
+            **_dr_vars(system, d, sol),
             "demand_mw": (
                 ("region", "time"),
                 d.arr("demand_mw"),
@@ -285,6 +292,21 @@ def _operation_vars(d: LPData, x: dict[str, np.ndarray], cost: dict[str, float])
             _attrs("USD/yr", "annual cost by component"),
         ),
     }
+
+
+def _dr_vars(system: xr.Dataset, d: LPData, sol: Solution) -> dict[str, Any]:
+    """Demand response (MODEL.md constraint 9), only when the System has some: hourly load
+    shifted up and down and interrupted (region x time) with their annual sums and cost."""
+    if "dr_shift" not in d.index and "dr_ilc" not in d.index:
+        return {}
+    T, R = d.T, d.R
+    up, down, ilc = np.zeros((R, T)), np.zeros((R, T)), np.zeros((R, T))
+    if "dr_shift" in d.index:
+        up = _scatter((R, T), d.index["dr_shift"], sol.values(d.vars["dr_up"]))
+        down = _scatter((R, T), d.index["dr_shift"], sol.values(d.vars["dr_down"]))
+    if "dr_ilc" in d.index:
+        ilc = _scatter((R, T), d.index["dr_ilc"], sol.values(d.vars["dr_ilc"]))
+    return dr_result_vars(system, up, down, ilc, d.wdt)
 
 
 def _coal_vars(system: xr.Dataset, d: LPData, sol: Solution, x: dict[str, Any]) -> dict[str, Any]:

@@ -154,6 +154,7 @@ def build_model(
         balance,
         capacity,
         coal,
+        demand_response,
         generation,
         hydro,
         lng,
@@ -174,6 +175,7 @@ def build_model(
     network.add_network(m, d)
     lng.add_lng(m, d)
     coal.add_coal(m, d)
+    demand_response.add_demand_response(m, d)
     balance.add_balance(m, d)
     reserve.add_reserve(m, d)
     policy.add_policy(m, d)

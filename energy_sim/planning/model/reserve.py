@@ -10,7 +10,9 @@ Regional form, for each region with a target (``reserve_margin_region`` not NaN)
     sum_{g in r} credit*cap + sum_{s in r} credit*pcap + sum_{l touching r} import_credit_l*fcap_l
       + short_r >= (1 + margin_r)*peak_r,      peak_r = max_t demand[r,t]
 
-Shortfalls cost ``reserve_penalty`` per MW and keep every scenario solvable.
+Demand response counts on the left with ``credit_ilc*ilc_mw + credit_shift*shift`` (MODEL.md
+constraint 9; :func:`~energy_sim.inputs.system_helpers.dr_firm`), a constant taken off the
+right-hand side. Shortfalls cost ``reserve_penalty`` per MW and keep every scenario solvable.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from energy_sim.inputs.system_helpers import reserve_targets
+from energy_sim.inputs.system_helpers import dr_firm, reserve_targets
 from energy_sim.planning.model import LPData
 from energy_sim.planning.model._linear import Terms, add_rows, add_var
 
@@ -26,6 +28,8 @@ from energy_sim.planning.model._linear import Terms, add_rows, add_var
 def add_reserve(m: pyo.ConcreteModel, d: LPData) -> None:
     """Add ``short`` / ``short_region`` and the reserve-margin rows."""
     need_sys, need_reg = reserve_targets(d.system)
+    dr_sys, dr_reg = dr_firm(d.system)  # demand response's firm MW (constraint 9), a constant
+    need_sys, need_reg = need_sys - dr_sys, need_reg - dr_reg
     penalty = float(d.system.attrs.get("reserve_penalty_usd_per_mw", 1e6))
     margin = d.system.attrs.get("reserve_margin", 0.0)
     if margin is not None and np.isfinite(float(margin)):
