@@ -19,7 +19,10 @@ Variants (``--set`` overrides of the bundled scenarios):
 - coal stockpiles (lever 3) under ``stress_coal_shortfall`` (coal supply x 0.7 all year): the
   base plan with the shortfall as a plant derate (no yards, the rule without stocks) and as a
   delivery cut with 15-day yards (``reserves.coal``: the stock lets the plants run at full load
-  at the peaks and catch up off-peak), and a plan made with the yards.
+  at the peaks and catch up off-peak), and a plan made with the yards;
+- demand response (lever 4): ``pdp8_2030_dsm`` (illustrative: 3% of demand shiftable within
+  the day, 1 GW of interruptible contracts in the North and in the South counted in the
+  reserve margin), the plan operated with its DR and without it (the contracts not delivered).
 
 Plans and assessments already in ``--out`` (same sample count) are reused.
 """
@@ -39,6 +42,7 @@ LOCKED = ["reserves.lng_refill_days=0"]
 LOSS = ["grid_losses.rate=0.05"]
 COAL_CUT = "scenarios/stress_coal_shortfall.yaml"
 YARDS = ["reserves.coal={stock_days: 15}"]
+DSM = "scenarios/pdp8_2030_dsm.yaml"
 
 #: name -> (plan scenario, plan overrides, assessment scenario, assessment overrides, plan key)
 VARIANTS = {
@@ -51,11 +55,13 @@ VARIANTS = {
     "base plan, coal shortfall, no yards": (BASE, [], COAL_CUT, [], "base"),
     "base plan, coal shortfall, 15-day yards": (BASE, [], COAL_CUT, YARDS, "base"),
     "yards plan (15 d), coal shortfall": (BASE, YARDS, COAL_CUT, YARDS, "yards"),
+    "DSM plan (3% shift, 2 GW ILC)": (DSM, [], DSM, [], "dsm"),
+    "DSM plan, no DR delivered": (DSM, [], BASE, [], "dsm"),
 }
 
 
 #: Variants whose sample years shed load: assessed with ``--shedding-samples``.
-SHEDDING = {"base plan, coal shortfall, no yards"}
+SHEDDING = {"base plan, coal shortfall, no yards", "DSM plan, no DR delivered"}
 
 
 def _sets(overrides: list[str]) -> list[str]:
@@ -128,7 +134,7 @@ def table(rows, samples: int) -> str:
         ["variant", "total cost (bn USD/yr)", "new capacity (GW)", "T&D loss rate"]
         + [f"margin {r}" for r in regions]
         + [f"LNG cover {h} (d)" for h in hubs]
-        + ["coal stock, lowest (d)"]
+        + ["coal stock, lowest (d)", "DR shifted / interrupted (GWh)"]
         + ["sample years", "LOLE (h/yr)", "EUE (GWh/yr)", "assess s"]
     )
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -151,6 +157,8 @@ def table(rows, samples: int) -> str:
         eue, eue_se = _num(adq, "eue_mwh"), _num(adq, "eue_mwh_se")
         coal_days = k.get("coal_stock_days")
         cells.append("—" if coal_days is None else f"{coal_days:.1f}")
+        shifted, cut = k.get("dr_shifted_mwh", 0.0), k.get("dr_interrupted_mwh", 0.0)
+        cells.append(f"{shifted / 1e3:,.0f} / {cut / 1e3:,.0f}" if shifted or cut else "—")
         cells += [
             str(adq.get("n_samples", "")),
             f"{lole:.2f} ± {lole_se:.2f}",

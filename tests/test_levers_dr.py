@@ -9,10 +9,15 @@ each day (30 MW short). Reserve margin: 100 MW flat, 15% margin, a buildable pea
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from factory import gen, tiny_system
 
+from energy_sim.errors import InputError
+from energy_sim.inputs.scenario import load_scenario
+from energy_sim.inputs.system import build_system
 from energy_sim.inputs.system_helpers import DR_FIELDS, day_of_step, firm_capacity
 from energy_sim.operation import dispatch
 from energy_sim.planning.results import check_invariants
@@ -169,3 +174,69 @@ def test_reserve_margin_credit_ilc(region):
         assert res.attrs["objective_usd"] == pytest.approx(energy + 50_000 * build, rel=1e-6), kw
         firm, reg = firm_capacity(s, res["capacity_mw"].values, np.zeros(0), np.zeros(0))
         assert (reg[0] if region else firm) == pytest.approx(115.0, rel=1e-6), kw
+
+
+def test_screened_core_is_the_same():
+    """The adequacy screen sees the shifted demand and the interruptible load takes the shed
+    after it: the same shed, interruptions and shifting with ``screen=True``."""
+    for s in (
+        _shift_system(shift_share=0.1, shift_mw=5.0, shift_cost_usd_per_mwh=10.0),
+        _ilc_system(ilc_mw=20.0, ilc_mwh=100.0, ilc_price_usd_per_mwh=1000.0),
+    ):
+        a, b = dispatch(s, keep_hourly=True), dispatch(s, keep_hourly=True, screen=True)
+        assert check_invariants(s, b) == []
+        for k in ("unserved_energy_mwh", "dr_shifted_mwh", "dr_interrupted_mwh"):
+            assert b[k].values == pytest.approx(a[k].values, abs=1e-6), k
+
+
+def test_annual_only_core_results():
+    """Without hourly variables the core still reports the annual DR energy and cost."""
+    s = _ilc_system(ilc_mw=20.0, ilc_mwh=100.0, ilc_price_usd_per_mwh=1000.0)
+    r = dispatch(s, samples=3, keep_hourly=False)
+    assert "dr_interrupt_mw" not in r
+    assert r["dr_interrupted_mwh"].values.sum(axis=1) == pytest.approx([100.0] * 3)
+    assert r["dr_cost_usd"].values.sum(axis=1) == pytest.approx([100_000.0] * 3)
+
+
+BASE = Path(__file__).resolve().parents[1] / "scenarios" / "pdp8_2030.yaml"
+
+
+def _scenario(tmp_path, body: str):
+    f = tmp_path / "s.yaml"
+    f.write_text(f"extends: {BASE}\ndemand_response:\n{body}\n")
+    return load_scenario(f)
+
+
+@pytest.mark.parametrize(
+    ("body", "words", "field"),
+    [
+        ("  shift_share: 1.5", "demand-response value out of range", "demand_response.shift_share"),
+        ("  ilc_mw: {atlantis: 5}", "unknown region", "demand_response.ilc_mw.atlantis"),
+        ("  credit_ilc: -0.1", "out of range", "demand_response.credit_ilc"),
+        ("  shift_mw: 'lots'", "not a number", "demand_response.shift_mw"),
+        ("  ilc_hours: 3", "", "demand_response.ilc_hours"),
+    ],
+)
+def test_bad_dr_refused(tmp_path, body, words, field):
+    with pytest.raises(InputError) as err:
+        _scenario(tmp_path, body)
+    text = str(err.value)
+    assert words in text and field in text and "s.yaml" in text
+
+
+def test_scenario_to_system(tmp_path):
+    """Per-region and national values, the defaults elsewhere, null = no annual cap; off
+    without the section; the section survives the provenance round trip."""
+    scn = _scenario(
+        tmp_path, "  shift_share: 0.03\n  ilc_mw: {north: 1000}\n  ilc_mwh: {south: 5000}"
+    )
+    regions = ["north", "south"]
+    assert scn.demand_response.of("shift_share", regions) == [0.03, 0.03]
+    assert scn.demand_response.of("ilc_mw", regions) == [1000.0, 0.0]
+    assert scn.demand_response.of("ilc_mwh", regions) == [float("inf"), 5000.0]
+    assert scn.demand_response.of("credit_ilc", regions) == [1.0, 1.0]
+    f = tmp_path / "again.yaml"
+    f.write_text(scn.to_yaml())
+    assert load_scenario(f).demand_response == scn.demand_response
+    sy = build_system(load_scenario(BASE), resolution="12d")
+    assert all(float(abs(sy[k]).sum()) == DR_FIELDS[k] * sy.sizes["region"] for k in DR_FIELDS)

@@ -31,6 +31,12 @@ def _f(x: Any) -> float:
     return x if np.isfinite(x) else float("nan")
 
 
+def _total(r: xr.Dataset, name: str) -> float:
+    """Sum over regions of an annual per-region variable (sample mean); 0 when absent
+    (demand response off)."""
+    return float(_mean(r[name]).sum()) if name in r else 0.0
+
+
 def kpis(results: xr.Dataset) -> dict[str, Any]:
     """Key indicators of a Results dataset (plan or dispatch; a ``sample`` dim is averaged).
 
@@ -42,7 +48,8 @@ def kpis(results: xr.Dataset) -> dict[str, Any]:
     ``td_loss_rate`` x busbar demand, / annual demand), ``grid_loss_rate`` (both / annual
     demand), ``lng_days_of_cover`` (minimum
     over hubs) and ``lng_days_of_cover_by_hub``, ``new_capacity_mw`` and ``total_capacity_mw``
-    by technology, ``annual_demand_mwh``, ``peak_demand_mw`` (coincident), ``status``,
+    by technology, ``dr_shifted_mwh``, ``dr_interrupted_mwh`` and ``dr_cost_usd`` (demand
+    response, 0 when off), ``annual_demand_mwh``, ``peak_demand_mw`` (coincident), ``status``,
     ``build_s``, ``handoff_s``, ``solve_s``.
     """
     r = results
@@ -128,6 +135,9 @@ def kpis(results: xr.Dataset) -> dict[str, Any]:
         "lng_days_of_cover_by_hub": cover,
         "coal_stock_days": min(coal_days.values()) if coal_days else float("nan"),
         "coal_stock_days_by_region": coal_days,
+        "dr_shifted_mwh": _total(r, "dr_shifted_mwh"),
+        "dr_interrupted_mwh": _total(r, "dr_interrupted_mwh"),
+        "dr_cost_usd": _total(r, "dr_cost_usd"),
         "new_capacity_mw": _by_tech(r, "capacity_new_mw", "storage_power_new_mw"),
         "total_capacity_mw": _by_tech(r, "capacity_mw", "storage_power_mw"),
         "annual_demand_mwh": demand_mwh,
