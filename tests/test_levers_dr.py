@@ -240,3 +240,22 @@ def test_scenario_to_system(tmp_path):
     assert load_scenario(f).demand_response == scn.demand_response
     sy = build_system(load_scenario(BASE), resolution="12d")
     assert all(float(abs(sy[k]).sum()) == DR_FIELDS[k] * sy.sizes["region"] for k in DR_FIELDS)
+
+
+def test_dr_kpis_and_dashboard():
+    """KPIs of the shifting case: 112 MWh moved at 10 USD/MWh; the dashboard shows them as
+    INFO (112 of 5,120 MWh of demand: 2.19%); no indicator without DR."""
+    from energy_sim.analysis.indicators import indicators
+    from energy_sim.analysis.runs import Run
+    from energy_sim.planning.kpis import kpis
+
+    res = plan(_shift_system(shift_share=0.1, shift_mw=5.0, shift_cost_usd_per_mwh=10.0))
+    k = kpis(res)
+    assert k["dr_shifted_mwh"] == pytest.approx(112.0, rel=1e-6)
+    assert k["dr_interrupted_mwh"] == 0.0
+    assert k["dr_cost_usd"] == pytest.approx(1_120.0, rel=1e-6)
+    ind = {i.key: i for i in indicators(Run("dsm", res, k))}
+    assert ind["demand_response"].status == "info"
+    assert ind["demand_response"].value == pytest.approx(112.0 / 5120.0, rel=1e-6)
+    res = plan(_shift_system())
+    assert "demand_response" not in {i.key for i in indicators(Run("off", res, kpis(res)))}

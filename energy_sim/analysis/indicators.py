@@ -32,6 +32,8 @@ The status rules (:class:`Targets`, every threshold settable) are:
 - CO2: against the scenario's CO2 cap when there is one (``WARNING`` within 5% above), else the
   intensity ``co2_t / demand`` against the 2023 grid emission factor 0.6592 t/MWh (``OK`` below,
   ``WARNING`` above);
+- demand response (scenario ``demand_response``): load shifted and interrupted over the year
+  and their share of demand, ``INFO`` (no target); none when the run used none;
 - cost per MWh of demand: ``INFO`` (no target), with the gap to the cheapest scenario shown;
 - capacity of each technology against the PDP8 range ``[build_min_mw, build_max_mw]``: ``OK``
   inside, ``WARNING`` within 5% outside, ``BREACH`` beyond; without ranges in the run -> ``N/A``;
@@ -156,6 +158,7 @@ def indicators(run: Run, targets: Targets | None = None) -> list[Indicator]:
     out += _losses(k, t)
     out += _lng(run, t)
     out += _coal(run)
+    out += _dr(k, demand)
     out.append(_co2(run, demand, t))
     out.append(_cost(k))
     out += _capacity(run, t)
@@ -442,6 +445,28 @@ def _coal(run: Run) -> list[Indicator]:
             )
         )
     return out
+
+
+def _dr(k: dict[str, Any], demand: float) -> list[Indicator]:
+    """Demand response (issue 14, lever 4): load shifted and interrupted over the year, as a
+    share of demand, with its cost; ``INFO`` (no target); none when the run used none."""
+    shifted = number(k.get("dr_shifted_mwh"))
+    cut = number(k.get("dr_interrupted_mwh"))
+    if not (np.isfinite(shifted) and np.isfinite(cut)) or shifted + cut <= 0:
+        return []
+    cost = number(k.get("dr_cost_usd"))
+    share = (shifted + cut) / demand if demand > 0 else float("nan")
+    return [
+        Indicator(
+            "demand_response",
+            "Demand response",
+            share,
+            f"{shifted / 1e3:,.0f} GWh shifted, {cut / 1e3:,.0f} GWh interrupted ({_pct(share, 2)})",
+            "no target",
+            INFO,
+            f"cost {cost / 1e6:,.1f} M USD/yr (demand_response)",
+        )
+    ]
 
 
 def _capacity(run: Run, t: Targets) -> list[Indicator]:
