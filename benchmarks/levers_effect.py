@@ -22,7 +22,9 @@ Variants (``--set`` overrides of the bundled scenarios):
   at the peaks and catch up off-peak), and a plan made with the yards;
 - demand response (lever 4): ``pdp8_2030_dsm`` (illustrative: 3% of demand shiftable within
   the day, 1 GW of interruptible contracts in the North and in the South counted in the
-  reserve margin), the plan operated with its DR and without it (the contracts not delivered).
+  reserve margin), the plan operated with its DR and without it (the contracts not delivered),
+  and under ``stress_heatwave`` (demand +10% for 21 days from 1 June): the base plan, the DSM
+  plan without and with its DR.
 
 Plans and assessments already in ``--out`` (same sample count) are reused.
 """
@@ -43,6 +45,13 @@ LOSS = ["grid_losses.rate=0.05"]
 COAL_CUT = "scenarios/stress_coal_shortfall.yaml"
 YARDS = ["reserves.coal={stock_days: 15}"]
 DSM = "scenarios/pdp8_2030_dsm.yaml"
+HEAT = "scenarios/stress_heatwave.yaml"
+#: pdp8_2030_dsm's demand response, for assessments of other scenarios (keep in step)
+DSM_SET = [
+    "demand_response={shift_share: 0.03, shift_mw: 500, shift_cost_usd_per_mwh: 5, "
+    "ilc_mw: {north: 1000, south: 1000}, ilc_mwh: {north: 50000, south: 50000}, "
+    "ilc_price_usd_per_mwh: 500}"
+]
 
 #: name -> (plan scenario, plan overrides, assessment scenario, assessment overrides, plan key)
 VARIANTS = {
@@ -57,11 +66,14 @@ VARIANTS = {
     "yards plan (15 d), coal shortfall": (BASE, YARDS, COAL_CUT, YARDS, "yards"),
     "DSM plan (3% shift, 2 GW ILC)": (DSM, [], DSM, [], "dsm"),
     "DSM plan, no DR delivered": (DSM, [], BASE, [], "dsm"),
+    "base plan, heatwave": (BASE, [], HEAT, [], "base"),
+    "DSM plan, heatwave, no DR delivered": (DSM, [], HEAT, [], "dsm"),
+    "DSM plan, heatwave, DR": (DSM, [], HEAT, DSM_SET, "dsm"),
 }
 
 
 #: Variants whose sample years shed load: assessed with ``--shedding-samples``.
-SHEDDING = {"base plan, coal shortfall, no yards", "DSM plan, no DR delivered"}
+SHEDDING = {"base plan, coal shortfall, no yards"}
 
 
 def _sets(overrides: list[str]) -> list[str]:
