@@ -354,12 +354,12 @@ def test_an_empty_scenario_file_is_a_mistake(tmp_path, text):
     assert not (tmp_path / "o").exists()
 
 
-def test_a_scenario_without_resolution_gets_the_recommended_12_days(tmp_path):
+def test_a_scenario_without_resolution_gets_the_recommended_24_days(tmp_path):
     from energy_sim.inputs.scenario import load_scenario
 
     path = tmp_path / "plain.yaml"
     path.write_text("year: 2030\n")
-    assert load_scenario(path).resolution == "12d"
+    assert load_scenario(path).resolution == "24d"
 
 
 # ------------------------------------------------------ defect 10: absurd demand CSV scale

@@ -131,7 +131,7 @@ def test_defaults(write, data: Path) -> None:
         2030,
         "low",
         "end2025",
-        "12d",
+        "24d",
     )
     assert scn.reserve_margin == 0.15 and scn.regional_reserve_margin is None
     assert scn.policies.clean_share is None and scn.policies.co2_cap_t is None

@@ -76,7 +76,7 @@ def test_every_contract_variable_with_units(system):
 def test_weights_cover_the_year(system, hourly):
     for ds in (system, hourly):
         assert float((ds["weight"] * ds["dt_h"]).sum()) == pytest.approx(8760.0, abs=1e-6)
-    assert system.attrs["resolution"] == "12d"  # scenarios/pdp8_2030.yaml
+    assert system.attrs["resolution"] == "24d"  # scenarios/pdp8_2030.yaml
     assert hourly.sizes["time"] == 8760
 
 
