@@ -310,7 +310,8 @@ def representative_days(system: xr.Dataset, n_days: int) -> xr.Dataset:
     (tsam, Ward's hierarchical clustering, medoid representation; features and weights in
     :func:`_feature_frame`) and each medoid day stands for its cluster. The day of the
     coincident system peak ``argmax_t sum_r demand[r,t]`` is added as an extreme period of its
-    month (tsam ``append``): a period of its own with weight 1 and its hours unchanged, so the
+    month (tsam ``append``): a period of its own with weight 1 (or its cluster's size when it was
+    also the medoid of a typical cluster, then merged into one) and its hours unchanged, so the
     LP always operates the hourly year's peak hour. The System then has ``n_days + 1`` days
     (``n_days`` when every day of the peak month is kept anyway, e.g. ``365d``).
 
