@@ -117,3 +117,38 @@ def test_throughput_counts_years_not_runs_of_a_partial_horizon():
     r = dispatch(two_regions(), samples=2)
     years = 2 * 4 / 8760.0
     assert r.attrs["sample_years_per_s"] == pytest.approx(years / r.attrs["elapsed_s"])
+
+
+def test_discharge_the_network_cannot_place_stays_in_the_store():
+    """A store wished to discharge 80 MW into a region of 20 MW demand behind a 10 MW corridor
+    can only deliver 30 MW: the operation must discharge 30 MW (the rest stays in the store),
+    not 80 MW that the balance would count with nobody taking it."""
+    from factory import store
+
+    from energy_sim.operation import core, merit, network, screen
+    from energy_sim.operation.inputs import prepare
+
+    s = tiny_system(
+        regions=("a", "b"),
+        gens=[gen("a", "coal", cap0=100, mc=40), gen("b", "coal", cap0=100, mc=40)],
+        storage=[store("a", "battery_4h", pcap0=100)],
+        corridors=[corridor("a", "b", fcap0=10, eta=1.0)],
+        demand=np.array([[20.0, 20.0, 20.0, 20.0], [50.0, 50.0, 50.0, 50.0]]),
+        weight=1.0,
+    )
+    st = prepare(s)
+    stack = merit.build_stack(st)
+    grid = network.Grid.build(len(st.regions), st.frm, st.to, st.eta)
+    n_t = 4
+    ch_w = np.zeros((1, 1, n_t))
+    dis_w = np.zeros((1, 1, n_t))
+    ch_w[0, 0, 0] = 100.0  # charge 100 MW at step 0 (from the coal of both regions)
+    dis_w[0, 0, 2] = 80.0  # and wish 80 MW back at step 2
+    av = np.broadcast_to(st.avail.T * st.cap, (1, n_t, len(st.cap))).copy()
+    dem = np.ascontiguousarray(st.demand.T[None])
+    lng_av = np.ones((1, 0, n_t))
+    out = core._operate(
+        st, stack, grid, av, dem, None, lng_av, None, with_price=False, stor=(ch_w, dis_w)
+    )
+    assert out.dis[0, 0, 2] == pytest.approx(30.0, abs=1e-6)  # 20 MW in a, 10 MW to b
+    assert screen.feasible(st, out, dem).all()  # every step balances

@@ -27,8 +27,11 @@ from energy_sim.operation.inputs import Static
 
 #: Loss of load counts hours whose shed exceeds this, MW.
 SHED_THRESHOLD_MW = 0.1
-#: Rounds that take storage charging out of hours where its region sheds.
+#: Rounds that take storage charging out of hours where its region sheds, and discharge the
+#: network could not place out of the store's schedule.
 CHARGE_FIX_PASSES = 4
+#: Discharge left unplaced by the network above this (MW) is taken out of the schedule.
+SPILL_TOL_MW = 1e-6
 #: Weight of the shed of earlier passes added to the need of the hours where it occurred.
 SHORT_WEIGHT = 2.0
 #: Memory budget of one sample chunk's (time, gen) arrays, bytes.
@@ -362,8 +365,9 @@ def _storage_wish(st: Static, net, short, n_s: int, n_t: int):
 def _dispatch_network(st: Static, stack, grid, av, dem, ch, dis, soc, init0, warm, with_price,
                       chain):  # fmt: skip
     """Step 4: the network dispatch of every cell, then up to ``CHARGE_FIX_PASSES`` rounds
-    that never charge storage with shed power (the charge cut where its region sheds, the
-    state of charge run again, the cells whose storage changed dispatched again). Returns
+    that never charge storage with shed power and never count discharge the network could not
+    place (the charge cut where its region sheds, the discharge cut to what its region used,
+    the state of charge run again, the cells whose storage changed dispatched again). Returns
     the cells' state and the final charge, discharge and state of charge."""
     n_s, n_t, n_g = av.shape
     n_r = len(st.regions)
@@ -388,14 +392,20 @@ def _dispatch_network(st: Static, stack, grid, av, dem, ch, dis, soc, init0, war
     for _ in range(CHARGE_FIX_PASSES):
         sh = cells_state.shed.reshape(n_s, n_t, n_r)
         cut_r = np.minimum(ch_r, sh)  # (S, T, R)
-        if not (cut_r > network.EPS_MW).any():
+        # discharge the network could not place (a region that cannot absorb or export it):
+        # it stays in the store, else the balance would count energy nobody took
+        spill_r = np.maximum(dis_r - cells_state.used.reshape(n_s, n_t, n_r), 0.0)
+        if not (cut_r > network.EPS_MW).any() and not (spill_r > SPILL_TOL_MW).any():
             break
         with np.errstate(divide="ignore", invalid="ignore"):
             frac = np.where(ch_r > 0, cut_r / ch_r, 0.0)  # share of each region's charge cut
+            frac_d = np.where(dis_r > 0, spill_r / dis_r, 0.0)  # and of its discharge
         ch_w2 = ch * (1.0 - frac[:, :, st.stor_region].transpose(0, 2, 1))
         ch_w2[ch_w2 < network.EPS_MW] = 0.0
+        dis_w2 = dis * (1.0 - frac_d[:, :, st.stor_region].transpose(0, 2, 1))
+        dis_w2[dis_w2 < network.EPS_MW] = 0.0
         ch, dis, soc = storage.simulate(
-            ch_w2, dis, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
+            ch_w2, dis_w2, st.pcap, st.dur, st.eff_c, st.eff_d, st.loss, st.dt, st.period, init0
         )
         ch_new = _by_region(ch, st.stor_region, n_r)
         dis_new = _by_region(dis, st.stor_region, n_r)
