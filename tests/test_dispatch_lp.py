@@ -350,11 +350,13 @@ CASES = {
 #: each). NB: nothing deselects the marker by default, so plain ``python -m pytest`` runs them.
 SLOW = {k for k in CASES if k.startswith("plan_2030_")}
 
-_D = "2026-12-04 (HEAD 44fbfe5; the same on d616bf8)"
-_D2 = "2026-12-04 (HEAD d616bf8)"
+_D = "2026-12-04 (HEAD 44fbfe5; the same on d616bf8 and 067ea16)"
 #: Since the strategic LNG reserve may be burned in a cut-off (issue 14, phi): the LP sheds
 #: nothing (was 3,169 MWh), the core 3,823 MWh (was 6,406).
 _D3 = "2026-12-04 (issue 14's drawable LNG reserve on dad0f33)"
+#: The 2030 plan on 24 tsam representative days with the peak day (issue 13's resolution
+#: change) and the core that keeps unplaceable discharge in the store.
+_D4 = "2026-12-04 (the 24-day tsam plan, HEAD 067ea16)"
 _PLACE = "placement of water, storage and LNG without foresight"
 _TIE = "near-tied marginal plant (LP degeneracy) placed differently"
 #: Measured misses of the contract: (case, metric) -> reason. Strict: the test fails the day
@@ -381,21 +383,20 @@ XFAIL: dict[tuple[str, str], str] = {
     f"{_D} (the tanks carry the week: as as_is): {_PLACE}",
     ("vietnam_2030_fortnight_lng_cut_off", "generation_region_tech"): "measured 25.0% "
     f"(south/ccgt_lng, LP 362.9 -> core 453.6 GWh) against 5% on {_D}: {_TIE}",
-    ("plan_2030_may_heatwave_lng_corridor", "operating"): "measured 20.9% against 0.5% on "
-    f"{_D2}: the unserved energy below at VOLL (fuel and O&M alone +0.98%)",
-    ("plan_2030_may_heatwave_lng_corridor", "unserved"): "measured 30.9% of the LP's "
-    f"(406.6 -> 532.1 GWh) against 1% on {_D2}: {_PLACE}",
+    ("plan_2030_may_heatwave_lng_corridor", "operating"): "measured 54.8% against 0.5% on "
+    f"{_D4}: the unserved energy below at VOLL (fuel and O&M alone +0.06%)",
+    ("plan_2030_may_heatwave_lng_corridor", "unserved"): "measured 80.1% of the LP's "
+    f"(437.3 -> 787.4 GWh) against 1% on {_D4}: {_PLACE}",
     ("plan_2030_may_heatwave_lng_corridor", "generation_region_tech"): "measured inf "
-    f"(north/ocgt, LP 0 -> core 119.1 GWh) against 5% on {_D2}: {_PLACE}",
-    ("plan_2030_may_south_island_heatwave", "operating"): f"measured 27.5% against 0.5% on "
-    f"{_D}: the unserved energy below at VOLL (fuel and O&M alone -0.39%)",
-    ("plan_2030_may_south_island_heatwave", "unserved"): "measured 32.9% of the LP's "
-    f"(1,052.6 -> 1,398.4 GWh) against 1% on {_D}: {_PLACE}",
+    f"(north/ocgt, LP 0 -> core 124.1 GWh) against 5% on {_D4}: {_PLACE}",
+    ("plan_2030_may_south_island_heatwave", "operating"): "measured 27.6% against 0.5% on "
+    f"{_D4}: the unserved energy below at VOLL (fuel and O&M alone -0.59%)",
+    ("plan_2030_may_south_island_heatwave", "unserved"): "measured 32.1% of the LP's "
+    f"(1,235.2 -> 1,632.4 GWh) against 1% on {_D4}: {_PLACE}",
     ("plan_2030_may_south_island_heatwave", "generation_region_tech"): "measured inf "
-    f"(central_central/ccgt_gas, LP 0 -> core 81.1 GWh) against 5% on {_D}: {_PLACE}",
-    ("plan_2030_may_sampled_outage_year", "generation_region_tech"): "measured 17.4% "
-    "(south/ccgt_lng, LP 684.0 -> core 803.1 GWh) against 5% on 2026-12-04 (HEAD 4bc5954 "
-    f"and d616bf8; the sampler of 3077d9f): {_PLACE}",
+    f"(central_highlands/import_laos, LP 0 -> core 229.6 GWh) against 5% on {_D4}: {_PLACE}",
+    ("plan_2030_may_sampled_outage_year", "generation_region_tech"): "measured 83.7% "
+    f"(south/ccgt_lng, LP 193.0 -> core 354.6 GWh) against 5% on {_D4}: {_PLACE}",
 }
 
 _RUNS: dict[str, tuple[dict, list[str]]] = {}
