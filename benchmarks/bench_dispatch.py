@@ -153,7 +153,7 @@ def reference_block(seconds: float) -> tuple[int, float, float]:
 def ci_plan():
     """The 2030 plan as ``energy-sim run scenarios/pdp8_2030.yaml`` makes it (default
     resolution, optimal): runs/pdp8_2030/results.nc when present and made from the same data
-    (same groups and peak demand as the scenario's System now), else planned here with the API
+    (same groups, peak demand and resolution as the scenario's System now), else planned here with the API
     (not written). Returns (plan, where it came from, seconds)."""
     from energy_sim.inputs.scenario import load_scenario
     from energy_sim.inputs.system import build_system
@@ -167,6 +167,7 @@ def ci_plan():
             np.array_equal(plan[d].values, system[d].values)
             for d in ("gen", "storage", "corridor", "hub")
         ) and np.isclose(float(plan["peak_demand_mw"]), float(system["peak_demand_mw"]))
+        same = same and plan.attrs.get("resolution") == system.attrs.get("resolution")
         if same and plan.attrs.get("status") == "optimal":
             return plan, str(PLAN_RUN.relative_to(ROOT)), time.perf_counter() - t0
     plan = lp_plan(system)
