@@ -1,7 +1,7 @@
 """Run every notebook top to bottom and store it with its outputs, so that a reader sees the
 tables and figures without running anything.
 
-    python notebooks/run_all.py            # the real settings (12 representative days, 500 samples)
+    python notebooks/run_all.py            # the real settings (the scenario's resolution, 500 samples)
     python notebooks/run_all.py --fast     # ENERGY_SIM_FAST=1: a quick check, not results
     python notebooks/run_all.py --samples 30 03_energy_security.ipynb   # fewer sample years
     python notebooks/run_all.py 03_energy_security.ipynb    # one notebook
