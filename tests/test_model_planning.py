@@ -251,8 +251,8 @@ def test_hipo_skips_crossover_and_scales_unless_the_user_says_otherwise(monkeypa
 
     from energy_sim.planning import solve
 
-    if not solve.hipo_available():
-        pytest.skip("this HiGHS build has no HiPO (highspy-extras)")
+    # highspy-extras is a pinned dependency: a build without HiPO is a broken install, a failure
+    assert solve.hipo_available(), "HiGHS has no HiPO: install highspy-extras (pyproject.toml)"
     made = []
     real = solve.new_highs
     monkeypatch.setattr(
@@ -296,8 +296,7 @@ def test_hipo_objective_includes_the_constant_and_matches_ipx():
 
     from energy_sim.planning.solve import hipo_available
 
-    if not hipo_available():
-        pytest.skip("this HiGHS build has no HiPO (highspy-extras)")
+    assert hipo_available(), "HiGHS has no HiPO: install highspy-extras (pyproject.toml)"
     sysd = tiny_system(
         gens=[gen("north", "coal", cap0=10_000, capmax=20_000, mc=20, ann_capex=1e5)],
         demand=[np.full(24, 10_500.0)],
