@@ -304,14 +304,32 @@ class _Cells:
         self.flow[cells], self.price[cells] = f, pr
         self.left += k
 
-    def cap_groups(self, cells: np.ndarray, groups: np.ndarray, share: np.ndarray) -> None:
+    def cap_groups(
+        self, cells: np.ndarray, groups: np.ndarray, share: np.ndarray, keep: bool = True
+    ) -> None:
         """Cap ``groups`` in ``cells`` at ``share`` (len(cells), len(groups)) of their output
-        so far, dispatch those cells again, and keep the caps for later steps."""
+        so far and dispatch those cells again; with ``keep`` later steps keep the caps."""
         lim = self.av_c[cells].copy()
         lim[:, groups] = np.minimum(lim[:, groups], self.gen[cells][:, groups] * share)
         self.redispatch(cells, lim, self.win_c[cells])
-        self.av_c = self.av_c.copy()
-        self.av_c[cells] = lim
+        if keep:
+            self.av_c = self.av_c.copy()
+            self.av_c[cells] = lim
+
+
+def _short(ok: np.ndarray, burn: np.ndarray) -> np.ndarray:
+    """Steps (S, X, T) where a fuel store (LNG tank, coal yard) allows less than the burn."""
+    return ok < burn - 1e-6 * np.maximum(1.0, burn)
+
+
+def _kept_shares(ok: np.ndarray, burn: np.ndarray, short: np.ndarray):
+    """The cells (of ``n_c = S*T``) where a store falls short, and each store's share of its
+    burn that it allows there, ``clip(ok/burn, 0, 1)`` (len(cells), X)."""
+    n_s, n_x, n_t = burn.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(burn > 0, np.clip(ok / burn, 0.0, 1.0), 1.0)
+    cells = np.flatnonzero(short.any(axis=1).reshape(n_s * n_t))
+    return cells, ratio.transpose(0, 2, 1).reshape(n_s * n_t, n_x)[cells]
 
 
 def _place_hydro(st: Static, av, dem, cf_month, sched, need_net: bool):
@@ -424,19 +442,14 @@ def _coal_step(st: Static, cs: _Cells, n_s: int, n_t: int):
     stock cannot carry are dispatched again with the coal groups capped (up to three
     rounds); later steps keep the caps. Returns the stocks and deliveries (S, R, T)."""
     n_r = len(st.regions)
-    n_y = len(st.coal_region)
-    n_c = n_s * n_t
+    gi = np.flatnonzero(st.gen_store >= 0)
     for _ in range(3):
         burn_y = coal.burn_of(st, cs.gen, n_s, n_t)
         ok_y, dlv_y, cst_y = coal.stocks(st, burn_y)
-        cut_y = ok_y < burn_y - 1e-6 * np.maximum(1.0, burn_y)
+        cut_y = _short(ok_y, burn_y)
         if not cut_y.any():
             break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(burn_y > 0, np.clip(ok_y / burn_y, 0.0, 1.0), 1.0)
-        cells = np.flatnonzero(cut_y.any(axis=1).reshape(n_c))
-        ratio_c = ratio.transpose(0, 2, 1).reshape(n_c, n_y)[cells]
-        gi = np.flatnonzero(st.gen_store >= 0)
+        cells, ratio_c = _kept_shares(ok_y, burn_y, cut_y)
         cs.cap_groups(cells, gi, ratio_c[:, st.gen_store[gi]])
     else:
         ok_y, dlv_y, cst_y = coal.stocks(st, coal.burn_of(st, cs.gen, n_s, n_t))
@@ -463,43 +476,41 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
     reserve = st.reserve_days * 24.0 * (to_hub * st.cap[:, None]).sum(axis=0)
     smax = st.regas[None, :, None] * lng_av
     floor = lng.floors(reserve, smax, lng_av, st.dt, st.refill_days, st.period)
+
+    def tanks(burn=None):
+        """The burn of the cells' generation (unless given), the tanks run on it, and where
+        they fall short."""
+        burn = _burn(cs.gen, to_hub, n_s, n_t) if burn is None else burn
+        ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
+        return burn, ok, send, inv, _short(ok, burn)
+
     burn = _burn(cs.gen, to_hub, n_s, n_t)
     limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
     excess = burn @ st.wdt - limit  # the spare room costs: computed only when needed
     if (excess > 1e-6 * np.maximum(1.0, limit)).any():
         spare = _lng_spare(st, cs.av_c, cs.gen, cs.flow, n_s, n_t)
         keep = lng.contract_allocation(burn, spare, st.contract, st.wdt)
-        if (
-            keep < 1.0 - 1e-9
-        ).any():  # the contract binds: spend it where LNG is hardest to replace
+        if (keep < 1.0 - 1e-9).any():
+            # the contract binds: spend it where LNG is hardest to replace
             keep_c = keep.transpose(0, 2, 1).reshape(n_c, n_h)
             cells = np.flatnonzero((keep_c < 1.0 - 1e-9).any(axis=1))
             cs.cap_groups(cells, gi, keep_c[cells][:, st.hub_of[gi]])
-            burn = _burn(cs.gen, to_hub, n_s, n_t)
             timing["lng_contract_cells"] = len(cells)
-    ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
-    cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
+            burn = None  # the capped cells burn less: computed again
+    burn, ok, send, inv, cut = tanks(burn)
     short = (cut & in_window).any(axis=2)  # (S, H): the tank runs dry inside a window
     if short.any() and len(hub_l):
         scarce = in_window & short[:, :, None]
         cs.win_c = scarce[:, hub_l, :].transpose(0, 2, 1).reshape(n_c, len(hub_l))
         cells = np.flatnonzero(cs.win_c.any(axis=1))
         cs.redispatch(cells, cs.av_c[cells], cs.win_c[cells])
-        burn = _burn(cs.gen, to_hub, n_s, n_t)
-        ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
-        cut = ok < burn - 1e-6 * np.maximum(1.0, burn)
+        burn, ok, send, inv, cut = tanks()
         timing["lng_scarcity_cells"] = len(cells)
     if cut.any():
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(burn > 0, np.clip(ok / burn, 0.0, 1.0), 1.0)
-        cells = np.flatnonzero(cut.any(axis=1).reshape(n_c))
-        ratio_c = ratio.transpose(0, 2, 1).reshape(n_c, n_h)[cells]
         # every LNG group in a re-dispatched cell keeps at most its first-pass share
-        lim = cs.av_c[cells].copy()
-        lim[:, gi] = np.minimum(lim[:, gi], cs.gen[cells][:, gi] * ratio_c[:, st.hub_of[gi]])
-        cs.redispatch(cells, lim, cs.win_c[cells])
-        burn = _burn(cs.gen, to_hub, n_s, n_t)
-        ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
+        cells, ratio_c = _kept_shares(ok, burn, cut)
+        cs.cap_groups(cells, gi, ratio_c[:, st.hub_of[gi]], keep=False)
+        _, ok, send, inv, _ = tanks()
         timing["lng_cells_redispatched"] = len(cells)
     return send, inv
 
