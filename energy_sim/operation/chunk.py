@@ -28,9 +28,10 @@ def run_chunk(
     """Operate one chunk of ``n_s`` samples; draws are (S, G, T), (S, R, T), (S, G, 12),
     (S, H, T) or None.
 
-    With ``screen``, the adequacy screen (:func:`energy_sim.operation.screen.screen_chunk`) operates every sample
-    first; the samples it proves shed-free keep its operation and only the others go through
-    the passes below.
+    With ``screen``, the adequacy screen (:func:`energy_sim.operation.screen.screen_chunk`)
+    operates every sample first; the samples it proves shed-free keep its operation and only
+    the others go through the passes below. With demand response, load is shifted before and
+    interrupted after (:func:`_shift`, :func:`_interrupt`).
 
     Later passes re-place reservoir hydro in price terms over the zone each basin reaches
     (congestion and scarcity of the previous pass included, ``passes._zone_hydro``); every
@@ -51,30 +52,34 @@ def run_chunk(
     dem = np.ascontiguousarray(np.broadcast_to(np.maximum(dem, 0.0), (n_s, n_t, n_r)))
     lng_av = st.lng_av[None] if lng_draw is None else np.asarray(lng_draw, float)
     lng_av = np.broadcast_to(np.clip(lng_av, 0.0, 1.0), (n_s, len(st.regas), n_t))
-    if st.dr is None:
-        if screen:
-            return _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
-        return passes.full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
-    return _with_dr(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price, screen)
-
-
-def _with_dr(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price, screen):
-    """The chunk with demand response (:mod:`.demand_response`): load shifted within each day
-    on the regional net load before the operation (everything after, the screen included,
-    sees the shifted demand), interruptible load taking the shed after it."""
     up = down = None
-    if st.dr.shifts:
-        free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
-        onehot = np.zeros((len(st.mc), len(st.regions)))
-        onehot[np.flatnonzero(free), st.gen_region[free]] = 1.0
-        d = dem.transpose(0, 2, 1)
-        net = d - (av @ onehot).transpose(0, 2, 1)
-        up, down = demand_response.shift(st.dr, d, net, st.wdt)
-        dem = np.ascontiguousarray((d + up - down).transpose(0, 2, 1))
+    if st.dr is not None and st.dr.shifts:
+        dem, up, down = _shift(st, av, dem)
     if screen:
         out = _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
     else:
         out = passes.full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price)
+    if st.dr is not None:
+        _interrupt(st, out, up, down)
+    return out
+
+
+def _shift(st: Static, av: np.ndarray, dem: np.ndarray):
+    """Demand response, before the operation (:mod:`.demand_response`): load shifted within
+    each day on the regional net load; everything after, the screen included, sees the
+    shifted demand (S, T, R). Returns it and the shifts up and down (S, R, T)."""
+    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
+    onehot = np.zeros((len(st.mc), len(st.regions)))
+    onehot[np.flatnonzero(free), st.gen_region[free]] = 1.0
+    d = dem.transpose(0, 2, 1)
+    net = d - (av @ onehot).transpose(0, 2, 1)
+    up, down = demand_response.shift(st.dr, d, net, st.wdt)
+    return np.ascontiguousarray((d + up - down).transpose(0, 2, 1)), up, down
+
+
+def _interrupt(st: Static, out: core.ChunkOut, up, down) -> None:
+    """Demand response, after the operation: interruptible load takes the shed within its
+    contracts (in place); the shifts are recorded with it."""
     z = np.zeros_like(out.shed)
     out.dr_up = z if up is None else up
     out.dr_down = z if down is None else down
@@ -82,7 +87,6 @@ def _with_dr(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price, screen
     if st.dr.interrupts:
         out.dr_ilc = demand_response.interrupt(st.dr, out.shed, st.wdt)
         out.shed = np.clip(out.shed - out.dr_ilc, 0.0, None)
-    return out
 
 
 def _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> core.ChunkOut:
