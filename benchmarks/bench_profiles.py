@@ -61,7 +61,7 @@ def main() -> None:
             "dt_h": ("time", np.ones(8760)),
             "weight": ("time", np.ones(8760)),
             "month_of": ("time", idx.month.to_numpy()),
-            "period": ("time", np.zeros(8760, dtype=int)),
+            "block": ("time", np.zeros(8760, dtype=int)),
             "demand_mw": (("region", "time"), out["demand"].to_numpy().T),
             "availability": (
                 ("gen", "time"),

@@ -57,7 +57,7 @@ def check_invariants(system: xr.Dataset, results: xr.Dataset, tol: float = 1e-6)
     T = sy.sizes["time"]
     dt = np.asarray(sy["dt_h"].values, float)
     wdt = dt * np.asarray(sy["weight"].values, float)
-    prev = prev_step(sy["period"].values)
+    prev = prev_step(sy["block"].values)
     demand = np.asarray(sy["demand_mw"].values, float)
     scale = max(1.0, float(np.abs(demand).max(initial=0.0)))
     atol = tol * scale

@@ -228,7 +228,7 @@ def tiny_system(
             "dt_h": v("time", dt_h, "h", "step duration"),
             "weight": v("time", w, "1", "weight of the step in the year"),
             "month_of": v("time", mon, "1", "calendar month"),
-            "period": v("time", per, "1", "cyclic block id"),
+            "block": v("time", per, "1", "cyclic block id"),
             "demand_mw": v(("region", "time"), dem, "MW", "demand"),
             "cap0_mw": v("gen", cap0, "MW", "existing capacity"),
             "capmax_mw": v("gen", capmax, "MW", "maximum capacity"),

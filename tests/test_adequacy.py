@@ -40,7 +40,7 @@ def one_region_system(groups=GROUPS, peak: float = 300.0) -> xr.Dataset:
             "dt_h": ("time", np.ones(HOURS)),
             "weight": ("time", np.ones(HOURS)),
             "month_of": ("time", stamps.month.values),
-            "period": ("time", np.zeros(HOURS, int)),
+            "block": ("time", np.zeros(HOURS, int)),
             "demand_mw": (("region", "time"), demand[None, :]),
             "cap0_mw": ("gen", col([g[1] for g in groups])),
             "capmax_mw": ("gen", col([g[1] for g in groups])),

@@ -52,10 +52,10 @@ def _cost(r) -> float:
 def test_day_of_step():
     s = _shift_system()
     assert (day_of_step(s) == np.repeat([0, 1], 24)).all()
-    s["period"] = ("time", np.repeat([0, 1], 24))  # two representative days
+    s["block"] = ("time", np.repeat([0, 1], 24))  # two representative days
     assert (day_of_step(s) == np.repeat([0, 1], 24)).all()
     s["dt_h"] = ("time", np.full(STEPS, 2.0))  # chronological 2-hour steps: 12 a day
-    s["period"] = ("time", np.zeros(STEPS, int))
+    s["block"] = ("time", np.zeros(STEPS, int))
     assert (day_of_step(s) == np.repeat([0, 1, 2, 3], 12)).all()
 
 

@@ -401,7 +401,7 @@ def test_a_plan_on_representative_days_is_not_drawn_as_a_year(tmp_path):
 
     results, system = make_pair("low")
     results.attrs["resolution"] = "12d"
-    results = results.drop_vars([v for v in ("period",) if v in results])
+    results = results.drop_vars([v for v in ("block",) if v in results])
     run = load_run(write_run(tmp_path / "run", results, system))
     captions = [caption for caption, _uri in run_figures(run)]
     assert not any(c.startswith(("Dispatch around the peak", "LNG inventory")) for c in captions)

@@ -33,7 +33,7 @@ def hourly() -> xr.Dataset:
             "dt_h": ("time", np.ones(8760), {"units": "h", "description": "step duration"}),
             "weight": ("time", np.ones(8760)),
             "month_of": ("time", idx.month.to_numpy()),
-            "period": ("time", np.zeros(8760, dtype=int)),
+            "block": ("time", np.zeros(8760, dtype=int)),
             "demand_mw": (("region", "time"), demand.to_numpy().T, {"units": "MW"}),
             "availability": (("gen", "time"), avail, {"units": "1"}),
             "lng_availability": (("hub", "time"), lng, {"units": "1"}),
@@ -80,7 +80,7 @@ def test_resample_keeps_hours_and_energy(hourly, n):
     w = agg["weight"] * agg["dt_h"]
     for v in ("demand_mw", "availability", "lng_availability"):
         np.testing.assert_allclose((w * agg[v]).sum("time"), hourly[v].sum("time"), rtol=1e-12)
-    assert (agg["period"] == 0).all() and (agg["weight"] == 1).all()
+    assert (agg["block"] == 0).all() and (agg["weight"] == 1).all()
     np.testing.assert_array_equal(agg["month_of"], agg["timestamp"].dt.month)
     assert agg["dt_h"].attrs["units"] == "h"
     np.testing.assert_array_equal(agg["cap0_mw"], hourly["cap0_mw"])  # no time dim: unchanged
@@ -101,7 +101,7 @@ def test_representative_days(hourly, n):
     assert agg.sizes["time"] == 24 * (n + 1)  # n typical days + the peak day
     assert agg.attrs["resolution"] == f"{n}d"
     assert sorted(set(agg["month_of"].to_numpy().tolist())) == list(range(1, 13))
-    period = agg["period"].to_numpy()
+    period = agg["block"].to_numpy()
     assert np.array_equal(np.unique(period), np.arange(n + 1))
     assert (agg["dt_h"] == 1).all()
     # each representative day is 24 consecutive real hours of one day and of its month
@@ -202,7 +202,7 @@ def test_peak_day_is_operated(hourly, n):
     # the peak day's 24 hours are operated as they are, as one cyclic period
     stamps = pd.DatetimeIndex(agg["timestamp"].to_numpy())
     day = stamps.normalize() == pd.Timestamp(hourly["timestamp"].to_numpy()[peak_hour]).normalize()
-    assert day.sum() == 24 and np.unique(agg["period"].to_numpy()[day]).size == 1
+    assert day.sum() == 24 and np.unique(agg["block"].to_numpy()[day]).size == 1
     np.testing.assert_array_equal(
         agg["demand_mw"].to_numpy()[:, day],
         hourly["demand_mw"].to_numpy()[:, peak_hour // 24 * 24 : peak_hour // 24 * 24 + 24],
@@ -239,7 +239,7 @@ def test_each_representative_day_is_its_own_cyclic_period(hourly):
     from energy_sim.inputs.system_helpers import prev_step
 
     agg = T.aggregate(hourly, "12d")
-    period = agg["period"].to_numpy()
+    period = agg["block"].to_numpy()
     prev = prev_step(period)
     for p in np.unique(period):
         idx = np.flatnonzero(period == p)
@@ -281,7 +281,7 @@ def test_a_year_of_three_day_shapes_is_reproduced_exactly():
             "dt_h": ("time", np.ones(8760)),
             "weight": ("time", np.ones(8760)),
             "month_of": ("time", idx.month.to_numpy()),
-            "period": ("time", np.zeros(8760, dtype=int)),
+            "block": ("time", np.zeros(8760, dtype=int)),
             "demand_mw": (("region", "time"), np.vstack([dem, 0.5 * dem])),
             "availability": (("gen", "time"), sun[None, :]),
         },

@@ -33,8 +33,8 @@ def _resolution(res: xr.Dataset) -> str:
 
 def chronological(res: xr.Dataset) -> bool:
     """Whether the steps of a Results follow each other in time (not representative days)."""
-    if "period" in res and res["period"].size:
-        return bool(np.all(np.asarray(res["period"].values) == 0))
+    if "block" in res and res["block"].size:
+        return bool(np.all(np.asarray(res["block"].values) == 0))
     return not str(res.attrs.get("resolution", "")).strip().lower().endswith("d")
 
 

@@ -93,7 +93,7 @@ def hub_refill_days(system) -> np.ndarray:
 def hub_reserve_availability(system) -> np.ndarray:
     """``phi`` (H, T) of a System's hubs from its ``lng_availability``, ``dt_h`` and periods."""
     av = np.asarray(system["lng_availability"].values, float)
-    period = system["period"].values if "period" in system else None
+    period = system["block"].values if "block" in system else None
     return reserve_availability(av, system["dt_h"].values, hub_refill_days(system), period)
 
 
@@ -126,5 +126,5 @@ def coal_reserve_availability(system, store_region: np.ndarray) -> np.ndarray:
     """``phi`` (C, T) of the coal yards: the LNG rule on ``coal_availability``."""
     av = np.asarray(system["coal_availability"].values, float)[store_region]
     refill = np.asarray(system["coal_refill_days"].values, float)[store_region]
-    period = system["period"].values if "period" in system else None
+    period = system["block"].values if "block" in system else None
     return reserve_availability(av, system["dt_h"].values, refill, period)

@@ -104,7 +104,7 @@ def build_hourly_system(scenario: Any) -> xr.Dataset:
         "dt_h": _var(np.ones(HOURS), "time", "h", "step duration"),
         "weight": _var(np.ones(HOURS), "time", "1", "how many times the step stands for the year"),
         "month_of": _var(index.month.to_numpy(), "time", "1", "calendar month 1..12 of the step"),
-        "period": _var(np.zeros(HOURS, dtype=int), "time", "1", "cyclic block id"),
+        "block": _var(np.zeros(HOURS, dtype=int), "time", "1", "cyclic block id"),
         "demand_mw": _var(
             demand, ("region", "time"), "MW", f"demand at the regional busbar ({DEMAND_BASIS})"
         ),

@@ -157,7 +157,7 @@ def day_of_step(system: xr.Dataset) -> np.ndarray:
     the calendar day inside each period (hours from the period's start // 24), numbered
     0, 1, ... over the periods in order; a representative day is one period, so one day."""
     dt = np.asarray(system["dt_h"].values, float)
-    period = np.asarray(system["period"].values)
+    period = np.asarray(system["block"].values)
     day = np.zeros(len(dt), np.int64)
     nxt = 0
     for p in np.unique(period):

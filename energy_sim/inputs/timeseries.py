@@ -23,7 +23,7 @@ HOURS = 8760
 DAYS = 365
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 #: Variables that describe the time steps themselves; rebuilt, never averaged.
-_STEP_VARS = ("dt_h", "weight", "month_of", "period")
+_STEP_VARS = ("dt_h", "weight", "month_of", "block")
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,12 @@ def _check_hourly(system: xr.Dataset) -> None:
 
 def _step_vars(system: xr.Dataset, dt, weight, month, period, timestamp) -> dict:
     """The step variables with the System's attrs (units, description)."""
-    values = {"dt_h": dt, "weight": weight, "month_of": month, "period": period}
+    values = {"dt_h": dt, "weight": weight, "month_of": month, "block": period}
     defaults = {
         "dt_h": ("h", "step duration"),
         "weight": ("1", "how many times the step stands for the year"),
         "month_of": ("1", "calendar month 1..12 of the step"),
-        "period": ("1", "cyclic block id (representative day, or 0 for a chronological year)"),
+        "block": ("1", "cyclic block id (representative day, or 0 for a chronological year)"),
     }
     out = {}
     for name, v in values.items():
@@ -315,7 +315,7 @@ def representative_days(system: xr.Dataset, n_days: int) -> xr.Dataset:
     LP always operates the hourly year's peak hour. The System then has ``n_days + 1`` days
     (``n_days`` when every day of the peak month is kept anyway, e.g. ``365d``).
 
-    Time steps: ``weight = cluster size`` (days), ``dt_h = 1``, ``period`` = index of the
+    Time steps: ``weight = cluster size`` (days), ``dt_h = 1``, ``block`` = index of the
     representative day (chronological; each day is cyclic on its own), ``month_of`` = its month,
     ``timestamp`` = its hours, so ``sum_t weight*dt_h = 24*365 = 8760`` and the days each month
     stands for are its calendar days (the monthly hydro budgets keep ``H_m`` = the month's hours).

@@ -194,8 +194,8 @@ def prepare(system: xr.Dataset, plan: xr.Dataset | None = None) -> Static:
         dt=_arr(system, "dt_h", 1.0),
         w=_arr(system, "weight", 1.0),
         month=month,
-        period=np.asarray(system["period"].values, np.int64)
-        if "period" in system
+        period=np.asarray(system["block"].values, np.int64)
+        if "block" in system
         else np.zeros(system.sizes["time"], np.int64),
         voll=float(system.attrs.get("voll_usd_per_mwh", 10_000.0)),
         dr=dr_prepare(system),

@@ -118,7 +118,7 @@ def lp_data(
         dt=dt,
         w=w,
         wdt=w * dt,
-        prev=prev_step(system["period"].values),
+        prev=prev_step(system["block"].values),
         region_index={r: i for i, r in enumerate(regions)},
         block_of_t=block_of_t,
         n_blocks=n_blocks,
