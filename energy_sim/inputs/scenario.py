@@ -87,6 +87,23 @@ class Scenario(_Section):
     seed: Int = Field(1, ge=0)
     stress: list[dict[str, Any]] = Field(default_factory=list)
     """Stress tests (docs/stress.md); each a mapping with a string key ``test``."""
+    periods: list[Int] | None = None
+    """Investment periods (years, increasing, 2026..2050) of a pathway from the ``fleet``
+    (MODEL.md, Investment periods); None: one period, ``year``. With periods, ``year`` is
+    replaced by each period's year."""
+    foresight: Literal["perfect", "myopic"] = "perfect"
+    """Pathway: one LP over all periods (perfect) or one LP per period in order (myopic)."""
+    discount_rate: Num | None = Field(None, ge=0, le=1)
+    """Real discount rate ``i`` of the annuities and of a pathway's discounting; None: the
+    data folder's ``discount_rate`` assumption."""
+    base_year: Int = Field(2025, ge=2000, le=2050)
+    """Year money is discounted to in a pathway, ``y0`` (the existing fleet's year)."""
+    last_period_years: Int | None = Field(None, ge=1, le=50)
+    """Years the last period stands for; None: the gap between the last two periods (5 for a
+    single period)."""
+    by_period: dict[int, dict[str, Any]] = Field(default_factory=dict)
+    """Per-period values, ``{year: {field: value}}``, merged over the scenario for that period
+    only (e.g. ``{2050: {policies: {co2_cap_t: 0}}}``); keys must be periods."""
 
     @field_validator("resolution", mode="before")
     @classmethod
@@ -147,6 +164,60 @@ class Scenario(_Section):
                     {"key": i, "allowed": "a mapping like {test: lng_disruption, ...}"},
                 )
         return value
+
+    @field_validator("periods")
+    @classmethod
+    def _periods_increasing(cls, value: list[int] | None) -> list[int] | None:
+        if value is None:
+            return value
+        if not value or any(not 2026 <= y <= 2050 for y in value):
+            raise PydanticCustomError(
+                "periods", "not a list of period years", {"allowed": "years 2026..2050"}
+            )
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise PydanticCustomError(
+                "periods", "periods must increase", {"allowed": "increasing years, e.g. [2030, 2035]"}
+            )
+        return value
+
+    @property
+    def period_list(self) -> list[int]:
+        """The investment periods: ``periods``, or ``[year]`` for a single-year scenario."""
+        return list(self.periods) if self.periods else [int(self.year)]
+
+    def for_period(self, year: int) -> Scenario:
+        """The single-year scenario of one period: ``year`` set, ``by_period[year]`` merged in.
+
+        Raises
+        ------
+        InputError
+            When ``year`` is not a period, or when the merged values do not validate (the
+            field is named ``by_period.<year>.<field>``).
+        """
+        if year not in self.period_list:
+            raise InputError(
+                "not a period of this scenario",
+                file=self.source_file,
+                field="--period",
+                value=year,
+                allowed=", ".join(str(p) for p in self.period_list),
+            )
+        raw = self.model_dump(mode="json", exclude={"source_file"})
+        raw.update(year=int(year), periods=None, by_period={})
+        raw = deep_merge(raw, self.by_period.get(year, {}))
+        raw["source_file"] = None if self.source_file is None else str(self.source_file)
+        try:
+            return Scenario.model_validate(raw)
+        except ValidationError as err:
+            first = err.errors(include_url=False)[0]
+            loc = ".".join(str(x) for x in first["loc"])
+            raise InputError(
+                str(first["msg"]),
+                file=self.source_file,
+                field=f"by_period.{year}.{loc}",
+                value=first.get("input"),
+                allowed=str((first.get("ctx") or {}).get("allowed", "")) or None,
+            ) from None
 
     def to_yaml(self) -> str:
         """The merged, resolved scenario as YAML text (provenance for results).
@@ -341,4 +412,30 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         raise validation_error(err, origins, Scenario) from None
     _check_names(scn, origins)
     _check_stress(scn, origins)
+    _check_periods(scn, origins)
     return scn
+
+
+def _check_periods(scn: Scenario, origins: Origins) -> None:
+    """``by_period`` names periods only, and every period's merged scenario validates."""
+    if scn.by_period and not scn.periods:
+        raise InputError(
+            "by_period needs periods",
+            file=origins.where(("by_period",)),
+            field="by_period",
+            value=sorted(scn.by_period),
+            allowed="a scenario with periods: [...]",
+        )
+    for year in scn.by_period:
+        if year not in scn.period_list:
+            raise InputError(
+                "by_period names a year that is not a period",
+                file=origins.where(("by_period",)),
+                field=f"by_period.{year}",
+                value=year,
+                allowed=", ".join(str(p) for p in scn.period_list),
+            )
+    for year in scn.periods or []:
+        period = scn.for_period(year)
+        _check_names(period, origins)
+        _check_stress(period, origins)

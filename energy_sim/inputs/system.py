@@ -85,7 +85,11 @@ def build_hourly_system(scenario: Any) -> xr.Dataset:
     data = read_data(scenario.data)
     year = scenario.year
     techs = DY.tech_table(data, year)
-    rate = data.assumption("discount_rate")
+    rate = (
+        data.assumption("discount_rate")
+        if scenario.discount_rate is None
+        else float(scenario.discount_rate)
+    )
     groups = fleet.groups(scenario, data, techs)
     gen, sto = groups["gen"], groups["storage"]
     fuel = fleet.fuel_of(gen, techs, data["regions"])
@@ -284,6 +288,7 @@ def _generator_vars(
             "annualised capex ann(capex)",
         ),
         "fom_usd_per_mw": _var(gt["fom_kusd_per_mw_yr"].to_numpy() * 1e3, G, "USD/MW/yr", "FOM"),
+        "lifetime_yr": _var(gt["lifetime_yr"].to_numpy(), G, "yr", "life of a new unit"),
         "marginal_cost_usd_per_mwh": _var(
             mc, G, "USD/MWh", "fuel_price/eff + vom + carbon_price*co2"
         ),
@@ -338,6 +343,7 @@ def _storage_vars(sto: pd.DataFrame, techs: pd.DataFrame, rate: float) -> dict[s
             "USD/MWh/yr",
             "annualised energy capex",
         ),
+        "storage_lifetime_yr": _var(st["lifetime_yr"].to_numpy(), S, "yr", "life of new storage"),
         "storage_fom_usd_per_mw": _var(
             st["fom_kusd_per_mw_yr"].to_numpy() * 1e3, S, "USD/MW/yr", "storage FOM"
         ),
@@ -367,6 +373,9 @@ def _corridor_vars(scenario: Any, cor: pd.DataFrame, rate: float) -> dict[str, x
             cor_ann.to_numpy(), L, "USD/MW/yr", "annualised capex incl. FOM"
         ),
         "import_credit": _var(cor["import_credit"].to_numpy(), L, "1", "reserve credit"),
+        "corridor_lifetime_yr": _var(
+            cor["lifetime_yr"].to_numpy(), L, "yr", "life of new transfer capacity"
+        ),
     }
 
 
@@ -388,6 +397,7 @@ def _hub_vars(
             "USD/MWh_th/yr",
             "annualised tank capex",
         ),
+        "tank_lifetime_yr": _var(np.full(len(hubs), tank_life), N, "yr", "life of a new tank"),
         "reserve_days": _var(hubs["reserve_days"].to_numpy(), N, "d", "strategic reserve"),
         "refill_days": _var(
             default_refill_days(

@@ -130,6 +130,7 @@ def build_model(
     *,
     fixed_capacities: xr.Dataset | None = None,
     split_steps: int | None = SPLIT_STEPS,
+    into: pyo.Block | None = None,
 ) -> pyo.ConcreteModel:
     """Build the planning LP of a System.
 
@@ -144,11 +145,15 @@ def build_model(
     split_steps
         Steps per block of the split investment columns (``_linear.add_block_copies``); None
         states every hourly row on the investment variable itself. Same optimum either way.
+    into
+        Build the families into this block (one period of a pathway, :mod:`.pathway`) instead
+        of a new model, without an objective: the caller states it from ``block.es.cost``.
 
     Returns
     -------
     pyomo.environ.ConcreteModel
-        The model; ``model.es`` is the :class:`LPData` with the variable arrays and registries.
+        The model (or ``into``); ``.es`` is the :class:`LPData` with the variable arrays and
+        registries.
     """
     from energy_sim.planning.model import (
         balance,
@@ -165,7 +170,11 @@ def build_model(
         storage,
     )
 
-    m = pyo.ConcreteModel(name=str(system.attrs.get("scenario", "energy_sim")))
+    m = (
+        into
+        if into is not None
+        else pyo.ConcreteModel(name=str(system.attrs.get("scenario", "energy_sim")))
+    )
     d = lp_data(system, fixed_capacities, split_steps)
     m.es = d
     capacity.add_capacity(m, d)
@@ -179,7 +188,8 @@ def build_model(
     balance.add_balance(m, d)
     reserve.add_reserve(m, d)
     policy.add_policy(m, d)
-    objective.add_objective(m, d)
+    if into is None:
+        objective.add_objective(m, d)
     return m
 
 
