@@ -50,7 +50,8 @@ def read_table(path: Path, columns: Iterable[Col]) -> pd.DataFrame:
     path
         The CSV file.
     columns
-        The required columns (extra columns are kept, unchecked).
+        The columns (extra columns are kept, unchecked); one with ``may_be_absent`` may be left
+        out of the file and is then read as all empty.
 
     Returns
     -------
@@ -69,7 +70,7 @@ def read_table(path: Path, columns: Iterable[Col]) -> pd.DataFrame:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise InputError(f"cannot read the CSV table: {err}".splitlines()[0], file=path) from None
     df.columns = [str(c).strip() for c in df.columns]
-    missing = [c.name for c in columns if c.name not in df.columns]
+    missing = [c.name for c in columns if c.name not in df.columns and not c.may_be_absent]
     if missing:
         raise InputError(
             "missing column",
@@ -78,6 +79,8 @@ def read_table(path: Path, columns: Iterable[Col]) -> pd.DataFrame:
             allowed="columns " + ", ".join(c.name for c in columns),
         )
     for col in columns:
+        if col.name not in df.columns:  # a column that may be left out: read as all empty
+            df[col.name] = ""
         df[col.name] = _check_column(df[col.name].str.strip(), col, path)
     return df
 
@@ -261,10 +264,27 @@ def _check_folder(data: DataTables) -> None:
         "demand_regions",
     ):
         _check_known(data[name], "region", regions, p(name), "region")
+    for name in ("fleet", "fleet_pdp8_2030"):
+        _check_fleet_years(data[name], p(name))
     _check_known(data["demand"], "tag", DEMAND_TAGS, p("demand"), "tag")
     for col in ("from_region", "to_region"):
         _check_known(data["corridors"], col, regions, p("corridors"), "region")
     _check_complete(data)
+
+
+def _check_fleet_years(fleet: pd.DataFrame, path: Path) -> None:
+    """A row that lists both years must retire after it was commissioned."""
+    both = fleet["commissioned"].notna() & fleet["retire_year"].notna()
+    bad = fleet[both & (fleet["retire_year"] <= fleet["commissioned"])]
+    if len(bad):
+        i = bad.index[0]
+        raise InputError(
+            "retirement not after commissioning",
+            file=path,
+            field=f"retire_year, line {_line(i)}",
+            value=int(bad.loc[i, "retire_year"]),
+            allowed=f"> commissioned ({int(bad.loc[i, 'commissioned'])}) or empty",
+        )
 
 
 def _check_complete(data: DataTables) -> None:

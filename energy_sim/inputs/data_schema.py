@@ -42,7 +42,9 @@ class Col:
 
     ``kind`` is ``name`` (an identifier), ``text``, ``num`` (float) or ``int``. Numbers are
     checked against ``lo``/``hi`` (inclusive unless ``lo_open``/``hi_open``); ``optional``
-    numbers may be empty; ``inf`` is allowed only where ``allow_inf``.
+    numbers may be empty; ``inf`` is allowed only where ``allow_inf``; a column with
+    ``may_be_absent`` may be left out of the file altogether (read as all empty, so it must be
+    ``optional`` too).
     """
 
     name: str
@@ -53,6 +55,7 @@ class Col:
     hi_open: bool = False
     optional: bool = False
     allow_inf: bool = False
+    may_be_absent: bool = False
 
     def allowed(self) -> str:
         """The rule, in words, for error messages."""
@@ -80,6 +83,23 @@ def _num(name: str, lo: float | None = 0.0, hi: float | None = None, **kw) -> Co
 
 def _frac(name: str, **kw) -> Col:
     return Col(name, "num", 0.0, 1.0, **kw)
+
+
+#: Commissioning year of a fleet row (``commissioned``): with the technology's ``lifetime_yr`` it
+#: gives the row's retirement when no ``retire_year`` is listed
+#: (:func:`energy_sim.inputs.data_year.retirement_years`).
+COMMISSIONED_YEARS = (1950, 2050)
+
+
+def _fleet() -> tuple[Col, ...]:
+    lo, hi = COMMISSIONED_YEARS
+    return (
+        Col("region", "name"),
+        Col("tech", "name"),
+        _num("capacity_mw"),
+        Col("commissioned", "int", lo, hi, optional=True, may_be_absent=True),
+        Col("retire_year", "int", 1900, 2200, optional=True),
+    )
 
 
 #: The tables of a data folder: file name -> columns.
@@ -127,18 +147,8 @@ TABLES: dict[str, tuple[Col, ...]] = {
         _num("price_usd_per_gj"),
         _num("co2_t_per_mwh_th"),
     ),
-    "fleet.csv": (
-        Col("region", "name"),
-        Col("tech", "name"),
-        _num("capacity_mw"),
-        Col("retire_year", "int", 1900, 2200, optional=True),
-    ),
-    "fleet_pdp8_2030.csv": (
-        Col("region", "name"),
-        Col("tech", "name"),
-        _num("capacity_mw"),
-        Col("retire_year", "int", 1900, 2200, optional=True),
-    ),
+    "fleet.csv": _fleet(),
+    "fleet_pdp8_2030.csv": _fleet(),
     "build_limits.csv": (
         Col("region", "name"),
         Col("tech", "name"),

@@ -60,19 +60,57 @@ def fuel_table(data: DataTables, year: int) -> pd.DataFrame:
     return interpolate_years(data["fuels"], "fuel", year, ["price_usd_per_gj", "co2_t_per_mwh_th"])
 
 
-def existing_capacity(data: DataTables, fleet: str, year: int) -> pd.DataFrame:
-    """Existing capacity (MW) by region x tech in ``year``: rows not retired by then.
+def fleet_table(data: DataTables, fleet: str) -> pd.DataFrame:
+    """The rows of a fleet: ``end2025`` (fleet.csv) or ``pdp8_2030`` (fleet_pdp8_2030.csv)."""
+    return data["fleet" if fleet == "end2025" else f"fleet_{fleet}"]
 
-    A row counts when ``retire_year`` is empty or ``retire_year > year``.
+
+def retirement_years(data: DataTables, fleet: str) -> pd.Series:
+    """The first year each row of a fleet no longer stands (NaN: it stands in every year).
+
+    The rule: a row stands in year ``y`` when
+
+    - ``retire_year > y``, if ``retire_year`` is given (a listed retirement wins);
+    - otherwise ``commissioned + lifetime_yr(tech) > y``, if ``commissioned`` is given
+      (``lifetime_yr`` from technologies.csv);
+    - otherwise always.
+
+    So the retirement year is ``retire_year``, else ``commissioned + lifetime_yr``, else none.
+    A row is not removed before its commissioning year: a fleet table is a starting fleet.
+
+    Parameters
+    ----------
+    data
+        The data tables.
+    fleet
+        ``end2025`` (fleet.csv) or ``pdp8_2030`` (fleet_pdp8_2030.csv).
+
+    Returns
+    -------
+    Series of float years indexed like the fleet table (NaN where the row never retires).
+    """
+    table = fleet_table(data, fleet)
+    life = table["tech"].map(data["technologies"].set_index("tech")["lifetime_yr"])
+    listed = table["retire_year"].astype("Float64")
+    by_life = table["commissioned"].astype("Float64") + life.astype("Float64")
+    return listed.fillna(by_life).astype(float).rename("retirement_year")
+
+
+def existing_capacity(data: DataTables, fleet: str, year: int) -> pd.DataFrame:
+    """Existing capacity (MW) by region x tech in ``year``: the rows still standing then.
+
+    A row stands when its retirement year (:func:`retirement_years`: the listed
+    ``retire_year``, else ``commissioned + lifetime_yr``, else none) is empty or ``> year``.
 
     Parameters
     ----------
     fleet
         ``end2025`` (fleet.csv) or ``pdp8_2030`` (fleet_pdp8_2030.csv).
     """
-    table = data["fleet" if fleet == "end2025" else f"fleet_{fleet}"]
-    alive = table["retire_year"].isna() | (table["retire_year"] > year)
-    cap = table[alive.fillna(True).astype(bool)].pivot_table(
+    table = fleet_table(data, fleet)
+    retire = retirement_years(data, fleet)
+    alive = retire.isna() | (retire > year)
+    cap = table[alive.to_numpy()].pivot_table(
         index="region", columns="tech", values="capacity_mw", aggfunc="sum", fill_value=0.0
     )
     return cap.reindex(index=data.regions, columns=data.techs, fill_value=0.0).astype(float)
