@@ -1,6 +1,6 @@
 """What the analysts' views share: how technologies and regions are ordered, coloured and
-placed on the map, the region and technology of each group, the ends of each corridor, and
-the hours of the year each step stands for.
+placed on the map, the region and technology of each group, the ends of each corridor, the
+hours of the year each step stands for, and one period of a pathway Results.
 
 :mod:`energy_sim.analysis.plots` and :mod:`energy_sim.analysis.compare` both build on these, so
 neither imports the other's internals.
@@ -121,3 +121,69 @@ def by_tech(da: xr.DataArray, ds: xr.Dataset, dim: str = "gen") -> xr.DataArray:
     """Sum a ``gen`` (or ``storage``) indexed array over groups of the same technology."""
     tech = xr.DataArray(label_of(ds, dim, "tech"), dims=dim, coords={dim: ds[dim]})
     return da.groupby(tech.rename("tech")).sum(dim)
+
+
+def is_pathway(ds: xr.Dataset) -> bool:
+    """Whether a Results is a pathway (``kind == "pathway"`` or a ``period`` dimension)."""
+    return ds.attrs.get("kind") == "pathway" or "period" in ds.dims
+
+
+def periods_of(ds: xr.Dataset) -> list[int]:
+    """The investment periods of a pathway Results, in order (``[]`` for a single-year plan)."""
+    if "period" in ds.dims:
+        return [int(p) for p in np.asarray(ds["period"].values)]
+    return [int(p) for p in np.atleast_1d(ds.attrs.get("periods", []))]
+
+
+#: For each element dim, the operating variable whose all-NaN rows mark an element a pathway
+#: period lacks (the element sets of a pathway are the union over its periods).
+_OPERATION_OF = {
+    "gen": ("generation_mw", "capacity_mw"),
+    "storage": ("discharge_mw", "storage_power_mw"),
+    "corridor": ("flow_fwd_mw", "corridor_capacity_mw"),
+    "hub": ("lng_send_out_mw_th", "tank_mwh_th"),
+}
+
+
+def period_slice(ds: xr.Dataset, period: int) -> xr.Dataset:
+    """One period of a pathway Results as a single-year plan Results.
+
+    The ``period`` dimension is selected away; elements the period lacks (no capacity and no
+    operation: NaN over every step) are dropped, so that the single-year views and KPIs read the
+    period as they read a plan. The per-period policies become the attrs a plan carries
+    (``reserve_margin`` from ``reserve_margin_target``, ``clean_share_min``, ``co2_cap_t``);
+    ``kind`` is ``"plan"``, ``period`` the year, ``objective_usd`` the period's undiscounted
+    annual cost.
+
+    Raises
+    ------
+    KeyError
+        ``period`` is not a period of ``ds``.
+    """
+    periods = periods_of(ds)
+    if int(period) not in periods:
+        raise KeyError(f"period {period} is not in the pathway (periods {periods})")
+    out = ds.sel(period=int(period))
+    out = out.drop_vars("period") if "period" in out.coords else out
+    for dim, (operation, capacity) in _OPERATION_OF.items():
+        if dim not in out.dims or operation not in out or "time" not in out[operation].dims:
+            continue
+        there = out[operation].notnull().any("time")
+        if capacity in out:
+            there = there | (out[capacity].fillna(0.0) > 0)
+        if not bool(there.all()):
+            out = out.isel({dim: np.asarray(there.values, dtype=bool)})
+    attrs = {k: v for k, v in ds.attrs.items() if k not in ("periods", "kind")}
+    attrs["kind"] = "plan"
+    attrs["period"] = int(period)
+    for var, attr in (
+        ("reserve_margin_target", "reserve_margin"),
+        ("clean_share_min", "clean_share_min"),
+        ("co2_cap_t", "co2_cap_t"),
+    ):
+        if var in out and out[var].ndim == 0:
+            attrs[attr] = float(out[var])
+    if "cost_usd" in out:
+        attrs["objective_usd"] = float(out["cost_usd"].sum())
+    out.attrs = attrs
+    return out

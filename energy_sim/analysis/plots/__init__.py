@@ -14,8 +14,10 @@ System's are used; failing both, every step stands for ``8760 / n_steps`` hours.
 
 The views are grouped by what they show: :mod:`~energy_sim.analysis.plots.planning` (capacity,
 PDP8 ranges, reserve margin, adequacy), :mod:`~energy_sim.analysis.plots.operation` (dispatch,
-net imports, LNG inventory, prices) and :mod:`~energy_sim.analysis.plots.network` (corridors);
-this package gives them all under one name, ``plots.<view>``.
+net imports, LNG inventory, prices), :mod:`~energy_sim.analysis.plots.network` (corridors) and
+:mod:`~energy_sim.analysis.plots.pathway` (a pathway's periods: capacity, CO2 against the
+net-zero path, reserve margins, cost); this package gives them all under one name,
+``plots.<view>``.
 """
 
 from __future__ import annotations
@@ -27,16 +29,36 @@ from energy_sim.analysis.plots.operation import (
     net_import,
     price_duration,
 )
+from energy_sim.analysis.plots.pathway import (
+    capacity_by_period,
+    cost_by_period,
+    emissions_by_period,
+    margins_by_period,
+    pathway_capacity,
+    pathway_cost,
+    pathway_emissions,
+    pathway_figure,
+    pathway_reserve_margin,
+)
 from energy_sim.analysis.plots.planning import adequacy, capacity_mix, pdp8_ranges, reserve_margin
 
 __all__ = [
     "adequacy",
+    "capacity_by_period",
     "capacity_mix",
     "corridor_map",
     "corridor_utilisation",
+    "cost_by_period",
     "dispatch_stack",
+    "emissions_by_period",
     "lng_inventory",
+    "margins_by_period",
     "net_import",
+    "pathway_capacity",
+    "pathway_cost",
+    "pathway_emissions",
+    "pathway_figure",
+    "pathway_reserve_margin",
     "pdp8_ranges",
     "price_duration",
     "reserve_margin",
