@@ -3,6 +3,11 @@
 Runs are read by :mod:`energy_sim.analysis.runs` (a folder written by ``energy-sim run``, or a
 Results dataset in memory); :func:`compare` lines them up; :func:`compare_figure` draws them;
 :func:`capacity_by_tech` and :func:`adequacy_table` are the tables of one run they build on.
+
+A pathway (issue 13: one Results with a ``period`` dimension) takes one column per period:
+:func:`period_runs` makes each period a single-year :class:`Run` (:func:`period_run`), and
+:func:`pathway_table` is the per-period table of one pathway. :func:`load_plans` reads runs as
+:func:`energy_sim.analysis.runs.load_runs` does and also takes a pathway dataset in memory.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from energy_sim.analysis.labels import is_pathway, label_of, period_slice, periods_of
 from energy_sim.analysis.runs import Run, find_adequacy, load_runs, number
 
 #: Unserved energy (MWh/yr) below which a figure read from a summary is float residue: zero.
@@ -26,8 +32,6 @@ def capacity_by_tech(results: xr.Dataset, which: str = "total") -> pd.Series:
 
     ``which``: ``"total"`` (``capacity_mw``), ``"new"`` (``capacity_new_mw``) or ``"existing"``.
     """
-    from energy_sim.analysis.labels import label_of
-
     gen_var = {"total": "capacity_mw", "new": "capacity_new_mw", "existing": "capacity_existing_mw"}
     st_var = {
         "total": "storage_power_mw",
@@ -175,6 +179,7 @@ def compare(
     ----------
     runs
         Run folders (as written by ``energy-sim run``), Results datasets or :class:`Run` objects.
+        A pathway gives one column per period, ``"{name} {period}"`` (:func:`period_runs`).
     names
         Column labels; default the folder names (or the ``scenario`` attr of a dataset).
 
@@ -190,7 +195,7 @@ def compare(
     """
     from energy_sim.analysis.labels import REGION_LATLON
 
-    loaded = load_runs(runs, names)
+    loaded = [one for run in load_plans(runs, names) for one in period_runs(run)]
     columns: dict[str, pd.Series] = {}
     for run in loaded:
         k, res = run.kpis, run.results
@@ -247,13 +252,13 @@ def compare_figure(
 ) -> Any:
     """A 2x3 figure comparing runs: capacity mix, new build, reserve margins, cost, clean, CO2.
 
-    Returns the matplotlib Figure.
+    A pathway is drawn as one run per period (:func:`period_runs`). Returns the matplotlib Figure.
     """
     import matplotlib.pyplot as plt
 
     from energy_sim.analysis.labels import REGION_LATLON, colour, tech_order
 
-    loaded = load_runs(runs, names)
+    loaded = [one for run in load_plans(runs, names) for one in period_runs(run)]
     table = compare(loaded)
     labels = [r.name for r in loaded]
     fig, axes = plt.subplots(2, 3, figsize=figsize, constrained_layout=True)
@@ -323,3 +328,204 @@ def compare_figure(
         ax.set_xticks(x, labels, rotation=20, ha="right")
         ax.set_title(row)
     return fig
+
+
+def pathway_kpis(results: xr.Dataset) -> dict[str, Any]:
+    """The KPIs of a pathway Results, as its ``kpis.json``: the single-year KPI dict
+    (:func:`energy_sim.planning.kpis.kpis`) of each period under ``periods``, keyed by year."""
+    from energy_sim.planning.kpis import kpis
+
+    return {
+        "scenario": str(results.attrs.get("scenario", "")),
+        "kind": "pathway",
+        "foresight": str(results.attrs.get("foresight", "")),
+        "status": str(results.attrs.get("status", "unknown")),
+        "objective_usd": number(results.attrs.get("objective_usd")),
+        "periods": {str(p): kpis(period_slice(results, p)) for p in periods_of(results)},
+    }
+
+
+def load_plans(
+    runs: Sequence[str | Path | xr.Dataset | Run], names: Sequence[str] | None = None
+) -> list[Run]:
+    """:func:`energy_sim.analysis.runs.load_runs`, also for a pathway dataset in memory (its
+    KPIs are :func:`pathway_kpis`); a pathway run keeps its ``period`` dimension."""
+    wrapped: list[str | Path | xr.Dataset | Run] = [
+        Run(str(r.attrs.get("scenario") or "run"), r, pathway_kpis(r))
+        if isinstance(r, xr.Dataset) and is_pathway(r)
+        else r
+        for r in runs
+    ]
+    return load_runs(wrapped, names)
+
+
+def _period_of(payload: Mapping[str, Any] | xr.Dataset) -> int | None:
+    """The period an assessment summary or a dispatch Results was made for (None if unsaid)."""
+    if isinstance(payload, xr.Dataset):
+        value = payload.attrs.get("period")
+    else:
+        value = payload.get("period")
+        for key in ("options", "provenance"):
+            sub = payload.get(key)
+            if value is None and isinstance(sub, Mapping):
+                value = sub.get("period")
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def period_run(run: Run, period: int | None = None) -> Run:
+    """One period of a pathway run as a single-year :class:`Run` (default: the first period).
+
+    Results: :func:`energy_sim.analysis.labels.period_slice`; KPIs: the period's entry of the
+    pathway's ``kpis.json`` (computed when missing); the System, when it has a ``period``
+    dimension, that period of it. Assessments and a dispatch.nc that say they were made for
+    another period are left out, with a line in :attr:`Run.warnings`; the name is
+    ``"{name} {period}"``. A single-year run is returned as it is.
+
+    Raises
+    ------
+    InputError
+        ``period`` is not one of the pathway's periods.
+    """
+    from energy_sim.errors import InputError
+
+    if not is_pathway(run.results):
+        return run
+    periods = periods_of(run.results)
+    p = periods[0] if period is None else int(period)
+    if p not in periods:
+        raise InputError(
+            "no such period in the pathway",
+            field="period",
+            value=p,
+            allowed=", ".join(map(str, periods)),
+        )
+    results = period_slice(run.results, p)
+    by_period = run.kpis.get("periods")
+    found = by_period.get(str(p)) if isinstance(by_period, Mapping) else None
+    if isinstance(found, Mapping):
+        kpis = dict(found)
+    else:
+        from energy_sim.planning.kpis import kpis as kpis_of
+
+        kpis = kpis_of(results)
+    kpis["status"] = str(run.kpis.get("status", kpis.get("status", "")))
+    system = run.system
+    if system is not None and "period" in system.dims:
+        system = period_slice(system, p) if p in periods_of(system) else None
+    warnings = list(run.warnings)
+    assessments = {}
+    for name, summary in run.assessments.items():
+        made_for = _period_of(summary)
+        if made_for is not None and made_for != p:
+            warnings.append(f"{name} was made for the {made_for} period: left out of {p}")
+            continue
+        assessments[name] = summary
+    dispatch = run.dispatch
+    if dispatch is not None and _period_of(dispatch) != p:
+        made_for = _period_of(dispatch)
+        warnings.append(
+            f"dispatch.nc was made for the {made_for} period: left out of {p}"
+            if made_for is not None
+            else f"dispatch.nc names no period (energy-sim dispatch --period YEAR): left out of {p}"
+        )
+        dispatch = None
+    return Run(
+        name=f"{run.name} {p}",
+        results=results,
+        kpis=kpis,
+        path=run.path,
+        system=system,
+        assessments=assessments,
+        dispatch=dispatch,
+        warnings=warnings,
+    )
+
+
+def period_runs(run: Run) -> list[Run]:
+    """Every period of a pathway run as a single-year run (:func:`period_run`); a single-year
+    run as the one-element list."""
+    if not is_pathway(run.results):
+        return [run]
+    return [period_run(run, p) for p in periods_of(run.results)]
+
+
+#: Columns of :func:`pathway_table`.
+PATHWAY_COLUMNS = [
+    "total cost (USD bn/yr)",
+    "discounted years",
+    "CO2 (Mt/yr)",
+    "CO2 cap (Mt/yr)",
+    "clean share (%)",
+    "clean share min (%)",
+    "reserve margin, lowest region (%)",
+    "lowest region",
+    "reserve margin target (%)",
+    "new capacity built (GW)",
+    "capacity standing (GW)",
+]
+
+
+def pathway_table(run: Run | xr.Dataset) -> pd.DataFrame:
+    """The periods of one pathway side by side, one row per period (:data:`PATHWAY_COLUMNS`).
+
+    Cost: the period's undiscounted annual cost (``cost_usd``), with the discounted years it
+    stands for (``discount_factor``); CO2 and its cap (NaN: none); the clean share (from the
+    period's KPIs) and the minimum (``clean_share_min``); the lowest regional reserve margin,
+    its region and the period's target (``reserve_margin_target``); the capacity built in the
+    period (``capacity_built_mw`` plus ``storage_power_built_mw``) and all capacity standing.
+
+    Raises
+    ------
+    ValueError
+        ``run`` is not a pathway.
+    """
+    if isinstance(run, xr.Dataset):
+        run = load_plans([run])[0]
+    res = run.results
+    if not is_pathway(res) or "period" not in res.dims:
+        raise ValueError("not a pathway: no 'period' dimension")
+
+    def per_period(name: str, default: float = float("nan")) -> np.ndarray:
+        if name in res and res[name].dims == ("period",):
+            return np.asarray(res[name].values, dtype=float)
+        return np.full(res.sizes["period"], default)
+
+    def summed(*names: str) -> np.ndarray:
+        total = np.zeros(res.sizes["period"])
+        for name in names:
+            if name in res:
+                dims = [d for d in res[name].dims if d != "period"]
+                total += np.asarray(res[name].fillna(0.0).sum(dims).values, dtype=float)
+        return total
+
+    rows = []
+    margins = res["reserve_margin_by_region"].transpose("period", "region")
+    for i, p in enumerate(periods_of(res)):
+        one = period_run(run, p)
+        k = one.kpis
+        by_region = margins.isel(period=i).to_series().astype(float).dropna()
+        lowest = str(by_region.idxmin()) if len(by_region) else ""
+        rows.append(
+            {
+                "clean share (%)": 100 * number(k.get("clean_share")),
+                "reserve margin, lowest region (%)": 100 * by_region.min()
+                if len(by_region)
+                else np.nan,
+                "lowest region": lowest,
+            }
+        )
+    table = pd.DataFrame(rows, index=pd.Index(periods_of(res), name="period"))
+    table["total cost (USD bn/yr)"] = summed("cost_usd") / 1e9
+    table["discounted years"] = per_period("discount_factor")
+    table["CO2 (Mt/yr)"] = summed("co2_t") / 1e6
+    table["CO2 cap (Mt/yr)"] = per_period("co2_cap_t") / 1e6
+    table["clean share min (%)"] = 100 * per_period("clean_share_min")
+    table["reserve margin target (%)"] = 100 * per_period(
+        "reserve_margin_target", float(res.attrs.get("reserve_margin", 0.15))
+    )
+    table["new capacity built (GW)"] = summed("capacity_built_mw", "storage_power_built_mw") / 1e3
+    table["capacity standing (GW)"] = summed("capacity_mw", "storage_power_mw") / 1e3
+    return table[PATHWAY_COLUMNS]

@@ -7,6 +7,12 @@ fetched from the network. Each indicator is shown against its target with a stat
 
 The indicators and their status rules are :mod:`energy_sim.analysis.indicators`; the figures
 of each run :mod:`energy_sim.analysis.report_figures`.
+
+A pathway run (issue 13: a Results with a ``period`` dimension) is shown in the indicator table
+by one period (default its first), and gets a pathway section: a per-period table (cost, CO2
+against the cap, clean share against its minimum, lowest regional reserve margin against the
+target, capacity built) and the four pathway figures, then the single-year figures of that one
+period. A dashboard of single-year plans has no pathway section.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from energy_sim.analysis.compare import load_plans, period_run
 from energy_sim.analysis.indicators import (
     BREACH,
     NA,
@@ -29,9 +36,11 @@ from energy_sim.analysis.indicators import (
     Indicator,
     Targets,
     indicators,
+    pathway_indicators,
 )
-from energy_sim.analysis.report_figures import figure_png, run_figures, run_notes
-from energy_sim.analysis.runs import Run, load_runs
+from energy_sim.analysis.labels import is_pathway, periods_of
+from energy_sim.analysis.report_figures import figure_png, pathway_figures, run_figures, run_notes
+from energy_sim.analysis.runs import Run
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;color:#1f2937;background:#f3f4f6}
@@ -141,6 +150,83 @@ def _summary_table(runs: list[Run], inds: dict[str, list[Indicator]]) -> str:
     )
 
 
+def _cell(ind: Indicator) -> str:
+    """One table cell of an indicator: badge, value, note and target."""
+    cls = "na" if ind.status == NA else ind.status
+    return (
+        f'<td class="cell {cls}" data-indicator="{_e(ind.key)}" data-status="{ind.status}">'
+        f'{_badge(ind.status)} <span class="value">{_e(ind.display)}</span>'
+        + (f'<div class="note">{_e(ind.note)}</div>' if ind.note else "")
+        + (
+            f'<div class="note">target {_e(ind.target)}</div>'
+            if ind.target and ind.target != "no target"
+            else ""
+        )
+        + "</td>"
+    )
+
+
+def _pathway_head(run: Run) -> str:
+    """The pathway's facts under its heading: periods, foresight, discounting, objective."""
+    res = run.results
+    periods = periods_of(res)
+    objective = _number(res.attrs.get("objective_usd", run.kpis.get("objective_usd")))
+    rate = _number(res.attrs.get("discount_rate"))
+    facts = [
+        f"periods {', '.join(map(str, periods))}",
+        f"{res.attrs.get('foresight', 'unknown')} foresight",
+        f"discount rate {rate:.1%}" if np.isfinite(rate) else "",
+        f"base year {res.attrs['base_year']}" if "base_year" in res.attrs else "",
+        f"discounted total cost {objective / 1e9:,.1f} bn USD" if np.isfinite(objective) else "",
+        f"status {run.kpis.get('status', res.attrs.get('status', ''))}",
+    ]
+    return " · ".join(_e(f) for f in facts if f)
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _pathway_section(run: Run, targets: Targets | None, period: int | None, figures: bool) -> str:
+    """The pathway section of one pathway run: the per-period table and the four figures."""
+    rows = pathway_indicators(run, targets)
+    keys: dict[str, str] = {}
+    for inds in rows.values():
+        for ind in inds:
+            keys.setdefault(ind.key, ind.label)
+    head = "".join(f"<th>{_e(label)}</th>" for label in keys.values())
+    body = []
+    for p, inds in rows.items():
+        by_key = {i.key: i for i in inds}
+        cells = "".join(
+            _cell(by_key[key]) if key in by_key else f"<td>{_badge(NA)}</td>" for key in keys
+        )
+        body.append(f'<tr data-period="{p}"><th scope="row">{p}</th>{cells}</tr>')
+    shown = period if period is not None else periods_of(run.results)[0]
+    parts = [
+        f'<section data-pathway="{_e(run.name)}"><h2>Pathway: {_e(run.name)}</h2>',
+        f'<p class="note">{_pathway_head(run)}</p>',
+        '<table class="pathway"><thead><tr><th>period</th>'
+        f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>",
+        '<p class="note">Each period\'s cost is its undiscounted annual cost (the discounted '
+        "years it stands for in the note); CO2, clean share and reserve margin against that "
+        "period's cap, minimum and target (same bands as the indicators above). The indicator "
+        f"table above shows the {shown} period.</p>",
+    ]
+    if figures:
+        parts.append('<div class="figs">')
+        for caption, uri in pathway_figures(run):
+            parts.append(
+                f'<figure><img alt="{_e(caption)}" src="{uri}"><figcaption>{_e(caption)}</figcaption></figure>'
+            )
+        parts.append("</div>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def render(
     runs: Sequence[str | Path | xr.Dataset | Run],
     names: Sequence[str] | None = None,
@@ -148,14 +234,23 @@ def render(
     title: str = "Power system security — Resolution 70 control panel",
     figures: bool = True,
     progress: Callable[[str], None] | None = None,
+    period: int | None = None,
 ) -> str:
-    """The dashboard HTML of one or several runs (see :func:`write_report`)."""
+    """The dashboard HTML of one or several runs (see :func:`write_report`).
+
+    ``period``: the period of a pathway run shown in the indicator table and the single-year
+    figures (default each pathway's first period); ignored for single-year runs.
+    """
     from energy_sim.outputs import provenance
 
-    loaded = load_runs(runs, names)
+    loaded = load_plans(runs, names)
     prov = provenance()
     step = progress or (lambda _msg: None)
-    inds = {run.name: indicators(run, targets) for run in loaded}
+    inds = {run.name: indicators(run, targets, period) for run in loaded}
+    pathways = [run for run in loaded if is_pathway(run.results)]
+    shown = {
+        run.name: period if period is not None else periods_of(run.results)[0] for run in pathways
+    }
     counts = {
         run.name: {s: sum(i.status == s for i in inds[run.name]) for s in (OK, WARNING, BREACH, NA)}
         for run in loaded
@@ -183,8 +278,15 @@ def render(
         _summary_table(loaded, inds),
         '<p class="note">OK: target met · WARNING: close to the target · BREACH: target missed · '
         "INFO: no target · N/A: not computed for this run. Rules and sources: docs/analysis.md.</p>",
+        "".join(
+            f'<p class="note">{_e(name)} is a pathway: its column shows the {p} period; every '
+            "period is in its pathway section below.</p>"
+            for name, p in shown.items()
+        ),
         "</section>",
     ]
+    if not figures:
+        parts += [_pathway_section(run, targets, period, figures=False) for run in pathways]
     if figures:
         if len(loaded) > 1:
             from energy_sim.analysis.compare import compare_figure
@@ -198,6 +300,9 @@ def render(
             parts.append("</div></section>")
         for run in loaded:
             step(f"figures of {run.name}")
+            if is_pathway(run.results):
+                parts.append(_pathway_section(run, targets, period, figures=True))
+                run = period_run(run, shown[run.name])
             parts.append(f'<section data-run="{_e(run.name)}"><h2>{_e(run.name)}</h2>')
             parts.append(
                 f'<p class="note">scenario {_e(run.results.attrs.get("scenario", ""))} · '
@@ -228,13 +333,15 @@ def write_report(
     names: Sequence[str] | None = None,
     targets: Targets | None = None,
     progress: Callable[[str], None] | None = None,
+    period: int | None = None,
 ) -> Path:
     """Write the dashboard of ``runs`` to ``path`` atomically (temp file + ``os.replace``,
     :func:`energy_sim.outputs.atomic_write`; the file gets the usual ``0666 & ~umask`` mode).
 
-    Returns the path written.
+    ``period``: of a pathway run, the period of the indicator table and of the single-year
+    figures (default its first). Returns the path written.
     """
     from energy_sim.outputs import atomic_write
 
-    text = render(runs, names=names, targets=targets, progress=progress)
+    text = render(runs, names=names, targets=targets, progress=progress, period=period)
     return atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))

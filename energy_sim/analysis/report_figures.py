@@ -1,5 +1,6 @@
 """The figures and notes of one run in the dashboard: the analysts' views
-(:mod:`energy_sim.analysis.plots`) drawn for a run folder and embedded as PNG data URIs.
+(:mod:`energy_sim.analysis.plots`) drawn for a run folder and embedded as PNG data URIs; for a
+pathway, the four views of its periods (:func:`pathway_figures`).
 """
 
 from __future__ import annotations
@@ -42,14 +43,16 @@ def run_notes(run: Run) -> list[str]:
     """What a reader of the run's section must know: files left out (another plan's), and
     why the hourly views are missing when the plan is on representative days."""
     notes = list(run.warnings)
+    period = run.results.attrs.get("period")  # one period of a pathway
     if (run.dispatch is None or "generation_mw" not in run.dispatch) and not chronological(
         run.results
     ):
         notes.append(
             f"No hourly views: the plan is on {_resolution(run.results)}, which are not a "
             "chronological year; `energy-sim dispatch SCENARIO --plan "
-            f"{run.path / 'results.nc' if run.path else 'results.nc'}` writes dispatch.nc "
-            "next to it, then the dashboard shows the operated year."
+            f"{run.path / 'results.nc' if run.path else 'results.nc'}"
+            + (f" --period {period}" if period is not None else "")
+            + "` writes dispatch.nc next to it, then the dashboard shows the operated year."
         )
     return notes
 
@@ -116,4 +119,43 @@ def run_figures(run: Run) -> list[tuple[str, str]]:
             add(
                 "Adequacy by region", lambda ax: plots.adequacy(first, by="region", ax=ax), (7, 3.6)
             )
+    return figs
+
+
+def pathway_figures(run: Run) -> list[tuple[str, str]]:
+    """The four pathway views of a pathway run as ``(caption, data URI)``
+    (:mod:`energy_sim.analysis.plots.pathway`)."""
+    from matplotlib.figure import Figure
+
+    from energy_sim.analysis import plots
+
+    res = run.results
+    figs: list[tuple[str, str]] = []
+    for caption, draw, size in (
+        (
+            "Capacity by technology and period (GW; hatched: existing fleet, solid: built in "
+            "the horizon)",
+            plots.pathway_capacity,
+            (9, 4.6),
+        ),
+        (
+            "CO2 emissions (Mt/yr) against the net-zero path (the CO2 cap of each period)",
+            plots.pathway_emissions,
+            (7.5, 4.2),
+        ),
+        (
+            "Reserve margin by region and period against each period's target "
+            "(red outline: below target)",
+            plots.pathway_reserve_margin,
+            (10, 4.4),
+        ),
+        (
+            "Annual cost of each period by component (bn USD/yr; the discounted total in the title)",
+            plots.pathway_cost,
+            (8.5, 4.2),
+        ),
+    ):
+        fig = Figure(figsize=size)
+        draw(res, ax=fig.subplots())
+        figs.append((caption, figure_png(fig)))
     return figs
