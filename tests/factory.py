@@ -71,7 +71,7 @@ def gen(region: str, tech: str, **kw: Any) -> dict[str, Any]:
     """A generator group.
 
     Keywords (all optional): ``cap0`` (MW), ``capmax`` (MW, default = cap0), ``ann_capex``
-    (USD/MW/yr), ``fom`` (USD/MW/yr), ``mc`` (USD/MWh), ``eff`` (1), ``co2`` (t/MWh),
+    (USD/MW/yr), ``fom`` (USD/MW/yr), ``life`` (yr, default 30), ``mc`` (USD/MWh), ``eff`` (1), ``co2`` (t/MWh),
     ``credit`` (1), ``avail`` (scalar or length-T array), ``cf_month`` (scalar or 12 values,
     reservoir hydro only), ``hub`` (LNG hub name), ``is_clean``, ``is_lng``, ``fuel``, ``for_``
     (forced outage rate), ``mttr``, ``unit``.
@@ -234,6 +234,7 @@ def tiny_system(
             "capmax_mw": v("gen", capmax, "MW", "maximum capacity"),
             "ann_capex_usd_per_mw": v("gen", col(gens, "ann_capex", 0.0), "USD/MW/yr", "ann capex"),
             "fom_usd_per_mw": v("gen", col(gens, "fom", 0.0), "USD/MW/yr", "fixed O&M"),
+            "lifetime_yr": v("gen", col(gens, "life", 30.0), "yr", "life of a new unit"),
             "marginal_cost_usd_per_mwh": v("gen", mc, "USD/MWh", "marginal cost"),
             "efficiency": v("gen", col(gens, "eff", 1.0), "1", "efficiency"),
             "co2_t_per_mwh": v("gen", co2, "tCO2/MWh", "emission factor"),
@@ -266,6 +267,7 @@ def tiny_system(
                 "storage", col(storage, "capex_e", 0.0), "USD/MWh/yr", "ann capex energy"
             ),
             "storage_fom_usd_per_mw": v("storage", col(storage, "fom", 0.0), "USD/MW/yr", "FOM"),
+            "storage_lifetime_yr": v("storage", col(storage, "life", 30.0), "yr", "life"),
             "storage_capacity_credit": v("storage", col(storage, "credit", 1.0), "1", "credit"),
             "fcap0_mw": v("corridor", fcap0, "MW", "existing transfer capacity"),
             "fcapmax_mw": v("corridor", fcapmax, "MW", "max transfer capacity"),
@@ -277,6 +279,7 @@ def tiny_system(
                 "corridor", col(corridors, "capex", 0.0), "USD/MW/yr", "ann capex"
             ),
             "import_credit": v("corridor", col(corridors, "import_credit", 1.0), "1", "credit"),
+            "corridor_lifetime_yr": v("corridor", col(corridors, "life", 30.0), "yr", "life"),
             "regas_mw_th": v("hub", col(hubs, "regas", INF), "MW_th", "send-out limit"),
             "tank0_mwh_th": v("hub", col(hubs, "tank0", 0.0), "MWh_th", "existing tank"),
             "tankmax_mwh_th": v(
@@ -289,6 +292,7 @@ def tiny_system(
                 "hub", col(hubs, "capex", 0.0), "USD/MWh_th/yr", "ann capex tank"
             ),
             "reserve_days": v("hub", col(hubs, "reserve_days", 0.0), "d", "strategic reserve"),
+            "tank_lifetime_yr": v("hub", col(hubs, "life", 40.0), "yr", "life of a new tank"),
             "refill_days": v(
                 "hub", col(hubs, "refill_days", np.nan), "d", "reserve floor refill time"
             ),

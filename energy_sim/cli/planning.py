@@ -112,6 +112,7 @@ def run_cmd(
         )
         from energy_sim.planning.kpis import kpis as compute_kpis
         from energy_sim.planning.kpis import shortfall_report
+        from energy_sim.planning.pathway import period_kpis, select_period
         from energy_sim.planning.results import write_results
         from energy_sim.planning.solve import plan
 
@@ -123,13 +124,19 @@ def run_cmd(
         with folder_lock(target):
             if progress:
                 typer.echo(f"building the {sc.name} System ({sc.resolution}) ...", err=True)
-            system = build_system(sc)
-            if progress:
-                typer.echo(f"planning {system.sizes['time']} steps with HiGHS ...", err=True)
-            with SolverProgress(progress) as log:
-                results = plan(system, export_lp=export_lp, log=log)
+            if sc.periods:
+                results, log = _plan_pathway(sc, progress, export_lp)
+            else:
+                system = build_system(sc)
+                if progress:
+                    typer.echo(f"planning {system.sizes['time']} steps with HiGHS ...", err=True)
+                with SolverProgress(progress) as log:
+                    results = plan(system, export_lp=export_lp, log=log)
             results.attrs.update(provenance(scenario=sc, seed=sc.seed), run_id=new_run_id())
-            k = compute_kpis(results)
+            if sc.periods:
+                k = period_kpis(results)
+            else:
+                k = compute_kpis(results)
             nc, js = write_results(results, target, k)
             head = "".join(
                 f"# {key}: {results.attrs[key]}\n"
@@ -138,7 +145,10 @@ def run_cmd(
             log_path = atomic_write(target / "highs.log", lambda p: p.write_text(head + log.text()))
             stale = _earlier_plans_files(target, results.attrs["run_id"])
         if not quiet:
-            _print_kpis(k, results)
+            if sc.periods:
+                _print_pathway(k, results)
+            else:
+                _print_kpis(k, results)
             typer.echo(f"wrote {nc}\nwrote {js}\nwrote {log_path}")
         for line in stale:
             typer.echo(f"warning: {target}: {line} (compare and report leave it out)", err=True)
@@ -152,7 +162,14 @@ def run_cmd(
                 err=True,
             )
             raise typer.Exit(1)
-        lines = shortfall_report(results)
+        if sc.periods:
+            lines = [
+                f"{year}: {line}"
+                for year in sc.periods
+                for line in shortfall_report(select_period(results, year))
+            ]
+        else:
+            lines = shortfall_report(results)
         if lines:
             for line in lines:
                 typer.echo(f"warning: {line}", err=True)
@@ -163,6 +180,83 @@ def run_cmd(
                     err=True,
                 )
                 raise typer.Exit(1)
+
+
+def _plan_pathway(sc: Any, progress: bool, export_lp: Path | None) -> tuple[Any, Any]:
+    """Plan a scenario with periods (one LP, or one per period when myopic); the Results and
+    the solver log."""
+    from energy_sim.errors import InputError
+    from energy_sim.planning.pathway import period_systems, solve_pathway
+
+    if export_lp is not None:
+        raise InputError(
+            "--export-lp is for single-year plans",
+            field="--export-lp",
+            value=str(export_lp),
+            allowed="a scenario without periods",
+        )
+    if progress:
+        typer.echo(
+            f"building the {sc.name} Systems of {len(sc.periods)} periods ({sc.resolution}) ...",
+            err=True,
+        )
+    systems, frozen = period_systems(sc)
+    if progress:
+        steps = sum(s.sizes["time"] for s in systems.values())
+        how = "one LP" if sc.foresight == "perfect" else "one LP per period"
+        typer.echo(
+            f"planning {steps} steps over {len(systems)} periods, {sc.foresight} foresight "
+            f"({how}) with HiGHS ...",
+            err=True,
+        )
+    with SolverProgress(progress) as log:
+        results = solve_pathway(
+            systems,
+            frozen,
+            foresight=sc.foresight,
+            discount_rate=sc.discount_rate,
+            base_year=sc.base_year,
+            last_period_years=sc.last_period_years,
+            log=log,
+        )
+    return results, log
+
+
+def _print_pathway(k: dict[str, Any], results: Any) -> None:
+    """Per-period KPI table of a pathway on stdout (rich)."""
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    t = Table(
+        title=f"{k['scenario']}: pathway, {k['foresight']} foresight "
+        f"({results.attrs.get('resolution', '')}), {k['status']}; discounted cost "
+        f"{k['objective_usd'] / 1e9:,.1f} bn USD ({results.attrs['discount_rate']:.0%}, "
+        f"to {results.attrs['base_year']})"
+    )
+    cols = ("period", "cost bn USD/yr", "CO2 Mt", "CO2 cap Mt", "clean", "margin min",
+            "unserved MWh", "new GW")  # fmt: skip
+    for col in cols:
+        t.add_column(col, justify="right")
+    for year, p in k["periods"].items():
+        cap = float(results["co2_cap_t"].sel(period=int(year)))
+        t.add_row(
+            year,
+            f"{p['total_cost_usd'] / 1e9:,.2f}",
+            f"{p['co2_t'] / 1e6:,.1f}",
+            "-" if np.isnan(cap) else f"{cap / 1e6:,.1f}",
+            f"{p['clean_share']:.1%}",
+            f"{min(p['reserve_margin_by_region'].values()):.1%}",
+            f"{p['unserved_energy_mwh']:,.1f}",
+            f"{sum(p['new_capacity_mw'].values()) / 1e3:,.1f}",
+        )
+    console.print(t)
+    a = results.attrs
+    console.print(
+        f"build / hand-off / solve: {a['build_s']:.1f} / {a['handoff_s']:.1f} / "
+        f"{a['solve_s']:.1f} s ({a['n_lps']} LP{'s' if a['n_lps'] > 1 else ''}, {a['solver']})"
+    )
 
 
 def _earlier_plans_files(folder: Path, run_id: str) -> list[str]:

@@ -153,6 +153,8 @@ def new_vintages(
     d = block.es
     out = []
     for asset in ASSETS:
+        if asset.var not in d.vars:  # a family without elements in this System
+            continue
         ids = np.asarray(d.system[asset.dim].values).astype(str)
         ub = np.where(np.asarray((frozen or {}).get(asset.var, False)), 0.0, np.inf)
         ub = np.broadcast_to(ub, (len(ids),))
@@ -173,6 +175,8 @@ def _link(block: pyo.Block, year: int, asset: Asset, vintages: list[Vintage]) ->
         When a fixed earlier vintage of such an element still stands.
     """
     d = block.es
+    if asset.var not in d.vars:
+        return
     ids = np.asarray(d.system[asset.dim].values).astype(str)
     pos = {k: i for i, k in enumerate(ids)}
     extra: dict[str, int] = {}
