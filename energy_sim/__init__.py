@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _API = {
     "load_scenario": "energy_sim.inputs.scenario",
     "build_system": "energy_sim.inputs.system",
-    "plan": "energy_sim.planning.solve",
+    "plan": "energy_sim.planning.api",
     "assess": "energy_sim.security.adequacy",
     "dispatch": "energy_sim.operation",
     "compare": "energy_sim.analysis.compare",

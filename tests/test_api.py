@@ -15,7 +15,7 @@ import energy_sim as es
 DEFINED_IN = {
     "load_scenario": "energy_sim.inputs.scenario",
     "build_system": "energy_sim.inputs.system",
-    "plan": "energy_sim.planning.solve",
+    "plan": "energy_sim.planning.api",
     "assess": "energy_sim.security.adequacy.run",
     "dispatch": "energy_sim.operation.results",
     "compare": "energy_sim.analysis.compare",

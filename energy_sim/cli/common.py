@@ -105,6 +105,11 @@ OUT_BESIDE_PLAN = typer.Option(
 #: Options shared by most commands.
 SEED = typer.Option("--seed", help="Seed (default: the scenario's seed).")
 QUIET = typer.Option("--quiet", "-q", help="No progress display.")
+PERIOD = typer.Option(
+    "--period",
+    help="Period (year) of a pathway to operate: its System over the full hourly year with the "
+    "capacities standing in it (needed for a pathway plan or a scenario with periods).",
+)
 SET = typer.Option(
     "--set",
     metavar="KEY=VALUE",
@@ -256,6 +261,55 @@ class AssessArgs:
     ] = True
     out: Annotated[Path | None, OUT_BESIDE_PLAN] = None
     quiet: Annotated[bool, QUIET] = False
+    period: Annotated[int | None, PERIOD] = None
+
+
+def for_period(sc: Any, plan: Any, period: int | None) -> tuple[Any, Any]:
+    """The scenario and plan of one period (``--period``): a pathway's period is selected from
+    the plan and the scenario's period is built as the pathway planned it.
+
+    Raises
+    ------
+    InputError
+        A pathway plan or a scenario with periods without ``--period``; a period that is not
+        one of them; ``--period`` for a single-year scenario of another year.
+    """
+    from energy_sim.errors import InputError
+    from energy_sim.planning.pathway import period_scenario, select_period
+
+    pathway_plan = plan is not None and "period" in plan.dims
+    if period is None:
+        if pathway_plan or sc.periods:
+            years = plan["period"].values.tolist() if pathway_plan else sc.periods
+            raise InputError(
+                "a pathway has several periods: choose the one to operate",
+                field="--period",
+                value=None,
+                allowed=", ".join(str(y) for y in years),
+            )
+        return sc, plan
+    if pathway_plan:
+        years = [int(y) for y in plan["period"].values]
+        if period not in years:
+            raise InputError(
+                "not a period of the plan",
+                file=plan.attrs.get("source_file"),
+                field="--period",
+                value=period,
+                allowed=", ".join(map(str, years)),
+            )
+        plan = select_period(plan, period)
+    if sc.periods:
+        sc = period_scenario(sc, period)
+    elif period != sc.year:
+        raise InputError(
+            "the scenario is a single year",
+            file=sc.source_file,
+            field="--period",
+            value=period,
+            allowed=f"{sc.year} (or a scenario with periods)",
+        )
+    return sc, plan
 
 
 def assess_options(samples: int) -> Callable[[Callable[..., None]], Callable[..., None]]:

@@ -10,12 +10,14 @@ from typing import Annotated, Any
 import typer
 
 from energy_sim.cli.common import (
+    PERIOD,
     PLAN,
     QUIET,
     SET,
     AssessArgs,
     assess_options,
     default_out,
+    for_period,
     load,
     show_progress,
     user_errors,
@@ -66,6 +68,7 @@ def dispatch_cmd(
     ] = None,
     sets: Annotated[list[str] | None, SET] = None,
     quiet: Annotated[bool, QUIET] = False,
+    period: Annotated[int | None, PERIOD] = None,
 ) -> None:
     """Operate a plan hour by hour over the full year with the numpy dispatch core.
 
@@ -83,7 +86,7 @@ def dispatch_cmd(
         from energy_sim.outputs import check_folder, folder_lock, provenance
 
         sc = load(scenario, sets)
-        the_plan = _load_plan(plan)
+        sc, the_plan = for_period(sc, _load_plan(plan), period)
         target = check_folder(default_out(out, plan, sc.name))
         s = sc.seed if seed is None else seed
         with folder_lock(target):
@@ -132,7 +135,7 @@ def _adequacy_run(
     extra = [parse_stress_option(t) for t in tests]
     sc = load(scenario, sets)
     base = len(sc.stress)
-    the_plan = _load_plan(plan)
+    sc, the_plan = for_period(sc, _load_plan(plan), args.period)
     try:
         sc.stress = validate_stress([*sc.stress, *extra])
         system = build_system(sc, resolution="full")

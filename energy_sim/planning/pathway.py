@@ -63,18 +63,9 @@ def period_systems(
 
     systems, frozen = {}, {}
     for year in scenario.period_list:
-        sc = scenario.for_period(year)
-        inv = sc.investments
-        opened = sc.model_copy(
-            update={
-                "investments": inv.model_copy(
-                    update={"technologies": None, "new_corridors": True, "new_tanks": True}
-                )
-            }
-        )
+        inv = scenario.for_period(year).investments
+        opened = period_scenario(scenario, year)
         system = build_system(opened, resolution=resolution)
-        system.attrs["allow_new_corridors"] = int(bool(inv.new_corridors))
-        system.attrs["allow_new_tanks"] = int(bool(inv.new_tanks))
         allowed = None if inv.technologies is None else set(inv.technologies)
         frozen[year] = {
             "cap": _closed(system["gen_tech"].values, allowed),
@@ -84,6 +75,18 @@ def period_systems(
         }
         systems[year] = system
     return systems, frozen
+
+
+def period_scenario(scenario: Any, year: int) -> Any:
+    """The single-year scenario of a period as the pathway builds its System: the period's
+    values (:meth:`~energy_sim.inputs.scenario.Scenario.for_period`) with its ``investments``
+    opened (every technology, new corridors and tanks), so that every group that may stand in
+    the period (built earlier, closed to new builds now) is in its System."""
+    sc = scenario.for_period(year)
+    inv = sc.investments.model_copy(
+        update={"technologies": None, "new_corridors": True, "new_tanks": True}
+    )
+    return sc.model_copy(update={"investments": inv})
 
 
 def _closed(techs: np.ndarray, allowed: set[str] | None) -> np.ndarray:
