@@ -13,7 +13,6 @@ not there in 2030 (capacity 0, operation NaN), as an element of the union that o
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -127,30 +126,14 @@ def make_pathway() -> xr.Dataset:
     return ds
 
 
-def pathway_kpis_json(ds: xr.Dataset) -> dict:
-    """kpis.json of a pathway as the contract says: the single-year KPIs under ``periods``."""
-    from energy_sim.planning.kpis import kpis
-
-    periods = {}
-    for p in ds["period"].values:
-        one = ds.sel(period=p).drop_vars("period")
-        one.attrs = {**ds.attrs, "kind": "plan"}
-        periods[str(int(p))] = kpis(one)
-    return {
-        "scenario": ds.attrs["scenario"],
-        "kind": "pathway",
-        "foresight": ds.attrs["foresight"],
-        "status": ds.attrs["status"],
-        "objective_usd": ds.attrs["objective_usd"],
-        "periods": periods,
-    }
-
-
 def write_pathway(folder: Path, ds: xr.Dataset | None = None) -> Path:
-    """A pathway run folder (results.nc, kpis.json) as ``energy-sim run`` will write it."""
+    """A pathway run folder (results.nc, kpis.json) written by the writer ``energy-sim run``
+    uses (:func:`energy_sim.planning.results.write_results` with
+    :func:`energy_sim.planning.pathway.period_kpis`)."""
+    from energy_sim.planning.pathway import period_kpis
+    from energy_sim.planning.results import write_results
+
     ds = make_pathway() if ds is None else ds
     folder.mkdir(parents=True, exist_ok=True)
-    ds.to_netcdf(folder / "results.nc")
-    payload = pathway_kpis_json(ds)
-    (folder / "kpis.json").write_text(json.dumps(payload, indent=1, allow_nan=True))
+    write_results(ds, folder, period_kpis(ds))
     return folder

@@ -331,18 +331,11 @@ def compare_figure(
 
 
 def pathway_kpis(results: xr.Dataset) -> dict[str, Any]:
-    """The KPIs of a pathway Results, as its ``kpis.json``: the single-year KPI dict
-    (:func:`energy_sim.planning.kpis.kpis`) of each period under ``periods``, keyed by year."""
-    from energy_sim.planning.kpis import kpis
+    """The KPIs of a pathway Results, as its ``kpis.json``: the single-year KPI dict of each
+    period under ``periods``, keyed by year (:func:`energy_sim.planning.pathway.period_kpis`)."""
+    from energy_sim.planning.pathway import period_kpis
 
-    return {
-        "scenario": str(results.attrs.get("scenario", "")),
-        "kind": "pathway",
-        "foresight": str(results.attrs.get("foresight", "")),
-        "status": str(results.attrs.get("status", "unknown")),
-        "objective_usd": number(results.attrs.get("objective_usd")),
-        "periods": {str(p): kpis(period_slice(results, p)) for p in periods_of(results)},
-    }
+    return period_kpis(results)
 
 
 def load_plans(

@@ -8,6 +8,7 @@ neither imports the other's internals.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -132,7 +133,10 @@ def periods_of(ds: xr.Dataset) -> list[int]:
     """The investment periods of a pathway Results, in order (``[]`` for a single-year plan)."""
     if "period" in ds.dims:
         return [int(p) for p in np.asarray(ds["period"].values)]
-    return [int(p) for p in np.atleast_1d(ds.attrs.get("periods", []))]
+    listed = ds.attrs.get("periods", [])
+    if isinstance(listed, str):  # NetCDF writers store a list attr as JSON text
+        listed = json.loads(listed or "[]")
+    return [int(p) for p in np.atleast_1d(listed)]
 
 
 #: For each element dim, the operating variable whose all-NaN rows mark an element a pathway
@@ -153,7 +157,7 @@ def period_slice(ds: xr.Dataset, period: int) -> xr.Dataset:
     period as they read a plan. The per-period policies become the attrs a plan carries
     (``reserve_margin`` from ``reserve_margin_target``, ``clean_share_min``, ``co2_cap_t``);
     ``kind`` is ``"plan"``, ``period`` the year, ``objective_usd`` the period's undiscounted
-    annual cost.
+    annual cost, ``status`` the period's own (``period_status``) where the pathway records it.
 
     Raises
     ------
@@ -173,9 +177,17 @@ def period_slice(ds: xr.Dataset, period: int) -> xr.Dataset:
             there = there | (out[capacity].fillna(0.0) > 0)
         if not bool(there.all()):
             out = out.isel({dim: np.asarray(there.values, dtype=bool)})
-    attrs = {k: v for k, v in ds.attrs.items() if k not in ("periods", "kind")}
+    if "timestamp" in out.data_vars:  # a (period, time) variable in the pathway
+        out = out.set_coords("timestamp")
+    attrs = {k: v for k, v in ds.attrs.items() if k not in ("periods", "kind", "period_status")}
     attrs["kind"] = "plan"
     attrs["period"] = int(period)
+    try:  # the status of each period's LP (myopic foresight solves one per period)
+        status = json.loads(str(ds.attrs.get("period_status", "{}"))).get(str(int(period)))
+    except ValueError:
+        status = None
+    if status:
+        attrs["status"] = str(status)
     for var, attr in (
         ("reserve_margin_target", "reserve_margin"),
         ("clean_share_min", "clean_share_min"),

@@ -239,7 +239,8 @@ def pathway_emissions(results: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.set_ylim(0, max(top, 1e-3) * 1.15)
     ax.set_ylabel("CO2 (Mt/yr)")
     ax.set_title("CO2 emissions against the net-zero path")
-    ax.legend(fontsize="x-small", loc="upper right")
+    handles, labels = ax.get_legend_handles_labels()  # the stack's order, top first
+    ax.legend(handles[::-1], labels[::-1], fontsize="x-small", loc="upper right")
     return ax
 
 
@@ -347,7 +348,10 @@ def pathway_cost(results: xr.Dataset, ax: Axes | None = None) -> Axes:
         + (f"{objective / 1e9:,.1f} bn USD" if np.isfinite(objective) else "not recorded")
         + (f" ({detail})" if detail else "")
     )
-    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    handles, labels = ax.get_legend_handles_labels()  # the stack's order, top first
+    ax.legend(
+        handles[::-1], labels[::-1], fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1)
+    )
     return ax
 
 
