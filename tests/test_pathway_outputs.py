@@ -244,6 +244,7 @@ def test_pathway_table_has_the_numbers_of_each_period(pathway):
         "storage"
     )
     np.testing.assert_allclose(table["new capacity built (GW)"], built.to_numpy() / 1e3)
+    np.testing.assert_allclose(table["unserved energy (GWh/yr)"], [0.0, 0.0, 0.0])
 
 
 # --- indicators and the dashboard ---------------------------------------------------------
@@ -280,6 +281,15 @@ def test_pathway_indicators_flag_each_period_against_its_own_targets(folder, pat
     assert by[2040]["new_capacity"].display == f"{built / 1e3:,.1f} GW"
     with pytest.raises(ValueError, match="not a pathway"):
         pathway_indicators(period_run(load_run(folder)))
+
+
+def test_a_period_that_sheds_load_is_a_breach(tmp_path, pathway):
+    shedding = pathway.copy(deep=True)
+    shedding["unserved_energy_mwh"].loc[{"period": 2050, "region": "south"}] = 5.0e6
+    rows = pathway_indicators(load_run(write_pathway(tmp_path / "shed", shedding)))
+    status = {p: {i.key: i for i in inds}["unserved_energy"].status for p, inds in rows.items()}
+    assert status == {2030: OK, 2040: OK, 2050: BREACH}
+    assert pathway_table(shedding)["unserved energy (GWh/yr)"].tolist() == [0.0, 0.0, 5000.0]
 
 
 def _section(html: str) -> str:

@@ -453,6 +453,7 @@ PATHWAY_COLUMNS = [
     "CO2 cap (Mt/yr)",
     "clean share (%)",
     "clean share min (%)",
+    "unserved energy (GWh/yr)",
     "reserve margin, lowest region (%)",
     "lowest region",
     "reserve margin target (%)",
@@ -466,7 +467,7 @@ def pathway_table(run: Run | xr.Dataset) -> pd.DataFrame:
 
     Cost: the period's undiscounted annual cost (``cost_usd``), with the discounted years it
     stands for (``discount_factor``); CO2 and its cap (NaN: none); the clean share (from the
-    period's KPIs) and the minimum (``clean_share_min``); the lowest regional reserve margin,
+    period's KPIs) and the minimum (``clean_share_min``); unserved energy; the lowest regional reserve margin,
     its region and the period's target (``reserve_margin_target``); the capacity built in the
     period (``capacity_built_mw`` plus ``storage_power_built_mw``) and all capacity standing.
 
@@ -516,6 +517,7 @@ def pathway_table(run: Run | xr.Dataset) -> pd.DataFrame:
     table["CO2 (Mt/yr)"] = summed("co2_t") / 1e6
     table["CO2 cap (Mt/yr)"] = per_period("co2_cap_t") / 1e6
     table["clean share min (%)"] = 100 * per_period("clean_share_min")
+    table["unserved energy (GWh/yr)"] = summed("unserved_energy_mwh") / 1e3
     table["reserve margin target (%)"] = 100 * per_period(
         "reserve_margin_target", float(res.attrs.get("reserve_margin", 0.15))
     )

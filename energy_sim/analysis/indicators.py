@@ -42,8 +42,8 @@ The status rules (:class:`Targets`, every threshold settable) are:
 A pathway (issue 13, a Results with a ``period`` dimension) is shown by :func:`indicators` for
 one period (default the first: the Resolution 70 targets are 2030's), with that period's
 targets; :func:`pathway_indicators` gives the per-period indicators of the dashboard's pathway
-section: cost (``INFO``), CO2 against the period's cap, clean share against its minimum, the
-lowest regional reserve margin against the period's target (same bands as above) and the
+section: cost (``INFO``), CO2 against the period's cap, clean share against its minimum,
+unserved energy, the lowest regional reserve margin against the period's target (same bands as above) and the
 capacity built in the period (``INFO``).
 """
 
@@ -549,7 +549,7 @@ def pathway_indicators(run: Run, targets: Targets | None = None) -> dict[int, li
     Per period, in order: ``cost`` (undiscounted annual cost, ``INFO``, with the period's
     discounted years), ``co2`` (against the period's cap, else the 2023 grid factor),
     ``clean_share`` (against the period's ``clean_share_min``, else the indicative target),
-    ``reserve_margin_min`` (the lowest regional margin against the period's target, the region
+    ``unserved_energy`` (as for a plan), ``reserve_margin_min`` (the lowest regional margin against the period's target, the region
     in the note), ``new_capacity`` (capacity built in the period, ``INFO``).
 
     Raises
@@ -581,6 +581,7 @@ def pathway_indicators(run: Run, targets: Targets | None = None) -> dict[int, li
             ),
             _co2(one, demand, t),
             _clean(one, t),
+            _unserved(k, demand, t),
         ]
         by_region = res["reserve_margin_by_region"].to_series().astype(float).dropna()
         lowest = float(by_region.min()) if len(by_region) else float("nan")

@@ -212,9 +212,9 @@ def _pathway_section(run: Run, targets: Targets | None, period: int | None, figu
         '<table class="pathway"><thead><tr><th>period</th>'
         f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>",
         '<p class="note">Each period\'s cost is its undiscounted annual cost (the discounted '
-        "years it stands for in the note); CO2, clean share and reserve margin against that "
-        "period's cap, minimum and target (same bands as the indicators above). The indicator "
-        f"table above shows the {shown} period.</p>",
+        "years it stands for in the note); CO2, clean share, unserved energy and reserve margin "
+        "against that period's cap, minimum, standard and target (same bands as the indicators "
+        f"above). The indicator table above shows the {shown} period.</p>",
     ]
     if figures:
         parts.append('<div class="figs">')
