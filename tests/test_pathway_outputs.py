@@ -366,6 +366,23 @@ def test_assessments_and_dispatch_of_other_periods_are_left_out(tmp_path, pathwa
     assert ind["lole_adequacy"].value == 1.0
     html = render([folder])
     assert "made for the 2040 period: left out of 2030" in html
+    # an assessment that names no period cannot be put in one: left out of every period
+    unnamed = {**summary, "name": "unnamed", "provenance": {"plan_run_id": pathway.attrs["run_id"]}}
+    (folder / "unnamed.json").write_text(json.dumps(unnamed))
+    for period in PERIODS:
+        one = period_run(load_run(folder), period)
+        assert "unnamed" not in one.assessments
+        assert any("unnamed names no period" in w for w in one.warnings)
+    # a dispatch.nc is shown with the period it names (attr period or plan_period), else left out
+    run = load_run(folder)
+    run.dispatch = period_slice(pathway, 2040)
+    assert period_run(run, 2040).dispatch is not None and period_run(run, 2030).dispatch is None
+    run.dispatch = run.dispatch.copy()
+    run.dispatch.attrs = {"plan_period": 2030}
+    assert period_run(run, 2030).dispatch is not None
+    run.dispatch.attrs = {}
+    assert period_run(run, 2030).dispatch is None
+    assert any("dispatch.nc names no period" in w for w in period_run(run, 2030).warnings)
 
 
 # --- compare and the CLI ------------------------------------------------------------------

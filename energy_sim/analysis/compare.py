@@ -352,20 +352,29 @@ def load_plans(
     return load_runs(wrapped, names)
 
 
+#: Where an assessment summary or a dispatch Results may say which period of a pathway it
+#: operated: its own key or attr, else its ``options`` or ``provenance``.
+PERIOD_KEYS = ("period", "plan_period")
+
+
 def _period_of(payload: Mapping[str, Any] | xr.Dataset) -> int | None:
     """The period an assessment summary or a dispatch Results was made for (None if unsaid)."""
+    places: list[Mapping[str, Any]] = []
     if isinstance(payload, xr.Dataset):
-        value = payload.attrs.get("period")
+        places.append(payload.attrs)
     else:
-        value = payload.get("period")
-        for key in ("options", "provenance"):
-            sub = payload.get(key)
-            if value is None and isinstance(sub, Mapping):
-                value = sub.get("period")
-    try:
-        return None if value is None else int(value)
-    except (TypeError, ValueError):
-        return None
+        places.append(payload)
+        places += [
+            payload[k] for k in ("options", "provenance") if isinstance(payload.get(k), Mapping)
+        ]
+    for place in places:
+        for key in PERIOD_KEYS:
+            if place.get(key) is not None:
+                try:
+                    return int(place[key])
+                except (TypeError, ValueError):
+                    continue
+    return None
 
 
 def period_run(run: Run, period: int | None = None) -> Run:
@@ -373,9 +382,11 @@ def period_run(run: Run, period: int | None = None) -> Run:
 
     Results: :func:`energy_sim.analysis.labels.period_slice`; KPIs: the period's entry of the
     pathway's ``kpis.json`` (computed when missing); the System, when it has a ``period``
-    dimension, that period of it. Assessments and a dispatch.nc that say they were made for
-    another period are left out, with a line in :attr:`Run.warnings`; the name is
-    ``"{name} {period}"``. A single-year run is returned as it is.
+    dimension, that period of it. Assessments and a dispatch.nc are kept only when they say
+    they were made for this period (:data:`PERIOD_KEYS` in the summary, its ``options`` or
+    ``provenance``; the attrs of dispatch.nc): the others, and those that name no period, are
+    left out with a line in :attr:`Run.warnings`. The name is ``"{name} {period}"``. A
+    single-year run is returned as it is.
 
     Raises
     ------
@@ -412,8 +423,12 @@ def period_run(run: Run, period: int | None = None) -> Run:
     assessments = {}
     for name, summary in run.assessments.items():
         made_for = _period_of(summary)
-        if made_for is not None and made_for != p:
-            warnings.append(f"{name} was made for the {made_for} period: left out of {p}")
+        if made_for != p:
+            warnings.append(
+                f"{name} was made for the {made_for} period: left out of {p}"
+                if made_for is not None
+                else f"{name} names no period (energy-sim assess --period YEAR): left out of {p}"
+            )
             continue
         assessments[name] = summary
     dispatch = run.dispatch
