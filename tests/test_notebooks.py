@@ -21,6 +21,7 @@ EXPECTED = [
     "02_comparing_portfolios.ipynb",
     "03_energy_security.ipynb",
     "04_plan_2045.ipynb",
+    "05_pathway_2050.ipynb",
 ]
 #: What each notebook must leave in ENERGY_SIM_RUNS.
 WRITES = {
@@ -36,6 +37,11 @@ WRITES = {
         "dashboard_security.html",
     ],
     "04_plan_2045.ipynb": ["2045/results.nc", "dashboard_2045.html"],
+    "05_pathway_2050.ipynb": [
+        "pathway_2050/results.nc",
+        "pathway_2050/kpis.json",
+        "dashboard_pathway.html",
+    ],
 }
 
 
@@ -50,7 +56,7 @@ def _run_all():
     return module
 
 
-def test_the_four_notebooks_are_stored_with_the_outputs_of_a_full_run():
+def test_the_notebooks_are_stored_with_the_outputs_of_a_full_run():
     assert [p.name for p in NOTEBOOKS] == EXPECTED
     for path in NOTEBOOKS:
         book = nbformat.read(path, as_version=4)
