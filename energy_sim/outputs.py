@@ -197,7 +197,8 @@ def provenance(
         The seed of the random draws, if any.
     plan
         A plan Results dataset (its ``run_id`` and ``scenario``) or a path to one; recorded as
-        ``plan_run_id``, ``plan_scenario`` and ``plan_file``.
+        ``plan_run_id``, ``plan_scenario`` and ``plan_file``, and ``plan_period`` for one
+        period of a pathway.
     command
         The command line (default ``sys.argv``).
 
@@ -227,6 +228,8 @@ def provenance(
             out["plan_scenario"] = str(attrs.get("scenario", ""))
             if attrs.get("source_file"):
                 out["plan_file"] = str(attrs["source_file"])
+            if attrs.get("period") is not None:  # one period of a pathway (--period)
+                out["plan_period"] = int(attrs["period"])
         else:
             out["plan_file"] = str(Path(plan).resolve())
     return out

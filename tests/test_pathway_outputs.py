@@ -37,11 +37,12 @@ from energy_sim.analysis.indicators import (  # noqa: E402
     indicators,
     pathway_indicators,
 )
-from energy_sim.analysis.labels import is_pathway, period_slice  # noqa: E402
+from energy_sim.analysis.labels import is_pathway  # noqa: E402
 from energy_sim.analysis.report import render  # noqa: E402
 from energy_sim.analysis.runs import load_run  # noqa: E402
 from energy_sim.cli import app  # noqa: E402
 from energy_sim.errors import InputError  # noqa: E402
+from energy_sim.planning.pathway import select_period  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -210,11 +211,11 @@ def test_the_pathway_views_refuse_a_single_year_plan():
 def test_one_period_reads_as_a_single_year_plan(pathway):
     from energy_sim.planning.kpis import kpis
 
-    first = period_slice(pathway, 2030)
+    first = select_period(pathway, 2030)
     assert "period" not in first.dims and first.attrs["kind"] == "plan"
     assert first.attrs["period"] == 2030
     assert ABSENT_2030 not in first["gen"].values  # the period lacks it: dropped
-    later = period_slice(pathway, 2050)
+    later = select_period(pathway, 2050)
     assert ABSENT_2030 in later["gen"].values
     assert later.attrs["reserve_margin"] == 0.20 and later.attrs["co2_cap_t"] == 0.0
     assert later.attrs["clean_share_min"] == 0.9
@@ -223,7 +224,7 @@ def test_one_period_reads_as_a_single_year_plan(pathway):
     )
     assert kpis(first)["co2_t"] == pytest.approx(float(pathway["co2_t"].sel(period=2030).sum()))
     with pytest.raises(KeyError, match="2035"):
-        period_slice(pathway, 2035)
+        select_period(pathway, 2035)
 
 
 def test_pathway_table_has_the_numbers_of_each_period(pathway):
@@ -375,7 +376,7 @@ def test_assessments_and_dispatch_of_other_periods_are_left_out(tmp_path, pathwa
         assert any("unnamed names no period" in w for w in one.warnings)
     # a dispatch.nc is shown with the period it names (attr period or plan_period), else left out
     run = load_run(folder)
-    run.dispatch = period_slice(pathway, 2040)
+    run.dispatch = select_period(pathway, 2040)
     assert period_run(run, 2040).dispatch is not None and period_run(run, 2030).dispatch is None
     run.dispatch = run.dispatch.copy()
     run.dispatch.attrs = {"plan_period": 2030}

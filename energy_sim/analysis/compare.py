@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from energy_sim.analysis.labels import is_pathway, label_of, period_slice, periods_of
+from energy_sim.analysis.labels import is_pathway, label_of, periods_of
 from energy_sim.analysis.runs import Run, find_adequacy, load_runs, number
+from energy_sim.planning.pathway import select_period
 
 #: Unserved energy (MWh/yr) below which a figure read from a summary is float residue: zero.
 EUE_ZERO_MWH = 1e-3
@@ -380,7 +381,7 @@ def _period_of(payload: Mapping[str, Any] | xr.Dataset) -> int | None:
 def period_run(run: Run, period: int | None = None) -> Run:
     """One period of a pathway run as a single-year :class:`Run` (default: the first period).
 
-    Results: :func:`energy_sim.analysis.labels.period_slice`; KPIs: the period's entry of the
+    Results: :func:`energy_sim.planning.pathway.select_period`; KPIs: the period's entry of the
     pathway's ``kpis.json`` (computed when missing); the System, when it has a ``period``
     dimension, that period of it. Assessments and a dispatch.nc are kept only when they say
     they were made for this period (:data:`PERIOD_KEYS` in the summary, its ``options`` or
@@ -406,7 +407,7 @@ def period_run(run: Run, period: int | None = None) -> Run:
             value=p,
             allowed=", ".join(map(str, periods)),
         )
-    results = period_slice(run.results, p)
+    results = select_period(run.results, p)
     by_period = run.kpis.get("periods")
     found = by_period.get(str(p)) if isinstance(by_period, Mapping) else None
     if isinstance(found, Mapping):
@@ -418,7 +419,7 @@ def period_run(run: Run, period: int | None = None) -> Run:
     kpis["status"] = str(run.kpis.get("status", kpis.get("status", "")))
     system = run.system
     if system is not None and "period" in system.dims:
-        system = period_slice(system, p) if p in periods_of(system) else None
+        system = select_period(system, p) if p in periods_of(system) else None
     warnings = list(run.warnings)
     assessments = {}
     for name, summary in run.assessments.items():

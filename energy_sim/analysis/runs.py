@@ -78,6 +78,11 @@ def _open(path: Path) -> xr.Dataset:
 
 
 def _kpis_of(results: xr.Dataset) -> dict[str, Any]:
+    """KPIs of a Results: a plan's, or a pathway's per period."""
+    if "period" in results.dims:
+        from energy_sim.planning.pathway import period_kpis
+
+        return dict(period_kpis(results))
     from energy_sim.planning.kpis import kpis
 
     return dict(kpis(results))

@@ -400,36 +400,66 @@ def period_kpis(results: xr.Dataset) -> dict[str, Any]:
     return out
 
 
-def select_period(results: xr.Dataset, year: int) -> xr.Dataset:
-    """One period of a pathway as a single-year plan Results (elements absent then dropped)."""
-    if "period" not in results.dims:
-        raise KeyError("not a pathway (no period dimension)")
-    one = results.sel(period=int(year))
-    for dim, cap in (
-        ("gen", "capacity_mw"),
-        ("storage", "storage_power_mw"),
-        ("corridor", "corridor_capacity_mw"),
-        ("hub", "tank_mwh_th"),
-    ):
-        if dim in one.dims and "time" in one.dims:
-            op = {"gen": "generation_mw", "storage": "charge_mw", "corridor": "flow_fwd_mw",
-                  "hub": "lng_send_out_mw_th"}[dim]  # fmt: skip
-            present = one[op].notnull().any("time") if op in one else one[cap] > 0
-            one = one.isel({dim: np.flatnonzero(present.values)})
-    if "timestamp" in one.data_vars:
-        one = one.set_coords("timestamp")
-    one.attrs.update(
-        kind="plan",
-        objective_usd=float(one["cost_usd"].sum()),
-        reserve_margin=float(one["reserve_margin_target"]),
-        co2_cap_t=float(one["co2_cap_t"]),
-        clean_share_min=float(one["clean_share_min"]),
-        period=int(year),
-    )
-    status = json.loads(results.attrs.get("period_status", "{}")).get(str(year))
+#: For each element dim, the operating variable whose all-NaN rows mark an element a pathway
+#: period lacks (the element sets of a pathway are the union over its periods), and its capacity.
+_OPERATION_OF = {
+    "gen": ("generation_mw", "capacity_mw"),
+    "storage": ("discharge_mw", "storage_power_mw"),
+    "corridor": ("flow_fwd_mw", "corridor_capacity_mw"),
+    "hub": ("lng_send_out_mw_th", "tank_mwh_th"),
+}
+
+
+def select_period(ds: xr.Dataset, period: int) -> xr.Dataset:
+    """One period of a pathway Results as a single-year plan Results.
+
+    The ``period`` dimension is selected away; elements the period lacks (no capacity and no
+    operation: NaN over every step) are dropped, so that the single-year views, KPIs and the
+    dispatch core read the period as they read a plan. The per-period policies become the attrs
+    a plan carries (``reserve_margin`` from ``reserve_margin_target``, ``clean_share_min``,
+    ``co2_cap_t``); ``kind`` is ``"plan"``, ``period`` the year, ``objective_usd`` the period's
+    undiscounted annual cost, ``status`` the period's own (``period_status``).
+
+    Raises
+    ------
+    KeyError
+        ``period`` is not a period of ``ds``.
+    """
+    periods = [int(p) for p in ds["period"].values] if "period" in ds.dims else []
+    if int(period) not in periods:
+        raise KeyError(f"period {period} is not in the pathway (periods {periods})")
+    out = ds.sel(period=int(period))
+    out = out.drop_vars("period") if "period" in out.coords else out
+    for dim, (operation, capacity) in _OPERATION_OF.items():
+        if dim not in out.dims or operation not in out or "time" not in out[operation].dims:
+            continue
+        there = out[operation].notnull().any("time")
+        if capacity in out:
+            there = there | (out[capacity].fillna(0.0) > 0)
+        if not bool(there.all()):
+            out = out.isel({dim: np.asarray(there.values, dtype=bool)})
+    if "timestamp" in out.data_vars:  # a (period, time) variable in the pathway
+        out = out.set_coords("timestamp")
+    attrs = {k: v for k, v in ds.attrs.items() if k not in ("periods", "kind", "period_status")}
+    attrs["kind"] = "plan"
+    attrs["period"] = int(period)
+    try:  # the status of each period's LP (myopic foresight solves one per period)
+        status = json.loads(str(ds.attrs.get("period_status", "{}"))).get(str(int(period)))
+    except ValueError:
+        status = None
     if status:
-        one.attrs["status"] = status
-    return one
+        attrs["status"] = str(status)
+    for var, attr in (
+        ("reserve_margin_target", "reserve_margin"),
+        ("clean_share_min", "clean_share_min"),
+        ("co2_cap_t", "co2_cap_t"),
+    ):
+        if var in out and out[var].ndim == 0:
+            attrs[attr] = float(out[var])
+    if "cost_usd" in out:
+        attrs["objective_usd"] = float(out["cost_usd"].sum())
+    out.attrs = attrs
+    return out
 
 
 __all__ = [
