@@ -183,6 +183,7 @@ def test_scenario_periods_and_by_period(tmp_path):
         sc.for_period(2033)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_a_pathway_folder_reads_without_kpis_and_a_period_names_itself(tmp_path):
     from energy_sim.analysis.runs import load_run
     from energy_sim.outputs import provenance
@@ -190,11 +191,13 @@ def test_a_pathway_folder_reads_without_kpis_and_a_period_names_itself(tmp_path)
     from energy_sim.planning.results import write_results
 
     solar = gen("north", "solar_utility", cap0=0, capmax=1e4, ann_capex=A)
-    res = _solve({2030: _system(2030, [solar]), 2035: _system(2035, [solar])})
+    peaker = gen("north", "ocgt", cap0=5, mc=5.0)  # an element only 2035 has
+    res = _solve({2030: _system(2030, [solar]), 2035: _system(2035, [solar, peaker])})
+    assert res["is_clean"].dims == ("gen",)  # no NaN of the period without the peaker
     write_results(res, tmp_path, period_kpis(res))
     (tmp_path / "kpis.json").unlink()
     run = load_run(tmp_path)
     assert sorted(run.kpis["periods"]) == ["2030", "2035"]
-    assert run.kpis["periods"]["2035"]["total_cost_usd"] == pytest.approx(A * DEMAND, rel=1e-7)
+    assert run.kpis["periods"]["2030"]["total_cost_usd"] == pytest.approx(A * DEMAND, rel=1e-7)
     assert provenance(plan=select_period(res, 2035))["plan_period"] == 2035
     assert "plan_period" not in provenance(plan=res)

@@ -301,6 +301,10 @@ def _assemble(
         )
         if static and da.attrs.get("units") in ("MW", "MWh", "MWh_th", "MWh/yr", "tCO2/yr"):
             ds[name] = da.fillna(0.0)
+    if "is_clean" in ds:  # a property of the element, whichever periods have it
+        ds["is_clean"] = (ds["is_clean"].fillna(0.0).max("period") > 0).assign_attrs(
+            ds["is_clean"].attrs
+        )
     for name, (units, desc, attr) in targets.items():
         ds[name] = xr.DataArray(
             [float(p.attrs.get(attr, np.nan)) for p in parts],
