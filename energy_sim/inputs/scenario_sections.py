@@ -86,7 +86,7 @@ class Profiles(_Section):
 class Solver(_Section):
     """LP solver settings, passed to HiGHS."""
 
-    method: Literal["auto", "hipo", "ipm", "simplex", "pdlp"] = "auto"
+    method: Literal["auto", "hipo", "ipm", "ipx", "simplex", "pdlp"] = "auto"
     time_limit_s: Num = Field(1800.0, gt=0)
     options: dict[str, Any] = Field(default_factory=dict)
     """Passed to HiGHS as is (``{option_name: value}``)."""

@@ -27,8 +27,10 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from energy_sim.errors import InputError
 
 #: HiGHS ``solver`` option per scenario ``solver.method``.
-METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "hipo": "hipo"}
-#: What ``auto`` means (measured, docs/model.md): IPX with crossover (a vertex) up to
+METHODS = {"simplex": "simplex", "ipm": "ipm", "ipx": "ipx", "pdlp": "pdlp", "hipo": "hipo"}
+#: ``ipm`` is HiGHS's interior-point choice: with highspy-extras installed, HiPO handing over to
+#: IPX for crossover; ``ipx`` is IPX alone.
+#: What ``auto`` means (measured, docs/model.md): ``ipm`` with crossover (a vertex) up to
 #: ``AUTO_HIPO_STEPS`` time steps; above, HiPO where this HiGHS build has it (the
 #: ``highspy-extras`` package): 5x faster than IPX at 8h (59 s against 313 s).
 DEFAULT_METHOD = "ipm"
@@ -240,7 +242,8 @@ def solve_model(
     Parameters
     ----------
     method
-        ``simplex``, ``ipm`` (IPX, with crossover), ``pdlp`` or ``hipo`` (needs the
+        ``simplex``, ``ipm`` (HiGHS's interior point with crossover), ``ipx`` (IPX only),
+        ``pdlp`` or ``hipo`` (needs the
         ``highspy-extras`` package; :func:`plan` then builds the model with split investment
         columns, :data:`SPLIT_STEPS`, and :data:`METHOD_OPTIONS` apply).
     time_limit_s
@@ -270,7 +273,7 @@ def solve_model(
             " (HiPO needs the highspy-extras package)",
             field="solver.method",
             value=method,
-            allowed="simplex, ipm, pdlp",
+            allowed="simplex, ipm, ipx, pdlp",
         )
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
