@@ -369,7 +369,7 @@ def test_out_of_range(write, text: str, field: str, value: object, allowed: str)
             "solver: {method: fast}\n",
             "solver.method",
             "fast",
-            "one of: auto, hipo, ipm, simplex, pdlp",
+            "one of: auto, hipo, ipm, ipx, simplex, pdlp",
         ),
     ],
 )
