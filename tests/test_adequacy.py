@@ -303,3 +303,20 @@ def test_screen_gives_the_full_cores_statistics():
     assert full.attrs["screened_samples"] == 0
     for var in ("lole_system_h", "eue_system_mwh", "lole_h", "eue_mwh"):
         np.testing.assert_allclose(fast[var].values, full[var].values, rtol=1e-12, atol=1e-9)
+
+
+def test_lng_days_of_cover_ignore_solver_residue():
+    # an interior point leaves ~1e-4 MW on an LNG group it did not build: no plant, no cover
+    from factory import gen, hub, tiny_system
+
+    from energy_sim.security.adequacy.capacities import lng_tank_days
+
+    def cover(cap: float) -> float:
+        system = tiny_system(
+            gens=[gen("north", "ccgt_lng", cap0=cap, hub="h", eff=0.5)],
+            hubs=[hub("h", "north", tank0=2400.0)],
+        )
+        return float(lng_tank_days(system, None)[0])
+
+    assert cover(1e-4) == float("inf")
+    assert cover(100.0) == pytest.approx(2400.0 / (24 * 100 / 0.5))  # 0.5 d

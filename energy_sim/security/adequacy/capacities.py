@@ -85,9 +85,14 @@ def reserve_margin(system: xr.Dataset, plan: xr.Dataset | None) -> float:
     return firm / peak - 1.0
 
 
+#: LNG plant capacity (MW_th of burn at a hub) below which a plan has none: an interior point
+#: leaves ~1e-4 MW on groups it does not build, which gave 54 million days of cover.
+NO_LNG_BURN_MW_TH = 0.1
+
+
 def lng_tank_days(system: xr.Dataset, plan: xr.Dataset | None) -> np.ndarray:
     """Days of cover of each hub's tank: ``tank / (24 * sum_{g LNG at n} cap_g / eff_g)``
-    (``inf`` where no LNG plant draws on the hub)."""
+    (``inf`` where no LNG plant draws on the hub, or less than :data:`NO_LNG_BURN_MW_TH`)."""
     if "hub" not in system.dims or system.sizes["hub"] == 0:
         return np.zeros(0)
     caps = plan_capacities(system, plan)
@@ -98,4 +103,4 @@ def lng_tank_days(system: xr.Dataset, plan: xr.Dataset | None) -> np.ndarray:
         [24.0 * burn[(gen_hub == str(h)) & is_lng].sum() for h in system["hub"].values]
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(daily > 0, caps["tank_mwh_th"] / daily, np.inf)
+        return np.where(daily > 24.0 * NO_LNG_BURN_MW_TH, caps["tank_mwh_th"] / daily, np.inf)
