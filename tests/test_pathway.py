@@ -201,3 +201,24 @@ def test_a_pathway_folder_reads_without_kpis_and_a_period_names_itself(tmp_path)
     assert run.kpis["periods"]["2030"]["total_cost_usd"] == pytest.approx(A * DEMAND, rel=1e-7)
     assert provenance(plan=select_period(res, 2035))["plan_period"] == 2035
     assert "plan_period" not in provenance(plan=res)
+
+
+def test_validate_builds_every_period(tmp_path):
+    import subprocess
+    import sys
+
+    def cli(path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "energy_sim.cli", "validate", str(path)],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+
+    done = cli("scenarios/pathway_2050.yaml")
+    assert done.returncode == 0, done.stderr
+    assert "5 periods" in done.stdout
+    assert "1,360.1" in done.stdout and "205,732" in done.stdout  # the 2050 pair
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "periods: [2030, 2040]\nby_period:\n  2040: {policies: {build_ranges: {coal: [5, 1]}}}\n"
+    )
+    done = cli(bad)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "build_ranges" in done.stderr

@@ -35,6 +35,8 @@ def validate_cmd(
         from energy_sim.inputs.timeseries import aggregate
 
         sc = load(scenario, sets)
+        if sc.periods:
+            sc = _validate_periods(sc)
         hourly = build_hourly_system(sc)
         if sc.stress:
             from energy_sim.inputs.stress import apply_stresses
@@ -43,6 +45,37 @@ def validate_cmd(
         hourly = add_peaks(hourly)
         steps = aggregate(hourly, sc.resolution).sizes["time"]
         _print_summary(sc, system_summary(hourly), hourly, steps)
+
+
+def _validate_periods(sc: Any) -> Any:
+    """Build every period's hourly System (so a mistake in any year shows now) and print one
+    line per period; returns the first period's scenario for the detailed summary."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from energy_sim.inputs.system import build_hourly_system
+    from energy_sim.planning.pathway import period_scenario
+
+    t = Table(title=f"{sc.name}: {len(sc.periods)} periods, {sc.foresight} foresight")
+    for col in ("period", "demand TWh", "peak MW", "existing GW", "CO2 cap Mt", "new techs"):
+        t.add_column(col, justify="right")
+    for year in sc.periods:
+        system = build_hourly_system(period_scenario(sc, year))
+        own = sc.for_period(year)
+        demand = float((system["demand_mw"].sum("region") * system["dt_h"]).sum()) / 1e6
+        peak = float(system["demand_mw"].sum("region").max())
+        cap = own.policies.co2_cap_t
+        techs = own.investments.technologies
+        t.add_row(
+            str(year),
+            f"{demand:,.1f}",
+            f"{peak:,.0f}",
+            f"{float(system['cap0_mw'].sum() + system['pcap0_mw'].sum()) / 1e3:,.1f}",
+            "-" if cap is None else f"{cap / 1e6:,.1f}",
+            "all" if techs is None else str(len(techs)),
+        )
+    Console(width=80).print(t)
+    return period_scenario(sc, sc.periods[0])
 
 
 def _print_pair(console, show, system) -> None:
