@@ -46,6 +46,7 @@ def test_assess_and_stress_list_the_shared_options_after_their_own():
         "--screen",
         "--out",
         "--quiet",
+        "--period",
         "--help",
     ]
     assert option_names("assess") == ["--plan", "--set", *shared]
