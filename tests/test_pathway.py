@@ -168,7 +168,7 @@ def test_scenario_periods_and_by_period(tmp_path):
     sc = load_scenario("scenarios/pathway_2050.yaml")
     assert sc.period_list == [2030, 2035, 2040, 2045, 2050]
     p50 = sc.for_period(2050)
-    assert p50.year == 2050 and p50.policies.co2_cap_t == 0 and p50.periods is None
+    assert p50.year == 2050 and p50.policies.co2_cap_t == 20e6 and p50.periods is None
     assert "coal" not in p50.investments.technologies
     assert sc.for_period(2030).investments.technologies is None  # by_period is not carried
     bad = tmp_path / "bad.yaml"
