@@ -62,8 +62,8 @@ def _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r):
 @njit(cache=True)
 def _workspace(n_r, n_l):
     """Scratch arrays of :func:`_solve_one` (floats, ints, flags), allocated once per run of
-    cells instead of once per cell."""
-    m = max(n_r, 2 * n_l, 1)
+    cells instead of once per cell (a row holds the 2L moves and the padding move)."""
+    m = max(n_r, 2 * n_l + 1, 1)
     return np.empty((12, m)), np.empty((3, m), np.int64), np.empty((3, m), np.bool_)
 
 
@@ -127,12 +127,11 @@ def _solve_one(
     dn_r = wf[5, :n_r]
     rho = wf[6, :n_mv]
     lim = wf[7, :n_mv]
-    cand = wf[8, :n_mv]
+    cand = wf[8, : n_mv + 1]
+    cand[n_mv] = -np.inf
     val = wf[9, :n_r]
-    best = wf[10, :n_r]
     hop_mult = wf[11, :n_r]
     nxt = wi[0, :n_r]
-    arg = wi[1, :n_r]
     hop_mv = wi[2, :n_r]
     ok_m = wb[0, :n_mv]
     blocked = wb[1, :n_r]
@@ -166,23 +165,22 @@ def _solve_one(
         for _round in range(n_r - 1):
             for m in range(n_mv):
                 cand[m] = rho[m] * val[mv_dst[m]] if ok_m[m] else -np.inf
+            # the candidates hold the round's old values, so each region's best is taken and
+            # applied in one sweep (still Jacobi); the padding move 2L reads cand[2L] = -inf
             changed = False
             for r in range(n_r):
                 m0 = out_moves[r, 0]
-                b = cand[m0] if m0 < n_mv else -np.inf
+                b = cand[m0]
                 a = m0 if b > -np.inf else -1
                 for j in range(1, deg):
                     mj = out_moves[r, j]
-                    cj = cand[mj] if mj < n_mv else -np.inf
+                    cj = cand[mj]
                     if cj > b:
                         b = cj
                         a = mj
-                best[r] = b
-                arg[r] = a
-            for r in range(n_r):
-                if best[r] > val[r] * (1.0 + 1e-12) + 1e-12:
-                    val[r] = best[r]
-                    nxt[r] = arg[r]
+                if b > val[r] * (1.0 + 1e-12) + 1e-12:
+                    val[r] = b
+                    nxt[r] = a
                     changed = True
             if not changed:
                 break
