@@ -172,7 +172,21 @@ def _solve_one(
                 m0 = out_moves[r, 0]
                 b = cand[m0]
                 a = m0 if b > -np.inf else -1
-                for j in range(1, deg):
+                # the second and third moves unrolled: a loop of unknown short length over
+                # them made the whole network kernel ~8% slower
+                if deg > 1:
+                    m1 = out_moves[r, 1]
+                    c1 = cand[m1]
+                    if c1 > b:
+                        b = c1
+                        a = m1
+                if deg > 2:
+                    m2 = out_moves[r, 2]
+                    c2 = cand[m2]
+                    if c2 > b:
+                        b = c2
+                        a = m2
+                for j in range(3, deg):
                     mj = out_moves[r, j]
                     cj = cand[mj]
                     if cj > b:
