@@ -203,6 +203,10 @@ def residual_need(av, dem, gen_region, use):
     return out
 
 
+#: Steps per block of :func:`balance_lng_residuals` (its terms added along a block's steps).
+BLOCK = 256
+
+
 @njit(cache=True, parallel=True)
 def balance_lng_residuals(
     idx, gen, gen_region, ch, dis, stor_region, flow, frm, to, eta, shed, dem, hub_of, eff, inv,
@@ -232,42 +236,56 @@ def balance_lng_residuals(
     fed = np.flatnonzero(hub_of >= 0)
     bal = np.zeros(k)
     res = np.zeros(k)
+    n_st = ch.shape[1]
+    n_l = frm.shape[0]
     for q in prange(k):
         s = idx[q]
-        inj = np.empty(n_r)
-        burn = np.empty(max(n_h, 1))
+        # blocks of steps, each family's terms added along the steps of the block (contiguous
+        # reads); every element still sums its terms in the same order as step by step
+        inj = np.empty((n_r, BLOCK))
+        burn = np.empty((max(n_h, 1), BLOCK))
         worst_bal = 0.0
         worst_res = 0.0
-        for t in range(n_t):
+        for t0 in range(0, n_t, BLOCK):
+            nb = min(BLOCK, n_t - t0)
+            for tt in range(nb):
+                t = t0 + tt
+                for r in range(n_r):
+                    acc = shed[s, r, t] - dem[s, t, r]
+                    for m in range(start[r], start[r + 1]):
+                        acc += gen[s, t, by_region[m]]
+                    inj[r, tt] = acc
+                for h in range(n_h):
+                    burn[h, tt] = 0.0
+                for m in range(fed.shape[0]):
+                    g = fed[m]
+                    burn[hub_of[g], tt] += gen[s, t, g] / eff[g]
+            for j in range(n_st):
+                r = stor_region[j]
+                for tt in range(nb):
+                    inj[r, tt] += dis[s, j, t0 + tt] - ch[s, j, t0 + tt]
+            for l_ in range(n_l):
+                a_, b_, e_ = frm[l_], to[l_], eta[l_]
+                for tt in range(nb):
+                    f = flow[s, l_, t0 + tt]
+                    if f >= 0.0:
+                        inj[b_, tt] += e_ * f
+                        inj[a_, tt] -= f
+                    else:
+                        inj[a_, tt] += e_ * -f
+                        inj[b_, tt] -= -f
             for r in range(n_r):
-                acc = shed[s, r, t] - dem[s, t, r]
-                for m in range(start[r], start[r + 1]):
-                    acc += gen[s, t, by_region[m]]
-                inj[r] = acc
+                for tt in range(nb):
+                    a = abs(inj[r, tt])
+                    if a > worst_bal:
+                        worst_bal = a
             for h in range(n_h):
-                burn[h] = 0.0
-            for m in range(fed.shape[0]):
-                g = fed[m]
-                burn[hub_of[g]] += gen[s, t, g] / eff[g]
-            for j in range(ch.shape[1]):
-                inj[stor_region[j]] += dis[s, j, t] - ch[s, j, t]
-            for l_ in range(frm.shape[0]):
-                f = flow[s, l_, t]
-                if f >= 0.0:
-                    inj[to[l_]] += eta[l_] * f
-                    inj[frm[l_]] -= f
-                else:
-                    inj[frm[l_]] += eta[l_] * -f
-                    inj[to[l_]] -= -f
-            for r in range(n_r):
-                a = abs(inj[r])
-                if a > worst_bal:
-                    worst_bal = a
-            for h in range(n_h):
-                before = inv[s, h, t - 1] if t > 0 else inv[s, h, n_t - 1]
-                a = abs(inv[s, h, t] - before - dt[t] * (send[s, h, t] - burn[h]))
-                if a > worst_res:
-                    worst_res = a
+                for tt in range(nb):
+                    t = t0 + tt
+                    before = inv[s, h, t - 1] if t > 0 else inv[s, h, n_t - 1]
+                    a = abs(inv[s, h, t] - before - dt[t] * (send[s, h, t] - burn[h, tt]))
+                    if a > worst_res:
+                        worst_res = a
         bal[q] = worst_bal
         res[q] = worst_res
     return bal, res
