@@ -236,10 +236,10 @@ def sweep_cmd(
                     value=plan,
                     allowed="a results.nc file or 'existing'",
                 )
-        from energy_sim.operation.allocator import keep_freed_memory
+        from energy_sim.operation.process import tune_process
         from energy_sim.outputs import check_folder, folder_lock, provenance
 
-        keep_freed_memory()  # this process's chunks reuse freed pages (no number changes)
+        tune_process()  # freed pages kept, idle threads asleep (no number changes)
 
         check_folder(out)
         with folder_lock(out):

@@ -82,11 +82,11 @@ def dispatch_cmd(
     with user_errors():
         from energy_sim.inputs.system import build_system
         from energy_sim.operation import dispatch
-        from energy_sim.operation.allocator import keep_freed_memory
+        from energy_sim.operation.process import tune_process
         from energy_sim.operation.summary import print_summary, write_dispatch
         from energy_sim.outputs import check_folder, folder_lock, provenance
 
-        keep_freed_memory()  # this process's chunks reuse freed pages (no number changes)
+        tune_process()  # freed pages kept, idle threads asleep (no number changes)
         sc = load(scenario, sets)
         sc, the_plan = for_period(sc, _load_plan(plan), period)
         target = check_folder(default_out(out, plan, sc.name))
@@ -130,12 +130,12 @@ def _adequacy_run(
     """
     from energy_sim.inputs.stress import validate_stress
     from energy_sim.inputs.system import build_system
-    from energy_sim.operation.allocator import keep_freed_memory
+    from energy_sim.operation.process import tune_process
     from energy_sim.outputs import check_folder, folder_lock, provenance
     from energy_sim.security.adequacy import assess, write_assessment
     from energy_sim.security.stress import parse_stress_option
 
-    keep_freed_memory()  # this process's chunks reuse freed pages (no number changes)
+    tune_process()  # freed pages kept, idle threads asleep (no number changes)
     extra = [parse_stress_option(t) for t in tests]
     sc = load(scenario, sets)
     base = len(sc.stress)
