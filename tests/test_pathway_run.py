@@ -1,4 +1,4 @@
-"""End to end: a two-period pathway on the bundled data (12 representative days), planned with
+"""End to end: a two-period pathway on the bundled data (weekly steps, 168h), planned with
 ``energy-sim run`` and operated with ``energy-sim assess --period``.
 
 The pathway is ``scenarios/pathway_2050.yaml`` cut to 2030 and 2035 (its 2035 values): the
@@ -31,7 +31,7 @@ def pathway(tmp_path_factory) -> dict:
 periods: [2030, 2035]
 foresight: perfect
 fleet: end2025
-resolution: 12d
+resolution: 168h
 reserve_margin: 0.15
 regional_reserve_margin: 0.15
 policies: {{pdp8_ranges: true}}
