@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,19 +15,6 @@ from energy_sim.inputs import data_year as DY
 
 ROOT = Path(__file__).resolve().parent.parent
 VIETNAM = ROOT / "data" / "vietnam"
-
-
-@pytest.fixture(scope="module")
-def vn() -> D.DataTables:
-    return D.read_data(VIETNAM)
-
-
-@pytest.fixture()
-def folder(tmp_path: Path) -> Path:
-    """A writable copy of the bundled data folder."""
-    dst = tmp_path / "vietnam"
-    shutil.copytree(VIETNAM, dst)
-    return dst
 
 
 def edit(folder: Path, name: str, fn) -> None:

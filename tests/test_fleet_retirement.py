@@ -4,14 +4,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_data import edit
+from test_data import raises as raises_error
 
-from energy_sim.errors import InputError
 from energy_sim.inputs import data as D
 from energy_sim.inputs import data_year as DY
 
@@ -20,32 +20,9 @@ VIETNAM = ROOT / "data" / "vietnam"
 FLEETS = ("end2025", "pdp8_2030")
 
 
-@pytest.fixture(scope="module")
-def vn() -> D.DataTables:
-    return D.read_data(VIETNAM)
-
-
-@pytest.fixture()
-def folder(tmp_path: Path) -> Path:
-    dst = tmp_path / "vietnam"
-    shutil.copytree(VIETNAM, dst)
-    return dst
-
-
-def edit(folder: Path, name: str, fn) -> None:
-    path = folder / name
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    fn(table)
-    table.to_csv(path, index=False)
-
-
 def raises(folder: Path, *parts: str) -> str:
-    with pytest.raises(InputError) as info:
-        D.read_data(folder)
-    text = info.value.render()
-    for part in parts:
-        assert part in text, text
-    return text
+    """The rendered message of the data folder's InputError (it names every part)."""
+    return raises_error(folder, *parts).render()
 
 
 # ------------------------------------------------------------------ the rule, by hand

@@ -219,7 +219,7 @@ def _plan_pathway(sc: Any, progress: bool, export_lp: Path | None) -> tuple[Any,
     """Plan a scenario with periods (one LP, or one per period when myopic); the Results and
     the solver log."""
     from energy_sim.errors import InputError
-    from energy_sim.planning.pathway import period_systems, solve_pathway
+    from energy_sim.planning.pathway import period_systems, plan_pathway
 
     if export_lp is not None:
         raise InputError(
@@ -243,15 +243,7 @@ def _plan_pathway(sc: Any, progress: bool, export_lp: Path | None) -> tuple[Any,
             err=True,
         )
     with SolverProgress(progress) as log:
-        results = solve_pathway(
-            systems,
-            frozen,
-            foresight=sc.foresight,
-            discount_rate=sc.discount_rate,
-            base_year=sc.base_year,
-            last_period_years=sc.last_period_years,
-            log=log,
-        )
+        results = plan_pathway(sc, systems=(systems, frozen), log=log)
     return results, log
 
 

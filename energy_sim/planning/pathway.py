@@ -369,11 +369,16 @@ def plan_pathway(
     scenario: Any,
     *,
     resolution: str | None = None,
+    systems: tuple[dict[int, xr.Dataset], dict[int, dict[str, np.ndarray]]] | None = None,
     progress: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> xr.Dataset:
-    """Plan a scenario with ``periods`` (a single-year scenario gives a one-period pathway)."""
-    systems, frozen = period_systems(scenario, resolution)
+    """Plan a scenario with ``periods`` (a single-year scenario gives a one-period pathway).
+
+    ``systems`` are the periods' Systems and masks when already built
+    (:func:`period_systems`); else they are built at ``resolution``.
+    """
+    systems, frozen = systems if systems is not None else period_systems(scenario, resolution)
     return solve_pathway(
         systems,
         frozen,
