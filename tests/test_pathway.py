@@ -222,3 +222,27 @@ def test_validate_builds_every_period(tmp_path):
     done = cli(bad)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "build_ranges" in done.stderr
+
+
+def test_sweep_refuses_a_pathway_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    from energy_sim.planning.pathway import period_kpis
+    from energy_sim.planning.results import write_results
+
+    solar = gen("north", "solar_utility", cap0=0, capmax=1e4, ann_capex=A)
+    res = _solve({2030: _system(2030, [solar]), 2035: _system(2035, [solar])})
+    write_results(res, tmp_path / "pw", period_kpis(res))
+
+    def sweep(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "energy_sim.cli", "sweep", *args, "--out", str(tmp_path / "s")],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    done = sweep("scenarios/pathway_2050.yaml")
+    assert done.returncode == 2 and "pathway" in done.stderr and "--period" in done.stderr
+    done = sweep("scenarios/stress_heatwave.yaml", "--plan", str(tmp_path / "pw" / "results.nc"))
+    assert done.returncode == 2 and "--plan" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "s").exists()  # nothing written

@@ -236,6 +236,7 @@ def sweep_cmd(
                     value=plan,
                     allowed="a results.nc file or 'existing'",
                 )
+        _single_years(scenarios, the_plan)
         from energy_sim.operation.process import tune_process
         from energy_sim.outputs import check_folder, folder_lock, provenance
 
@@ -282,3 +283,35 @@ def sweep_cmd(
         console.print(f"wrote {nc}\nwrote {js}")
         if failed:
             raise typer.Exit(1)
+
+
+def _single_years(scenarios: list[Path], plan: Any) -> None:
+    """``sweep`` takes single-year scenarios and plans: a pathway (a scenario with ``periods``
+    or a plan with a ``period`` dimension) is refused before any work, pointing at
+    ``assess --period``."""
+    from energy_sim.inputs.scenario import load_scenario
+
+    for path in scenarios:
+        sc = load_scenario(path)
+        if sc.periods:
+            raise InputError(
+                "sweep takes single-year scenarios; this one is a pathway",
+                file=path,
+                field="periods",
+                value=sc.periods,
+                allowed="a scenario without periods (operate a pathway's period with "
+                "`energy-sim assess ... --period YEAR`)",
+            )
+    if isinstance(plan, Path):
+        import xarray as xr
+
+        with xr.open_dataset(plan) as ds:
+            periods = ds["period"].values.tolist() if "period" in ds.dims else None
+        if periods:
+            raise InputError(
+                "sweep takes a single-year plan; this one is a pathway",
+                file=plan,
+                field="--plan",
+                value=periods,
+                allowed="a plan without periods (or `energy-sim assess ... --period YEAR`)",
+            )
