@@ -176,7 +176,9 @@ class Scenario(_Section):
             )
         if any(b <= a for a, b in zip(value, value[1:], strict=False)):
             raise PydanticCustomError(
-                "periods", "periods must increase", {"allowed": "increasing years, e.g. [2030, 2035]"}
+                "periods",
+                "periods must increase",
+                {"allowed": "increasing years, e.g. [2030, 2035]"},
             )
         return value
 
