@@ -288,11 +288,15 @@ def sweep_cmd(
 def _single_years(scenarios: list[Path], plan: Any) -> None:
     """``sweep`` takes single-year scenarios and plans: a pathway (a scenario with ``periods``
     or a plan with a ``period`` dimension) is refused before any work, pointing at
-    ``assess --period``."""
+    ``assess --period``. A scenario that does not load is left to the sweep, which reports it
+    as a failed row."""
     from energy_sim.inputs.scenario import load_scenario
 
     for path in scenarios:
-        sc = load_scenario(path)
+        try:
+            sc = load_scenario(path)
+        except InputError:  # a broken scenario is one failed row of the sweep, not a stop
+            continue
         if sc.periods:
             raise InputError(
                 "sweep takes single-year scenarios; this one is a pathway",
