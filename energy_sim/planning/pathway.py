@@ -63,9 +63,9 @@ def period_systems(
 
     systems, frozen = {}, {}
     for year in scenario.period_list:
-        inv = scenario.for_period(year).investments
-        opened = period_scenario(scenario, year)
-        system = build_system(opened, resolution=resolution)
+        own = scenario.for_period(year)
+        inv = own.investments
+        system = build_system(_opened(own), resolution=resolution)
         allowed = None if inv.technologies is None else set(inv.technologies)
         frozen[year] = {
             "cap": _closed(system["gen_tech"].values, allowed),
@@ -82,11 +82,15 @@ def period_scenario(scenario: Any, year: int) -> Any:
     values (:meth:`~energy_sim.inputs.scenario.Scenario.for_period`) with its ``investments``
     opened (every technology, new corridors and tanks), so that every group that may stand in
     the period (built earlier, closed to new builds now) is in its System."""
-    sc = scenario.for_period(year)
-    inv = sc.investments.model_copy(
+    return _opened(scenario.for_period(year))
+
+
+def _opened(period: Any) -> Any:
+    """A period's scenario with every technology, new corridors and tanks open."""
+    inv = period.investments.model_copy(
         update={"technologies": None, "new_corridors": True, "new_tanks": True}
     )
-    return sc.model_copy(update={"investments": inv})
+    return period.model_copy(update={"investments": inv})
 
 
 def _closed(techs: np.ndarray, allowed: set[str] | None) -> np.ndarray:
@@ -216,8 +220,7 @@ def solve_pathway(
                 [_fixed(v, built[id(v)]) for v in vintages],
                 progress=progress, log=log,
             )  # fmt: skip
-            fixed_ids = {id(v) for v in vintages}
-            new = [v for v in vint if id(v) not in fixed_ids and v.year == year]
+            new = [v for v in vint if v.year == year]  # the fixed ones are all earlier
             vintages = [*vintages, *new]
             built.update({id(v): got[id(v)] for v in new})
             per.update(res)

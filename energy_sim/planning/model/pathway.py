@@ -136,7 +136,7 @@ def _capex_terms(d, asset: Asset) -> np.ndarray:
     """The annuity per variable unit of ``asset`` in a block (its registered capex term)."""
     terms = d.cost.get(asset.capex, [])
     var = d.vars[asset.var]
-    if len(terms) != 1 or terms[0].var is not var and not np.array_equal(terms[0].var, var):
+    if len(terms) != 1 or terms[0].var is not var:
         raise RuntimeError(f"{asset.capex}: expected one capex term on {asset.var}")
     return np.asarray(terms[0].coef, dtype=float)
 
