@@ -435,6 +435,70 @@ def test_contract_allocation_cuts_where_the_spare_room_is():
     assert (keep == 1.0).all()
 
 
+def test_tank_allocation_cuts_at_one_level_until_the_tank_carries_the_rest():
+    from energy_sim.operation import lng
+
+    # send-out 10 MW_th every hour, a large tank: the cycle carries 60 MWh_th of the 100
+    # wished, so 40 must go. The spare room (40, 20 MW_th in the first two hours) takes 20
+    # of it; the level goes below zero, L = -5: cut = min(burn, spare + 5) = 10, 10, 5, 5, 5, 5
+    burn = np.array([[[10.0, 10.0, 10.0, 10.0, 30.0, 30.0]]])
+    spare = np.array([[[40.0, 20.0, 0.0, 0.0, 0.0, 0.0]]])
+    smax = np.full_like(burn, 10.0)
+    floor = np.zeros_like(burn)
+    one = np.ones(6)
+    keep = lng.tank_allocation(
+        burn, spare, smax, floor, np.array([100.0]), np.array([np.inf]), one, one
+    )
+    # to the stores' tolerance: a step is short when it burns 1e-6 of its burn more than allowed
+    assert keep[0, 0] == pytest.approx([0.0, 0.0, 0.5, 0.5, 25 / 30, 25 / 30], abs=1e-5)
+    ok, _, _ = lng.cyclic_inventory(
+        burn * keep, smax, floor, np.array([100.0]), np.array([np.inf]), one, one
+    )
+    assert not lng.short_steps(ok, burn * keep).any()
+    # a tank that carries the wished burn keeps all of it
+    keep = lng.tank_allocation(
+        burn / 2, spare, smax, floor, np.array([100.0]), np.array([np.inf]), one, one
+    )
+    assert (keep == 1.0).all()
+
+
+def test_a_short_hub_gives_up_its_least_efficient_burn_first():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.core import _least_efficient_first
+
+    # one hub: a combined cycle (eff 0.5) and an open cycle (eff 0.25) burning 200 MW_th each
+    st = SimpleNamespace(eff=np.array([0.5, 0.25, 0.4]), hub_of=np.array([0, 0, -1]))
+    gen = np.array([[100.0, 50.0, 80.0], [100.0, 50.0, 80.0]])
+    share = _least_efficient_first(st, gen, np.array([0, 1]), np.array([[0.25], [0.75]]))
+    # 100 MW_th out of the open cycle alone; 300: all of the open cycle, half the combined
+    assert share == pytest.approx(np.array([[1.0, 0.5], [0.5, 0.0]]), rel=1e-12)
+
+
+def test_a_send_out_limited_hub_keeps_its_lng_for_the_day_nothing_else_can_serve():
+    # LNG (50 USD/MWh, 100 MW) and oil (200 USD/MWh, 100 MW); the hub sends out 60 MW_th, so
+    # the two days carry 2,880 MWh_th. Day 2 needs 200 MW: all the LNG and all the oil. The LP
+    # burns 100 MW of LNG on day 2 and the rest, 480 MWh (20 MW), on day 1 (oil 80 MW); burnt
+    # at merit order from hour 0 the tank would be empty on day 2 and the North would shed.
+    s = tiny_system(
+        gens=[
+            gen("north", "ccgt_lng", cap0=100, mc=50, eff=1.0, hub="h"),
+            gen("north", "oil", cap0=100, mc=200),
+        ],
+        hubs=[hub("h", "north", regas=60, tank0=1e6, reserve_days=0.0)],
+        demand=np.r_[np.full(24, 100.0), np.full(24, 200.0)][None],
+        weight=1.0,
+    )
+    r = dispatch(s)
+    assert check_invariants(s, r) == []
+    g = one(r, "generation_mw")
+    assert one(r, "unserved_energy_mwh").sum() == pytest.approx(0.0, abs=1e-6)
+    # to the stores' tolerance (a step is short when it burns 1e-6 of its burn too much)
+    assert g[0] == pytest.approx(np.r_[np.full(24, 20.0), np.full(24, 100.0)], rel=1e-5)
+    lp_cost = 24 * (20 * 50 + 80 * 200) + 24 * (100 * 50 + 100 * 200)
+    assert float(r["cost_usd"].sum()) == pytest.approx(lp_cost, rel=1e-5)
+
+
 def test_zone_storage_with_little_energy_shaves_only_the_top_hours():
     from energy_sim.operation import storage
 

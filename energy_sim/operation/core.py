@@ -34,6 +34,9 @@ CHARGE_FIX_PASSES = 4
 SPILL_TOL_MW = 1e-6
 #: Weight of the shed of earlier passes added to the need of the hours where it occurred.
 SHORT_WEIGHT = 2.0
+#: Tanks that cannot carry the burn give it up where other plants can take over
+#: (:func:`lng.tank_allocation`) before the remaining short cells are capped pro rata.
+TANK_ALLOCATION = True
 #: Memory budget of one sample chunk's (time, gen) arrays, bytes.
 CHUNK_BYTES = 300e6
 
@@ -317,9 +320,23 @@ class _Cells:
             self.av_c[cells] = lim
 
 
-def _short(ok: np.ndarray, burn: np.ndarray) -> np.ndarray:
-    """Steps (S, X, T) where a fuel store (LNG tank, coal yard) allows less than the burn."""
-    return ok < burn - 1e-6 * np.maximum(1.0, burn)
+def _least_efficient_first(st: Static, gen: np.ndarray, gi: np.ndarray, frac: np.ndarray):
+    """Share of its output each LNG group ``gi`` keeps (n, len(gi)) when its hub gives up
+    ``frac`` (n, H) of its burn in each of n cells: the burn comes out of the hub's least
+    efficient groups first (an open-cycle plant burns ~1.6x the LNG of a combined cycle per
+    MWh; the LP, short of LNG, burns it in the combined cycles)."""
+    burn_g = gen[:, gi] / st.eff[gi]  # (n, len(gi)) MW_th
+    hub = st.hub_of[gi]
+    left = np.zeros_like(frac)
+    np.add.at(left.T, hub, burn_g.T)
+    left *= frac  # MW_th each hub gives up
+    share = np.ones_like(burn_g)
+    for j in np.argsort(st.eff[gi], kind="stable"):
+        take = np.minimum(burn_g[:, j], left[:, hub[j]])
+        left[:, hub[j]] -= take
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share[:, j] = np.where(burn_g[:, j] > 0, 1.0 - take / burn_g[:, j], 1.0)
+    return np.clip(share, 0.0, 1.0)
 
 
 def _kept_shares(ok: np.ndarray, burn: np.ndarray, short: np.ndarray):
@@ -446,7 +463,7 @@ def _coal_step(st: Static, cs: _Cells, n_s: int, n_t: int):
     for _ in range(3):
         burn_y = coal.burn_of(st, cs.gen, n_s, n_t)
         ok_y, dlv_y, cst_y = coal.stocks(st, burn_y)
-        cut_y = _short(ok_y, burn_y)
+        cut_y = lng.short_steps(ok_y, burn_y)
         if not cut_y.any():
             break
         cells, ratio_c = _kept_shares(ok_y, burn_y, cut_y)
@@ -482,7 +499,7 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
         they fall short."""
         burn = _burn(cs.gen, to_hub, n_s, n_t) if burn is None else burn
         ok, send, inv = lng.cyclic_inventory(burn, smax, floor, st.tank, st.contract, st.dt, st.wdt)
-        return burn, ok, send, inv, _short(ok, burn)
+        return burn, ok, send, inv, lng.short_steps(ok, burn)
 
     burn = _burn(cs.gen, to_hub, n_s, n_t)
     limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
@@ -506,6 +523,17 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
         cs.redispatch(cells, cs.av_c[cells], cs.win_c[cells])
         burn, ok, send, inv, cut = tanks()
         timing["lng_scarcity_cells"] = len(cells)
+    if cut.any() and TANK_ALLOCATION:
+        # the tank cannot carry the burn: give it up where others can take over
+        spare = _lng_spare(st, cs.av_c, cs.gen, cs.flow, n_s, n_t)
+        keep = lng.tank_allocation(burn, spare, smax, floor, st.tank, st.contract, st.dt, st.wdt)
+        keep_c = keep.transpose(0, 2, 1).reshape(n_c, n_h)
+        cells = np.flatnonzero((keep_c < 1.0 - 1e-9).any(axis=1))
+        if len(cells):
+            share = _least_efficient_first(st, cs.gen[cells], gi, 1.0 - keep_c[cells])
+            cs.cap_groups(cells, gi, share, keep=False)
+            burn, ok, send, inv, cut = tanks()
+            timing["lng_tank_cells"] = len(cells)
     if cut.any():
         # every LNG group in a re-dispatched cell keeps at most its first-pass share
         cells, ratio_c = _kept_shares(ok, burn, cut)

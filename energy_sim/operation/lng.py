@@ -16,7 +16,9 @@ rule). The backward pass lowers the floor inside a window only as far as the
 send-out can restore it by the time the window ends, so the floor holds again after it (as
 in the LP). The year is cyclic: the run is repeated from the inventory the first one ended with.
 Before it, :func:`contract_allocation` fits a wished burn that passes the annual contract by
-giving up burn where other plants have the most room to take over.
+giving up burn where other plants have the most room to take over; where the tank still cannot
+carry the burn, :func:`tank_allocation` gives up burn the same way, at the level that lets the
+cyclic inventory carry what is left.
 """
 
 from __future__ import annotations
@@ -190,3 +192,84 @@ def contract_allocation(
     with np.errstate(divide="ignore", invalid="ignore"):
         keep[s_i, h_i] = np.where(b > 0, 1.0 - cut / b, 1.0)
     return np.clip(keep, 0.0, 1.0)
+
+
+#: Bisection steps for the level of :func:`tank_allocation`.
+N_BISECT_TANK = 40
+
+
+def _cut(burn: np.ndarray, spare: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """``min(burn_t, max(0, spare_t - L))`` with one level ``L`` per sample and hub."""
+    return np.minimum(burn, np.maximum(0.0, spare - level[..., None]))
+
+
+def tank_allocation(burn, spare, smax, floor, tank, contract, dt, wdt, n_bisect=N_BISECT_TANK):
+    """Share of the wished burn each step keeps (S, H, T) so that the tank carries the rest.
+
+    Run greedily, a tank burns at merit order while it can and is short later: in a 4-week
+    May with a heatwave and a 7-day cut-off, the North's send-out-limited hub (regas times
+    the hours it can deliver) burned LNG ahead of the open-cycle plants before the cut-off and
+    had none for the shortage after it. The LP holds the LNG for the hours where nothing else
+    can replace it. Here a hub whose tank falls short of the wished burn gives up burn where
+    other plants have the most room to take over (``spare``, MW_th equivalent, as for
+    :func:`contract_allocation`), down to one level ``L`` per sample and hub, on the steps
+    that feed a short step (:func:`_feeds_a_short_step`):
+
+        cut_t = min(burn_t, max(0, spare_t - L)),
+        L = the highest level at which :func:`cyclic_inventory` allows every step's
+            burn_t - cut_t
+
+    by bisection (cutting more never makes a step short: the tank only holds more). ``L``
+    goes below zero (cuts beyond the spare room, i.e. shed) only when the spare room cannot
+    absorb what the tank lacks; the shortfall is then spread evenly over those steps, which
+    lowers the unserved energy against cutting only the steps where the tank runs dry but
+    sheds in more hours. Hubs that are not short keep their burn.
+    """
+    keep = np.ones_like(burn)
+
+    def short_of(b):
+        ok, _, _ = cyclic_inventory(b, smax, floor, tank, contract, dt, wdt)
+        return short_steps(ok, b).any(axis=2)
+
+    ok, _, inv = cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt)
+    short = short_steps(ok, burn)
+    todo = short.any(axis=2)
+    if not todo.any():
+        return keep
+    helps = _feeds_a_short_step(short, inv, tank)
+    sp = np.where(helps, np.maximum(spare, 0.0), 0.0)
+    burn_d = np.where(helps, burn, 0.0)
+    lo = np.where(todo, -burn.max(axis=2) - 1.0, np.inf)  # cuts everything: no step short
+    hi = np.where(todo, sp.max(axis=2) + 1.0, np.inf)  # cuts nothing: short
+    for _ in range(n_bisect):
+        mid = np.where(todo, 0.5 * (lo + hi), np.inf)
+        fails = short_of(burn - _cut(burn_d, sp, mid))
+        hi = np.where(todo & fails, mid, hi)
+        lo = np.where(todo & ~fails, mid, lo)
+    cut = _cut(burn_d, sp, np.where(todo, lo, np.inf))  # the side that fits
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = np.where(burn > 0, 1.0 - cut / burn, 1.0)
+    return np.clip(keep, 0.0, 1.0)
+
+
+def _feeds_a_short_step(short: np.ndarray, inv: np.ndarray, tank) -> np.ndarray:
+    """Steps (S, H, T) where burning less leaves more for a short step: a short step comes
+    (cyclically) before the tank is full again. Where the tank is full at the end of a step,
+    a cut there only lowers the send-out; after the last short step the refill would reach
+    full anyway (a cut in a 12-hour cut-off's refill hours only shed load there)."""
+    n_t = short.shape[2]
+    cap = np.minimum(np.asarray(tank, float), BIG)[None, :, None]
+    full = inv >= cap - 1e-6 * np.maximum(1.0, cap)
+    idx = np.arange(2 * n_t)
+    never = 4 * n_t
+
+    def next_of(mask):  # the first step >= t where mask holds, over two cycles
+        at = np.where(np.concatenate([mask, mask], axis=2), idx, never)
+        return np.minimum.accumulate(at[..., ::-1], axis=2)[..., ::-1][..., :n_t]
+
+    return next_of(short) < next_of(full & ~short)
+
+
+def short_steps(ok: np.ndarray, burn: np.ndarray) -> np.ndarray:
+    """Steps (S, X, T) where a fuel store (LNG tank, coal yard) allows less than the burn."""
+    return ok < burn - 1e-6 * np.maximum(1.0, burn)
