@@ -401,22 +401,27 @@ def test_storage_days_start_where_the_state_of_charge_is_lowest():
     assert storage.day_start(flat, 24) == 0
 
 
-def test_lng_contract_is_spent_where_lng_is_hardest_to_replace():
-    # LNG (50 USD/MWh) is cheaper than coal (60) all day, but the contract carries only 1,200
-    # MWh: burnt greedily on day 1 it would leave day 2's 50 MW above the coal unserved
+def _two_lng_days(other: dict, day2_mw: float, **hub_kw):
+    """Two days in the North: 100 MW of LNG (50 USD/MWh, efficiency 1, hub ``h`` with
+    ``hub_kw``, a 1e6 MWh_th tank, no reserve) and ``other``; demand 100 MW on day 1 and
+    ``day2_mw`` on day 2. Operated by the core; invariants and zero shed asserted. Returns the
+    Results and the generation (group, time)."""
     s = tiny_system(
-        gens=[
-            gen("north", "ccgt_lng", cap0=100, mc=50, eff=1.0, hub="h"),
-            gen("north", "coal", cap0=100, mc=60),
-        ],
-        hubs=[hub("h", "north", regas=400, tank0=1e6, reserve_days=0.0, contract=1200.0)],
-        demand=np.r_[np.full(24, 100.0), np.full(24, 150.0)][None],
+        gens=[gen("north", "ccgt_lng", cap0=100, mc=50, eff=1.0, hub="h"), other],
+        hubs=[hub("h", "north", tank0=1e6, reserve_days=0.0, **hub_kw)],
+        demand=np.r_[np.full(24, 100.0), np.full(24, day2_mw)][None],
         weight=1.0,
     )
     r = dispatch(s)
     assert check_invariants(s, r) == []
-    g = one(r, "generation_mw")
     assert one(r, "unserved_energy_mwh").sum() == pytest.approx(0.0, abs=1e-6)
+    return r, one(r, "generation_mw")
+
+
+def test_lng_contract_is_spent_where_lng_is_hardest_to_replace():
+    # LNG (50 USD/MWh) is cheaper than coal (60) all day, but the contract carries only 1,200
+    # MWh: burnt greedily on day 1 it would leave day 2's 50 MW above the coal unserved
+    r, g = _two_lng_days(gen("north", "coal", cap0=100, mc=60), 150.0, regas=400, contract=1200.0)
     assert g[0, 24:] == pytest.approx(np.full(24, 50.0), rel=1e-9)  # day 2 keeps its LNG
     assert g[1, :24] == pytest.approx(np.full(24, 100.0), rel=1e-9)  # coal takes day 1
     lp_cost = 24 * 100 * 60 + 24 * (50 * 50 + 100 * 60)
@@ -480,19 +485,7 @@ def test_a_send_out_limited_hub_keeps_its_lng_for_the_day_nothing_else_can_serve
     # the two days carry 2,880 MWh_th. Day 2 needs 200 MW: all the LNG and all the oil. The LP
     # burns 100 MW of LNG on day 2 and the rest, 480 MWh (20 MW), on day 1 (oil 80 MW); burnt
     # at merit order from hour 0 the tank would be empty on day 2 and the North would shed.
-    s = tiny_system(
-        gens=[
-            gen("north", "ccgt_lng", cap0=100, mc=50, eff=1.0, hub="h"),
-            gen("north", "oil", cap0=100, mc=200),
-        ],
-        hubs=[hub("h", "north", regas=60, tank0=1e6, reserve_days=0.0)],
-        demand=np.r_[np.full(24, 100.0), np.full(24, 200.0)][None],
-        weight=1.0,
-    )
-    r = dispatch(s)
-    assert check_invariants(s, r) == []
-    g = one(r, "generation_mw")
-    assert one(r, "unserved_energy_mwh").sum() == pytest.approx(0.0, abs=1e-6)
+    r, g = _two_lng_days(gen("north", "oil", cap0=100, mc=200), 200.0, regas=60)
     # to the stores' tolerance (a step is short when it burns 1e-6 of its burn too much)
     assert g[0] == pytest.approx(np.r_[np.full(24, 20.0), np.full(24, 100.0)], rel=1e-5)
     lp_cost = 24 * (20 * 50 + 80 * 200) + 24 * (100 * 50 + 100 * 200)
