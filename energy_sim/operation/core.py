@@ -478,9 +478,10 @@ def _coal_step(st: Static, cs: _Cells, n_s: int, n_t: int):
 def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
     """Step 5, the LNG hubs: the annual contract spent where LNG is hardest to replace, the
     tanks run cyclically (:func:`lng.cyclic_inventory`); hubs whose tank runs dry inside a
-    disruption window move to the scarcity order there, and cells whose burn the tank still
-    cannot carry are dispatched again with their LNG groups capped. Returns send-out and
-    inventory (S, H, T)."""
+    disruption window move to the scarcity order there; a tank still short gives up burn at
+    one level where other plants can take over (:func:`lng.tank_allocation`, least efficient
+    plants first), and cells whose burn the tank still cannot carry are dispatched again with
+    their LNG groups capped. Returns send-out and inventory (S, H, T)."""
     n_h = len(st.regas)
     n_g = cs.gen.shape[1]
     n_c = n_s * n_t
