@@ -451,20 +451,41 @@ def test_tank_allocation_cuts_at_one_level_until_the_tank_carries_the_rest():
     smax = np.full_like(burn, 10.0)
     floor = np.zeros_like(burn)
     one = np.ones(6)
-    keep = lng.tank_allocation(
+    keep, needed = lng.tank_allocation(
         burn, spare, smax, floor, np.array([100.0]), np.array([np.inf]), one, one
     )
     # to the stores' tolerance: a step is short when it burns 1e-6 of its burn more than allowed
     assert keep[0, 0] == pytest.approx([0.0, 0.0, 0.5, 0.5, 25 / 30, 25 / 30], abs=1e-5)
+    assert needed.all()  # the greedy tank never fills: every step feeds the short ones
     ok, _, _ = lng.cyclic_inventory(
         burn * keep, smax, floor, np.array([100.0]), np.array([np.inf]), one, one
     )
     assert not lng.short_steps(ok, burn * keep).any()
     # a tank that carries the wished burn keeps all of it
-    keep = lng.tank_allocation(
+    keep, needed = lng.tank_allocation(
         burn / 2, spare, smax, floor, np.array([100.0]), np.array([np.inf]), one, one
     )
-    assert (keep == 1.0).all()
+    assert (keep == 1.0).all() and not needed.any()
+
+
+def test_storage_sees_no_lng_supply_where_a_short_tank_needs_it_later():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.passes import _scarce_supply
+
+    # coal 100 MW at 30, LNG 200 MW at 80 (hub 0), oil 50 MW at 200; the hub's LNG is needed
+    # later at the second step: there the supply up to 80 USD/MWh is the coal alone
+    st = SimpleNamespace(
+        regions=["n"], gen_region=np.zeros(3, int), mc=np.array([30.0, 80.0, 200.0]),
+        is_res=np.zeros(3, bool), hub_of=np.array([-1, 0, -1]), voll=1e4,
+    )  # fmt: skip
+    av = np.tile(np.array([100.0, 200.0, 50.0]), (1, 2, 1))
+    scarce = np.array([[[False, True]]])
+    levels, cum = _scarce_supply(st, av, scarce, None)
+    assert levels == pytest.approx([30.0, 80.0, 200.0, 1e4])
+    assert cum[0, 0, 0, :3] == pytest.approx([100.0, 300.0, 350.0])
+    assert cum[0, 1, 0, :3] == pytest.approx([100.0, 100.0, 150.0])
+    assert _scarce_supply(st, av, scarce & False, "as before") == "as before"
 
 
 def test_a_short_hub_gives_up_its_least_efficient_burn_first():

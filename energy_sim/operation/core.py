@@ -65,6 +65,9 @@ class ChunkOut:
     dr_up: np.ndarray | None = None
     dr_down: np.ndarray | None = None
     dr_ilc: np.ndarray | None = None
+    #: (S, H, T) steps whose LNG a short tank needed later (:func:`lng.tank_allocation`);
+    #: None where no tank fell short.
+    lng_scarce: np.ndarray | None = None
 
 
 #: The per-sample arrays of a :class:`ChunkOut`, in the order the passes copy them.
@@ -527,7 +530,9 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
     if cut.any() and TANK_ALLOCATION:
         # the tank cannot carry the burn: give it up where others can take over
         spare = _lng_spare(st, cs.av_c, cs.gen, cs.flow, n_s, n_t)
-        keep = lng.tank_allocation(burn, spare, smax, floor, st.tank, st.contract, st.dt, st.wdt)
+        keep, timing["lng_scarce"] = lng.tank_allocation(
+            burn, spare, smax, floor, st.tank, st.contract, st.dt, st.wdt
+        )
         keep_c = keep.transpose(0, 2, 1).reshape(n_c, n_h)
         cells = np.flatnonzero((keep_c < 1.0 - 1e-9).any(axis=1))
         if len(cells):
@@ -585,6 +590,7 @@ def _operate_on(
     if n_h:
         send, inv = _lng_step(st, cs, lng_av, n_s, n_t, timing)
     timing["lng_s"] = _time.perf_counter() - t0
+    scarce = timing.pop("lng_scarce", None)
     # storage discharge the network could not place
     timing["storage_curtailed_mw"] = float(np.clip(cs.dis_c - cs.used, 0, None).sum())
     timing["unconverged_cells"] = cs.left
@@ -601,4 +607,5 @@ def _operate_on(
         cst=cst,
         dlv=dlv,
         stats=timing,
+        lng_scarce=scarce,
     )

@@ -204,7 +204,9 @@ def _cut(burn: np.ndarray, spare: np.ndarray, level: np.ndarray) -> np.ndarray:
 
 
 def tank_allocation(burn, spare, smax, floor, tank, contract, dt, wdt, n_bisect=N_BISECT_TANK):
-    """Share of the wished burn each step keeps (S, H, T) so that the tank carries the rest.
+    """Share of the wished burn each step keeps (S, H, T) so that the tank carries the rest,
+    and the steps whose LNG a short tank needs later (S, H, T; those that feed a short step,
+    all False for a hub that is not short).
 
     Run greedily, a tank burns at merit order while it can and is short later: in a 4-week
     May with a heatwave and a 7-day cut-off, the North's send-out-limited hub (regas times
@@ -226,6 +228,7 @@ def tank_allocation(burn, spare, smax, floor, tank, contract, dt, wdt, n_bisect=
     sheds in more hours. Hubs that are not short keep their burn.
     """
     keep = np.ones_like(burn)
+    scarce = np.zeros(burn.shape, dtype=bool)
 
     def short_of(b):
         ok, _, _ = cyclic_inventory(b, smax, floor, tank, contract, dt, wdt)
@@ -235,7 +238,7 @@ def tank_allocation(burn, spare, smax, floor, tank, contract, dt, wdt, n_bisect=
     short = short_steps(ok, burn)
     todo = short.any(axis=2)
     if not todo.any():
-        return keep
+        return keep, scarce
     helps = _feeds_a_short_step(short, inv, tank)
     sp = np.where(helps, np.maximum(spare, 0.0), 0.0)
     burn_d = np.where(helps, burn, 0.0)
@@ -249,7 +252,7 @@ def tank_allocation(burn, spare, smax, floor, tank, contract, dt, wdt, n_bisect=
     cut = _cut(burn_d, sp, np.where(todo, lo, np.inf))  # the side that fits
     with np.errstate(divide="ignore", invalid="ignore"):
         keep = np.where(burn > 0, 1.0 - cut / burn, 1.0)
-    return np.clip(keep, 0.0, 1.0)
+    return np.clip(keep, 0.0, 1.0), helps
 
 
 def _feeds_a_short_step(short: np.ndarray, inv: np.ndarray, tank) -> np.ndarray:

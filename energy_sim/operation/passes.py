@@ -65,6 +65,19 @@ def _level_supply(st: Static, av) -> tuple[np.ndarray, np.ndarray]:
     return levels, cum
 
 
+def _scarce_supply(st: Static, av, scarce, supply_r):
+    """:func:`_level_supply` without the LNG groups of hubs whose LNG a short tank needed
+    later (``scarce`` (S, H, T), :func:`lng.tank_allocation`), at those steps: storage
+    charged from that LNG loses 15-20% of a fuel that would have served a shortage.
+    ``supply_r`` itself where no hub was short."""
+    if scarce is None or not scarce.any():
+        return supply_r
+    av_z = av.copy()
+    for g in np.flatnonzero(st.hub_of >= 0):
+        av_z[:, :, g] = np.where(scarce[:, st.hub_of[g], :], 0.0, av[:, :, g])
+    return _level_supply(st, av_z)
+
+
 def _imports(st: Static, flow: np.ndarray) -> np.ndarray:
     """Net MW each region receives (S, T, R) under the flows (S, L, T) of a previous pass:
     ``sum_{l into r} (eta*f+ - f-) + sum_{l out of r} (eta*f- - f+)``."""
@@ -170,7 +183,8 @@ def full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> c
         near = (_reach(st, prev.flow).astype(float) @ short[..., None])[..., 0]
         stor = None
         if ZONE_STORAGE:
-            stor = _zone_storage(st, supply_r, dem, prev, zones, hyd, sched, short)
+            supply_s = _scarce_supply(st, av, prev.lng_scarce, supply_r)
+            stor = _zone_storage(st, supply_s, dem, prev, zones, hyd, sched, short)
         nxt = core._operate(
             st,
             stack,
