@@ -457,6 +457,13 @@ def test_tank_allocation_cuts_at_one_level_until_the_tank_carries_the_rest():
     # to the stores' tolerance: a step is short when it burns 1e-6 of its burn more than allowed
     assert keep[0, 0] == pytest.approx([0.0, 0.0, 0.5, 0.5, 25 / 30, 25 / 30], abs=1e-5)
     assert needed.all()  # the greedy tank never fills: every step feeds the short ones
+    # with 10 MW_th of open-cycle burn in the last two hours, the 20 beyond the spare room
+    # come out of it first: 10 + 10, nothing from hours 2 and 3
+    keep, _ = lng.tank_allocation(
+        burn, spare, smax, floor, np.array([100.0]), np.array([np.inf]), one, one,
+        burn_low=np.array([[[0.0, 0.0, 0.0, 0.0, 10.0, 10.0]]]),
+    )  # fmt: skip
+    assert keep[0, 0] == pytest.approx([0.0, 0.0, 1.0, 1.0, 2 / 3, 2 / 3], abs=1e-5)
     ok, _, _ = lng.cyclic_inventory(
         burn * keep, smax, floor, np.array([100.0]), np.array([np.inf]), one, one
     )
@@ -491,7 +498,7 @@ def test_storage_sees_no_lng_supply_where_a_short_tank_needs_it_later():
 def test_a_short_hub_gives_up_its_least_efficient_burn_first():
     from types import SimpleNamespace
 
-    from energy_sim.operation.core import _least_efficient_first
+    from energy_sim.operation.core import _least_efficient_first, _less_efficient
 
     # one hub: a combined cycle (eff 0.5) and an open cycle (eff 0.25) burning 200 MW_th each
     st = SimpleNamespace(eff=np.array([0.5, 0.25, 0.4]), hub_of=np.array([0, 0, -1]))
@@ -499,6 +506,9 @@ def test_a_short_hub_gives_up_its_least_efficient_burn_first():
     share = _least_efficient_first(st, gen, np.array([0, 1]), np.array([[0.25], [0.75]]))
     # 100 MW_th out of the open cycle alone; 300: all of the open cycle, half the combined
     assert share == pytest.approx(np.array([[1.0, 0.5], [0.5, 0.0]]), rel=1e-12)
+    # the open cycle is below its hub's best efficiency; the coal group feeds no hub
+    st.regas = np.array([1.0])
+    assert _less_efficient(st)[:, 0].tolist() == [0.0, 1.0, 0.0]
 
 
 def test_a_send_out_limited_hub_keeps_its_lng_for_the_day_nothing_else_can_serve():

@@ -323,6 +323,15 @@ class _Cells:
             self.av_c[cells] = lim
 
 
+def _less_efficient(st: Static) -> np.ndarray:
+    """(G, 1): 1 for the LNG groups below their hub's best efficiency, else 0."""
+    fed = st.hub_of >= 0
+    best = np.zeros(len(st.regas))
+    np.maximum.at(best, st.hub_of[fed], st.eff[fed])
+    low = fed & (st.eff < best[np.maximum(st.hub_of, 0)] - 1e-9)
+    return low[:, None].astype(float)
+
+
 def _least_efficient_first(st: Static, gen: np.ndarray, gi: np.ndarray, frac: np.ndarray):
     """Share of its output each LNG group ``gi`` keeps (n, len(gi)) when its hub gives up
     ``frac`` (n, H) of its burn in each of n cells: the burn comes out of the hub's least
@@ -531,8 +540,9 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
         # the tank cannot carry the burn: give it up where others can take over
         spare = _lng_spare(st, cs.av_c, cs.gen, cs.flow, n_s, n_t)
         keep, timing["lng_scarce"] = lng.tank_allocation(
-            burn, spare, smax, floor, st.tank, st.contract, st.dt, st.wdt
-        )
+            burn, spare, smax, floor, st.tank, st.contract, st.dt, st.wdt,
+            burn_low=_burn(cs.gen, to_hub * _less_efficient(st), n_s, n_t),
+        )  # fmt: skip
         keep_c = keep.transpose(0, 2, 1).reshape(n_c, n_h)
         cells = np.flatnonzero((keep_c < 1.0 - 1e-9).any(axis=1))
         if len(cells):

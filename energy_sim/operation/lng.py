@@ -203,7 +203,9 @@ def _cut(burn: np.ndarray, spare: np.ndarray, level: np.ndarray) -> np.ndarray:
     return np.minimum(burn, np.maximum(0.0, spare - level[..., None]))
 
 
-def tank_allocation(burn, spare, smax, floor, tank, contract, dt, wdt, n_bisect=N_BISECT_TANK):
+def tank_allocation(
+    burn, spare, smax, floor, tank, contract, dt, wdt, burn_low=None, n_bisect=N_BISECT_TANK
+):
     """Share of the wished burn each step keeps (S, H, T) so that the tank carries the rest,
     and the steps whose LNG a short tank needs later (S, H, T; those that feed a short step,
     all False for a hub that is not short).
@@ -212,20 +214,23 @@ def tank_allocation(burn, spare, smax, floor, tank, contract, dt, wdt, n_bisect=
     May with a heatwave and a 7-day cut-off, the North's send-out-limited hub (regas times
     the hours it can deliver) burned LNG ahead of the open-cycle plants before the cut-off and
     had none for the shortage after it. The LP holds the LNG for the hours where nothing else
-    can replace it. Here a hub whose tank falls short of the wished burn gives up burn where
-    other plants have the most room to take over (``spare``, MW_th equivalent, as for
-    :func:`contract_allocation`), down to one level ``L`` per sample and hub, on the steps
-    that feed a short step (:func:`_feeds_a_short_step`):
+    can replace it. Here a hub whose tank falls short of the wished burn gives up burn on the
+    steps that feed a short step (:func:`_feeds_a_short_step`), in three phases, each only as
+    far as the tank needs (:func:`cyclic_inventory` allows every step's ``burn_t - cut_t``;
+    cutting more never makes a step short, so each phase is a bisection):
 
-        cut_t = min(burn_t, max(0, spare_t - L)),
-        L = the highest level at which :func:`cyclic_inventory` allows every step's
-            burn_t - cut_t
+    1. where other plants have the most room to take over (``spare``, MW_th equivalent, as
+       for :func:`contract_allocation`), down to one level ``L >= 0`` per sample and hub:
+       ``cut_t = min(burn_t, max(0, spare_t - L))``;
+    2. beyond the spare room (that is, shed), the burn of the hub's less efficient plants
+       (``burn_low`` (S, H, T), None: none), the same amount ``x`` in every step:
+       ``cut_t += min(max(0, low_t - cut_t), x)``; a MWh_th burned in an open cycle gives
+       ~0.35 MWh where a combined cycle with room in another step gives ~0.59;
+    3. then the rest of the burn the same way, which spreads the shortfall evenly over the
+       steps (less energy shed than cutting only the steps where the tank runs dry, in more
+       hours).
 
-    by bisection (cutting more never makes a step short: the tank only holds more). ``L``
-    goes below zero (cuts beyond the spare room, i.e. shed) only when the spare room cannot
-    absorb what the tank lacks; the shortfall is then spread evenly over those steps, which
-    lowers the unserved energy against cutting only the steps where the tank runs dry but
-    sheds in more hours. Hubs that are not short keep their burn.
+    Hubs that are not short keep their burn.
     """
     keep = np.ones_like(burn)
     scarce = np.zeros(burn.shape, dtype=bool)
@@ -242,14 +247,28 @@ def tank_allocation(burn, spare, smax, floor, tank, contract, dt, wdt, n_bisect=
     helps = _feeds_a_short_step(short, inv, tank)
     sp = np.where(helps, np.maximum(spare, 0.0), 0.0)
     burn_d = np.where(helps, burn, 0.0)
-    lo = np.where(todo, -burn.max(axis=2) - 1.0, np.inf)  # cuts everything: no step short
+    lo = np.where(todo, 0.0, np.inf)  # level 0: all the spare room
     hi = np.where(todo, sp.max(axis=2) + 1.0, np.inf)  # cuts nothing: short
     for _ in range(n_bisect):
         mid = np.where(todo, 0.5 * (lo + hi), np.inf)
         fails = short_of(burn - _cut(burn_d, sp, mid))
         hi = np.where(todo & fails, mid, hi)
         lo = np.where(todo & ~fails, mid, lo)
-    cut = _cut(burn_d, sp, np.where(todo, lo, np.inf))  # the side that fits
+    cut = _cut(burn_d, sp, np.where(todo, lo, np.inf))  # the side that fits, or level 0
+    tiers = [burn] if burn_low is None else [np.minimum(burn_low, burn), burn]
+    for tier in tiers:
+        need = todo & short_of(burn - cut)
+        if not need.any():
+            break
+        room = np.where(helps & need[..., None], np.maximum(tier - cut, 0.0), 0.0)
+        lo = np.zeros(need.shape)  # short
+        hi = room.max(axis=2)  # all of the tier: fits, or as far as this phase goes
+        for _ in range(n_bisect):
+            mid = 0.5 * (lo + hi)
+            fails = short_of(burn - cut - np.minimum(room, mid[..., None]))
+            lo = np.where(fails, mid, lo)
+            hi = np.where(fails, hi, mid)
+        cut = cut + np.minimum(room, hi[..., None])
     with np.errstate(divide="ignore", invalid="ignore"):
         keep = np.where(burn > 0, 1.0 - cut / burn, 1.0)
     return np.clip(keep, 0.0, 1.0), helps
