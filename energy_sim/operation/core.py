@@ -493,7 +493,8 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
     disruption window move to the scarcity order there; a tank still short gives up burn at
     one level where other plants can take over (:func:`lng.tank_allocation`, least efficient
     plants first), and cells whose burn the tank still cannot carry are dispatched again with
-    their LNG groups capped. Returns send-out and inventory (S, H, T)."""
+    their LNG groups capped. Returns send-out and inventory (S, H, T) and the steps whose
+    LNG a short tank needs later (S, H, T; None where no tank was short)."""
     n_h = len(st.regas)
     n_g = cs.gen.shape[1]
     n_c = n_s * n_t
@@ -515,6 +516,7 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
         return burn, ok, send, inv, lng.short_steps(ok, burn)
 
     burn = _burn(cs.gen, to_hub, n_s, n_t)
+    needed = None  # steps whose LNG a short tank needs later
     limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
     excess = burn @ st.wdt - limit  # the spare room costs: computed only when needed
     if (excess > 1e-6 * np.maximum(1.0, limit)).any():
@@ -539,7 +541,7 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
     if cut.any() and TANK_ALLOCATION:
         # the tank cannot carry the burn: give it up where others can take over
         spare = _lng_spare(st, cs.av_c, cs.gen, cs.flow, n_s, n_t)
-        keep, timing["lng_scarce"] = lng.tank_allocation(
+        keep, needed = lng.tank_allocation(
             burn, spare, smax, floor, st.tank, st.contract, st.dt, st.wdt,
             burn_low=_burn(cs.gen, to_hub * _less_efficient(st), n_s, n_t),
         )  # fmt: skip
@@ -556,7 +558,7 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
         cs.cap_groups(cells, gi, ratio_c[:, st.hub_of[gi]], keep=False)
         _, ok, send, inv, _ = tanks()
         timing["lng_cells_redispatched"] = len(cells)
-    return send, inv
+    return send, inv, needed
 
 
 def _operate_on(
@@ -597,10 +599,10 @@ def _operate_on(
         timing["coal_s"] = _time.perf_counter() - t0
     t0 = _time.perf_counter()
     send = inv = np.zeros((n_s, n_h, n_t))
+    scarce = None
     if n_h:
-        send, inv = _lng_step(st, cs, lng_av, n_s, n_t, timing)
+        send, inv, scarce = _lng_step(st, cs, lng_av, n_s, n_t, timing)
     timing["lng_s"] = _time.perf_counter() - t0
-    scarce = timing.pop("lng_scarce", None)
     # storage discharge the network could not place
     timing["storage_curtailed_mw"] = float(np.clip(cs.dis_c - cs.used, 0, None).sum())
     timing["unconverged_cells"] = cs.left
