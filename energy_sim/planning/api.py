@@ -29,19 +29,18 @@ def plan(
     """
     from energy_sim.planning.solve import plan as plan_system
 
-    if isinstance(system, xr.Dataset):
-        return plan_system(system, fixed_capacities=fixed_capacities, export_lp=export_lp,
-                           progress=progress, log=log)  # fmt: skip
-    if getattr(system, "periods", None):
-        if fixed_capacities is not None or export_lp is not None:
-            raise ValueError("fixed_capacities and export_lp are for single-year plans")
-        from energy_sim.planning.pathway import plan_pathway
+    if not isinstance(system, xr.Dataset):
+        if getattr(system, "periods", None):
+            if fixed_capacities is not None or export_lp is not None:
+                raise ValueError("fixed_capacities and export_lp are for single-year plans")
+            from energy_sim.planning.pathway import plan_pathway
 
-        return plan_pathway(system, progress=progress, log=log)
-    from energy_sim.inputs.system import build_system
+            return plan_pathway(system, progress=progress, log=log)
+        from energy_sim.inputs.system import build_system
 
-    return plan_system(build_system(system), fixed_capacities=fixed_capacities,
-                       export_lp=export_lp, progress=progress, log=log)  # fmt: skip
+        system = build_system(system)
+    return plan_system(system, fixed_capacities=fixed_capacities, export_lp=export_lp,
+                       progress=progress, log=log)  # fmt: skip
 
 
 __all__ = ["plan"]
