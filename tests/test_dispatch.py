@@ -535,3 +535,44 @@ def test_zone_storage_with_little_energy_shaves_only_the_top_hours():
     # 50 MWh out (one hour at full power): shaved flat from the top, 290 and 270 down to 255
     assert d[0, 16:20] == pytest.approx([35.0, 15.0, 0.0, 0.0], abs=1e-3)
     assert d.sum() == pytest.approx(50.0, rel=1e-9) and c.sum() == pytest.approx(50.0, rel=1e-9)
+
+
+def test_storage_repair_discharges_into_the_shed_and_charges_it_back_where_supply_is_spare():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.passes import _repair_storage
+
+    # one region, one day of four 6-hour steps: solar 100 MW in the first two, coal 100 MW at
+    # 30 USD/MWh, demand 50, 50, 200, 150; a 50 MW store (efficiency 1) and 30 MW shed at the
+    # third step. Sample 0: the store idle; it discharges 30 there and charges the 180 MWh
+    # back at the two steps of lowest net load (-50 each): 15 MW each. Sample 1: it charged
+    # 20 MW at the shed step: that stops, 10 more discharge, the same 180 MWh charged back.
+    # Sample 2: demand 195 MW in the first two steps, the solar and 95 MW of coal serve it, 5 MW
+    # spare each: 60 of the 180 MWh can be charged back, so a third of the 30 MW is added.
+    st = SimpleNamespace(
+        regions=["n"], gen_region=np.zeros(2, int), mc=np.array([0.0, 30.0]),
+        is_res=np.zeros(2, bool), hub_of=np.array([-1, -1]), gen_store=np.array([-1, -1]),
+        voll=1e4, pcap=np.array([50.0]), dur=np.array([4.0]), eff_c=np.ones(1),
+        eff_d=np.ones(1), stor_region=np.zeros(1, int), dt=np.full(4, 6.0),
+        frm=np.zeros(0, int), to=np.zeros(0, int), fcap=np.zeros(0),
+    )  # fmt: skip
+    av = np.tile(np.array([[100.0, 100.0], [100.0, 100.0], [0.0, 100.0], [0.0, 100.0]]), (3, 1, 1))
+    dem = np.array([[50.0, 50.0, 200.0, 150.0]] * 2 + [[195.0, 195.0, 200.0, 150.0]])[..., None]
+    coal = np.array(
+        [[0.0, 0.0, 100.0, 100.0], [0.0, 0.0, 100.0, 100.0], [95.0, 95.0, 100.0, 100.0]]
+    )
+    best = SimpleNamespace(
+        ch=np.array([[[0.0, 0.0, 0.0, 0.0]], [[0.0, 0.0, 20.0, 0.0]], [[0.0, 0.0, 0.0, 0.0]]]),
+        dis=np.zeros((3, 1, 4)),
+        gen=np.stack([np.minimum(av[:, :, 0], dem[:, :, 0]), coal], axis=1),
+        flow=np.zeros((3, 0, 4)),
+    )
+    shed = np.zeros((3, 4, 1))
+    shed[:, 2, 0] = 30.0
+    ch, dis = _repair_storage(st, av, dem, best, shed)
+    assert ch[0, 0] == pytest.approx([15.0, 15.0, 0.0, 0.0])
+    assert dis[0, 0] == pytest.approx([0.0, 0.0, 30.0, 0.0])
+    assert ch[1, 0] == pytest.approx([15.0, 15.0, 0.0, 0.0])
+    assert dis[1, 0] == pytest.approx([0.0, 0.0, 10.0, 0.0])
+    assert ch[2, 0] == pytest.approx([5.0, 5.0, 0.0, 0.0])
+    assert dis[2, 0] == pytest.approx([0.0, 0.0, 10.0, 0.0])

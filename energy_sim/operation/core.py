@@ -30,6 +30,9 @@ SHED_THRESHOLD_MW = 0.1
 #: Rounds that take storage charging out of hours where its region sheds, and discharge the
 #: network could not place out of the store's schedule.
 CHARGE_FIX_PASSES = 4
+#: Run those rounds again after the coal and LNG steps (whose caps can shed where storage
+#: charges), the fuel stores' groups held at their burn.
+POST_FUEL_CHARGE_FIX = True
 #: Discharge left unplaced by the network above this (MW) is taken out of the schedule.
 SPILL_TOL_MW = 1e-6
 #: Weight of the shed of earlier passes added to the need of the hours where it occurred.
@@ -435,13 +438,33 @@ def _dispatch_network(st: Static, stack, grid, av, dem, ch, dis, soc, init0, war
         stack, grid, st.fcap, with_price, gen, used, shed, flow, price, av_c, win_c, need,
         dis_r.reshape(n_c, n_r), left,
     )  # fmt: skip
+    ch, dis, soc, fixed = _charge_fix(st, cells_state, dem, ch, dis, soc, init0)
+    return cells_state, ch, dis, soc, fixed
+
+
+def _charge_fix(st: Static, cs: _Cells, dem, ch, dis, soc, init0, freeze=None):
+    """Up to ``CHARGE_FIX_PASSES`` rounds that never charge storage with shed power and never
+    count discharge the network could not place: the charge cut where its region sheds, the
+    discharge cut to what its region used, the state of charge run again, the cells whose
+    storage changed dispatched again (with the groups ``freeze`` held at most at their output
+    so far: after the LNG and coal steps, a fuel store's burn must not grow). Returns the final
+    charge, discharge and state of charge, and the number of cells dispatched again (None when
+    no round ran).
+
+    In the LP a region that sheds at step t never charges there: one MWh less charge sheds one
+    MWh less now and loses at most ``eff_c*eff_d`` MWh of discharge later."""
+    n_s, _, n_t = ch.shape
+    n_r = len(st.regions)
+    n_c = n_s * n_t
+    ch_r = _by_region(ch, st.stor_region, n_r)
+    dis_r = _by_region(dis, st.stor_region, n_r)
     fixed = None  # cells dispatched again, counted once a pass runs
     for _ in range(CHARGE_FIX_PASSES):
-        sh = cells_state.shed.reshape(n_s, n_t, n_r)
+        sh = cs.shed.reshape(n_s, n_t, n_r)
         cut_r = np.minimum(ch_r, sh)  # (S, T, R)
         # discharge the network could not place (a region that cannot absorb or export it):
         # it stays in the store, else the balance would count energy nobody took
-        spill_r = np.maximum(dis_r - cells_state.used.reshape(n_s, n_t, n_r), 0.0)
+        spill_r = np.maximum(dis_r - cs.used.reshape(n_s, n_t, n_r), 0.0)
         if not (cut_r > network.EPS_MW).any() and not (spill_r > SPILL_TOL_MW).any():
             break
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -458,12 +481,16 @@ def _dispatch_network(st: Static, stack, grid, av, dem, ch, dis, soc, init0, war
         dis_new = _by_region(dis, st.stor_region, n_r)
         moved = (np.abs(ch_new - ch_r) + np.abs(dis_new - dis_r)).sum(axis=2) > 0
         ch_r, dis_r = ch_new, dis_new
-        cells_state.need = (dem + ch_r).reshape(n_c, n_r)
-        cells_state.dis_c = dis_r.reshape(n_c, n_r)
+        cs.need = (dem + ch_r).reshape(n_c, n_r)
+        cs.dis_c = dis_r.reshape(n_c, n_r)
         cells = np.flatnonzero(moved.reshape(n_c))
-        cells_state.redispatch(cells, av_c[cells], win_c[cells])
+        lim = cs.av_c[cells]
+        if freeze is not None and len(freeze):
+            lim = lim.copy()
+            lim[:, freeze] = np.minimum(lim[:, freeze], cs.gen[cells][:, freeze])
+        cs.redispatch(cells, lim, cs.win_c[cells])
         fixed = (fixed or 0.0) + len(cells)
-    return cells_state, ch, dis, soc, fixed
+    return ch, dis, soc, fixed
 
 
 def _coal_step(st: Static, cs: _Cells, n_s: int, n_t: int):
@@ -603,6 +630,19 @@ def _operate_on(
     if n_h:
         send, inv, scarce = _lng_step(st, cs, lng_av, n_s, n_t, timing)
     timing["lng_s"] = _time.perf_counter() - t0
+    if POST_FUEL_CHARGE_FIX and n_st and (n_h or len(st.coal_region)):
+        # the fuel steps cap cells and can shed where storage charges: fix that again, with
+        # the fuel stores' groups held at their burn so that their stocks stay feasible
+        t0 = _time.perf_counter()
+        frozen = np.flatnonzero((st.hub_of >= 0) | (st.gen_store >= 0))
+        ch, dis, soc, fixed = _charge_fix(st, cs, dem, ch, dis, soc, init0, freeze=frozen)
+        if fixed is not None:
+            timing["charge_fix_after_fuel_cells"] = float(fixed)
+            if len(st.coal_region):
+                cst, dlv = _coal_step(st, cs, n_s, n_t)
+            if n_h:
+                send, inv, _ = _lng_step(st, cs, lng_av, n_s, n_t, {})
+        timing["charge_fix_after_fuel_s"] = _time.perf_counter() - t0
     # storage discharge the network could not place
     timing["storage_curtailed_mw"] = float(np.clip(cs.dis_c - cs.used, 0, None).sum())
     timing["unconverged_cells"] = cs.left

@@ -24,6 +24,8 @@ ZONE_STORAGE = True
 
 #: Passes that move water into hours still shedding (:func:`_repair`).
 REPAIR_PASSES = 3
+#: Passes after those that move storage into the hours still shedding (:func:`_repair_storage`).
+STORAGE_REPAIR_PASSES = 3
 
 
 def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
@@ -210,16 +212,23 @@ def full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> c
         best.stats["zone_improved"] = best.stats.get("zone_improved", 0.0) + float(better.sum())
         prev = nxt
     # a sample that a repair pass did not improve would get the same pass again (its inputs
-    # are its best result and its shed so far, both unchanged): later passes skip it
-    todo = np.arange(n_s)
-    for _ in range(REPAIR_PASSES):
+    # are its best result and its shed so far, both unchanged): later passes of that kind
+    # skip it. Water first, then storage.
+    todo, last = np.arange(n_s), "water"
+    for kind in ("water",) * REPAIR_PASSES + ("storage",) * STORAGE_REPAIR_PASSES:
+        if kind != last:
+            todo, last = np.arange(n_s), kind
         if not len(todo) or not (best.shed > core.SHED_THRESHOLD_MW).any():
-            break
+            continue
         sub = _take(best, todo)
-        sched = _repair(st, av[todo], dem[todo], sub, hyd)
         short = np.maximum(short, best.shed.transpose(0, 2, 1))
         near = (_reach(st, sub.flow).astype(float) @ short[todo, ..., None])[..., 0]
-        stor = (sub.ch, sub.dis) if ZONE_STORAGE else None  # keep the best pass's storage
+        if kind == "water":
+            sched = _repair(st, av[todo], dem[todo], sub, hyd)
+            stor = (sub.ch, sub.dis) if ZONE_STORAGE else None  # keep the best pass's storage
+        else:
+            sched = sub.gen[:, hyd].copy()  # keep the best pass's water
+            stor = _repair_storage(st, av[todo], dem[todo], sub, sub.shed.transpose(0, 2, 1))
         nxt = core._operate(
             st, stack, grid, av[todo], dem[todo], None, lng_av[todo], sched, warm=sub, short=near,
             with_price=with_price, stor=stor,
@@ -230,8 +239,9 @@ def full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> c
         for k in core.FIELDS:
             getattr(best, k)[won] = getattr(nxt, k)[better]
         cost[won] = c[better]
-        best.stats["repair_improved"] = best.stats.get("repair_improved", 0.0) + float(better.sum())
-        best.stats["repair_samples"] = best.stats.get("repair_samples", 0.0) + float(len(todo))
+        key = "repair" if kind == "water" else "storage_repair"
+        best.stats[f"{key}_improved"] = best.stats.get(f"{key}_improved", 0.0) + float(better.sum())
+        best.stats[f"{key}_samples"] = best.stats.get(f"{key}_samples", 0.0) + float(len(todo))
         todo = won
     return best
 
@@ -283,6 +293,101 @@ def _repair(st: Static, av, dem, best: core.ChunkOut, hyd) -> np.ndarray:
             keep = np.where(need > 0, np.minimum(1.0, got / need), 1.0)  # short of donors
         sched[:, j] = h - cut + add * keep[:, st.month]
     return sched
+
+
+def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
+    """Move storage into the hours that still shed (after the water of :func:`_repair`).
+
+    For each store in turn (largest energy first, vectorised over samples), ``can_t`` is the
+    shed ``rem`` it reaches along corridors with spare capacity. There it stops charging and
+    discharges more,
+
+        cut_t = min(ch_t, can_t),     add_t = min(P - dis_t, can_t - cut_t),
+
+    and the same energy is charged back in the same daily window at the steps where its zone's
+    net load ``X_t`` (demand less free generation over the regions it reaches) is lowest and
+    nothing sheds or discharges, within the spare room ``spare_t`` of the plants it reaches
+    that are not energy-limited (no reservoir, no fuel store; less what stores before it took):
+    ``c_t = min(P - ch_t, spare_t, max(0, L_w - X_t))`` with the level ``L_w`` of each window
+    by bisection so that
+
+        eff_c * sum_t c_t*dt = sum_t (add_t/eff_d + eff_c*cut_t)*dt;
+
+    a window short of charging room adds only the share it can fund. In the LP a region
+    that sheds never charges and a store holding energy discharges there unless a later
+    shortage needs it more; the exact state of charge (:func:`storage.simulate`) and the
+    cheapest-pass rule decide what stays. Returns the wished charge and discharge
+    (S, St, T)."""
+    n_s, n_t, _ = av.shape
+    n_r = len(st.regions)
+    ch_w, dis_w = best.ch.copy(), best.dis.copy()
+    if not len(st.pcap) or n_t < 2:
+        return ch_w, dis_w
+    reach = _reach(st, best.flow).astype(float)  # (S, T, R, R)
+    rem = rem.copy()
+    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
+    x_r = dem - core._by_region(av[:, :, free].transpose(0, 2, 1), st.gen_region[free], n_r)
+    # spare supply by region (S, T, R): room of the plants that are not energy-limited
+    # (no reservoir, no fuel store), where nothing sheds
+    ok = ~st.is_res & (st.hub_of < 0) & (st.gen_store < 0) & (st.mc < st.voll)
+    room_g = np.maximum(av[:, :, ok] - best.gen[:, ok].transpose(0, 2, 1), 0.0)
+    spare_r = core._by_region(room_g.transpose(0, 2, 1), st.gen_region[ok], n_r)
+    spare_r = np.where(rem > core.SHED_THRESHOLD_MW, 0.0, spare_r)
+    spd = storage._steps_per_day(st.dt)
+    idx, valid, _ = storage._windows(n_t, spd, storage.day_start(x_r.sum(axis=2), spd))
+    vt = idx[valid]  # the horizon's steps, each once, in window order
+    dt = st.dt
+    for j in np.argsort(-st.pcap * st.dur, kind="stable"):
+        if st.pcap[j] <= 0:
+            continue
+        z = reach[:, :, st.stor_region[j], :]
+        can = (z * rem).sum(axis=2)
+        hit = can > core.SHED_THRESHOLD_MW
+        if not hit.any():
+            continue
+        ch, dis = ch_w[:, j], dis_w[:, j]
+        cut = np.where(hit, np.minimum(ch, can), 0.0)
+        add = np.where(hit, np.clip(np.minimum(st.pcap[j] - dis, can - cut), 0.0, None), 0.0)
+        owed = (add / st.eff_d[j] + st.eff_c[j] * cut) * dt  # state of charge, MWh per step
+        zs = (z * spare_r).sum(axis=2)  # spare supply the store reaches
+        room = np.where(hit | (dis > network.EPS_MW), 0.0, np.minimum(st.pcap[j] - ch, zs))
+        room = np.maximum(room, 0.0)
+        x = (z * x_r).sum(axis=2)
+        need = _in_windows(owed, idx, valid).sum(axis=2)  # (S, D)
+        rm, xw = _in_windows(room, idx, valid), _in_windows(x, idx, valid)  # (S, D, spd)
+        dtw = _in_windows(np.broadcast_to(dt, x.shape), idx, valid)
+        lo = np.full(need.shape, x.min(initial=0.0) - 1.0)
+        hi = np.full(need.shape, x.max(initial=0.0) + 1.0)
+        for _ in range(hydro.N_BISECT):
+            mid = 0.5 * (lo + hi)
+            got = (np.minimum(rm, np.maximum(0.0, mid[..., None] - xw)) * dtw).sum(axis=2)
+            enough = st.eff_c[j] * got >= need
+            hi = np.where(enough, mid, hi)
+            lo = np.where(enough, lo, mid)
+        c = np.minimum(rm, np.maximum(0.0, hi[..., None] - xw))
+        got = st.eff_c[j] * (c * dtw).sum(axis=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keep = np.where(need > 0, np.minimum(1.0, got / need), 1.0)  # (S, D)
+        c = c * np.where(need > 0, np.minimum(1.0, need / np.maximum(got, 1e-300)), 0.0)[..., None]
+        keep_t = np.ones((n_s, n_t))
+        keep_t[:, vt] = np.broadcast_to(keep[:, :, None], (n_s,) + valid.shape)[:, valid]
+        extra = np.zeros((n_s, n_t))
+        extra[:, vt] = c[:, valid]
+        cut, add = cut * keep_t, add * keep_t
+        ch_w[:, j] = ch - cut + extra
+        dis_w[:, j] = dis + add
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(can[:, :, None] > 0, z * rem / can[:, :, None], 0.0)
+            used = np.where(zs[:, :, None] > 0, z * spare_r / zs[:, :, None], 0.0)
+        rem = np.maximum(rem - share * (cut + add)[:, :, None], 0.0)
+        spare_r = np.maximum(spare_r - used * extra[:, :, None], 0.0)
+    return ch_w, dis_w
+
+
+def _in_windows(a: np.ndarray, idx: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(S, T) values laid out in the daily windows ``idx`` (D, spd): (S, D, spd), 0 outside
+    the horizon."""
+    return np.where(valid, a[:, idx], 0.0)
 
 
 def _cost(st: Static, co: core.ChunkOut) -> np.ndarray:
