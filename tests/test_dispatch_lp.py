@@ -359,17 +359,19 @@ _D4 = "2026-12-04 (the 24-day tsam plan, HEAD 067ea16)"
 #: least efficient plants first in each cell; the zone passes' storage does not count on the
 #: LNG a short tank needs later (passes._scarce_supply). hydro_storage_lng's
 #: unserved energy then meets the contract (LP none, core 3,823 MWh before, none after).
-_D5 = "2026-12-05 (the tanks' level allocation, storage without scarce LNG)"
+#: Then the storage repair passes (passes._repair_storage) and the charge fix run again after
+#: the fuel steps (core._charge_fix).
+_D6 = "2026-12-05 (storage repair passes, charge fix after the fuel steps)"
 _PLACE = "placement of water, storage and LNG without foresight"
 _TIE = "near-tied marginal plant (LP degeneracy) placed differently"
 #: Measured misses of the contract: (case, metric) -> reason. Strict: the test fails the day
 #: the gap closes, and this entry must go.
 XFAIL: dict[tuple[str, str], str] = {
-    ("hydro_storage_lng", "operating"): f"measured 1.28% against 0.5% on {_D5}: fuel and O&M "
+    ("hydro_storage_lng", "operating"): f"measured 1.35% against 0.5% on {_D6}: fuel and O&M "
     "(the unserved energy is the LP's, none): the core runs the oil and the LNG where the LP "
     "runs the battery and the North's hydro across the cut-off",
-    ("hydro_storage_lng", "generation_region_tech"): "measured 29.8% (s/oil, LP 7.5 -> core "
-    f"9.8 GWh) against 5% on {_D5}: {_PLACE}",
+    ("hydro_storage_lng", "generation_region_tech"): "measured 33.3% (s/oil, LP 7.5 -> core "
+    f"10.0 GWh) against 5% on {_D6}: {_PLACE}",
     ("vietnam_2030_fortnight_as_is", "operating"): f"measured 0.517% against 0.5% on {_D}: "
     f"{_PLACE}",
     ("vietnam_2030_fortnight_as_is", "generation_region_tech"): "measured 25.0% "
@@ -384,18 +386,18 @@ XFAIL: dict[tuple[str, str], str] = {
     f"{_D} (the tanks carry the week: as as_is): {_PLACE}",
     ("vietnam_2030_fortnight_lng_cut_off", "generation_region_tech"): "measured 25.0% "
     f"(south/ccgt_lng, LP 362.9 -> core 453.6 GWh) against 5% on {_D}: {_TIE}",
-    ("plan_2030_may_heatwave_lng_corridor", "operating"): "measured 7.69% against 0.5% on "
-    f"{_D5}: the unserved energy below at VOLL (fuel and O&M alone +0.13%)",
-    ("plan_2030_may_heatwave_lng_corridor", "unserved"): "measured 11.2% of the LP's "
-    f"(437.3 -> 486.3 GWh) against 1% on {_D5}: {_PLACE}",
-    ("plan_2030_may_heatwave_lng_corridor", "generation_region_tech"): "measured 22.5% "
-    f"(south/oil, LP 53.2 -> core 65.2 GWh) against 5% on {_D5}: {_PLACE}",
-    ("plan_2030_may_south_island_heatwave", "operating"): "measured 4.08% against 0.5% on "
-    f"{_D5}: the unserved energy below at VOLL (fuel and O&M alone +0.03%)",
-    ("plan_2030_may_south_island_heatwave", "unserved"): "measured 4.73% of the LP's "
-    f"(1,235.2 -> 1,293.7 GWh) against 1% on {_D5}: {_PLACE}",
-    ("plan_2030_may_south_island_heatwave", "generation_region_tech"): "measured 11.5% "
-    f"(central_central/ccgt_gas, LP 349.7 -> core 309.4 GWh) against 5% on {_D5}: {_PLACE}",
+    ("plan_2030_may_heatwave_lng_corridor", "operating"): "measured 7.43% against 0.5% on "
+    f"{_D6}: the unserved energy below at VOLL (fuel and O&M alone +0.13%)",
+    ("plan_2030_may_heatwave_lng_corridor", "unserved"): "measured 10.8% of the LP's "
+    f"(437.3 -> 484.6 GWh) against 1% on {_D6}: {_PLACE}",
+    ("plan_2030_may_heatwave_lng_corridor", "generation_region_tech"): "measured 21.2% "
+    f"(south/oil, LP 53.2 -> core 64.5 GWh) against 5% on {_D6}: {_PLACE}",
+    ("plan_2030_may_south_island_heatwave", "operating"): "measured 3.59% against 0.5% on "
+    f"{_D6}: the unserved energy below at VOLL (fuel and O&M alone +0.05%)",
+    ("plan_2030_may_south_island_heatwave", "unserved"): "measured 4.16% of the LP's "
+    f"(1,235.2 -> 1,286.7 GWh) against 1% on {_D6}: {_PLACE}",
+    ("plan_2030_may_south_island_heatwave", "generation_region_tech"): "measured 11.6% "
+    f"(central_central/ccgt_gas, LP 349.7 -> core 309.2 GWh) against 5% on {_D6}: {_PLACE}",
     ("plan_2030_may_sampled_outage_year", "generation_region_tech"): "measured 83.7% "
     f"(south/ccgt_lng, LP 193.0 -> core 354.6 GWh) against 5% on {_D4}: {_PLACE}",
 }
