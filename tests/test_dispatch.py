@@ -549,6 +549,9 @@ def test_storage_repair_discharges_into_the_shed_and_charges_it_back_where_suppl
     # 20 MW at the shed step: that stops, 10 more discharge, the same 180 MWh charged back.
     # Sample 2: demand 195 MW in the first two steps, the solar and 95 MW of coal serve it, 5 MW
     # spare each: 60 of the 180 MWh can be charged back, so a third of the 30 MW is added.
+    # Sample 3: the store discharged 20 MW at the fourth step, where 20 MW of coal is spare:
+    # that discharge moves to the shed (120 MWh), the other 60 MWh are charged back, 5 MW in
+    # each of the first two steps.
     st = SimpleNamespace(
         regions=["n"], gen_region=np.zeros(2, int), mc=np.array([0.0, 30.0]),
         is_res=np.zeros(2, bool), hub_of=np.array([-1, -1]), gen_store=np.array([-1, -1]),
@@ -556,18 +559,20 @@ def test_storage_repair_discharges_into_the_shed_and_charges_it_back_where_suppl
         eff_d=np.ones(1), stor_region=np.zeros(1, int), dt=np.full(4, 6.0),
         frm=np.zeros(0, int), to=np.zeros(0, int), fcap=np.zeros(0),
     )  # fmt: skip
-    av = np.tile(np.array([[100.0, 100.0], [100.0, 100.0], [0.0, 100.0], [0.0, 100.0]]), (3, 1, 1))
-    dem = np.array([[50.0, 50.0, 200.0, 150.0]] * 2 + [[195.0, 195.0, 200.0, 150.0]])[..., None]
-    coal = np.array(
-        [[0.0, 0.0, 100.0, 100.0], [0.0, 0.0, 100.0, 100.0], [95.0, 95.0, 100.0, 100.0]]
-    )
+    av = np.tile(np.array([[100.0, 100.0], [100.0, 100.0], [0.0, 100.0], [0.0, 100.0]]), (4, 1, 1))
+    dem = np.array([[50.0, 50.0, 200.0, 150.0]] * 2 + [[195.0, 195.0, 200.0, 150.0]])
+    dem = np.r_[dem, dem[:1]][..., None]
+    coal = np.array([[0, 0, 100, 100], [0, 0, 100, 100], [95, 95, 100, 100], [0, 0, 100, 80.0]])
     best = SimpleNamespace(
-        ch=np.array([[[0.0, 0.0, 0.0, 0.0]], [[0.0, 0.0, 20.0, 0.0]], [[0.0, 0.0, 0.0, 0.0]]]),
-        dis=np.zeros((3, 1, 4)),
+        ch=np.array([[[0.0, 0.0, 0.0, 0.0]], [[0.0, 0.0, 20.0, 0.0]], [[0.0] * 4], [[0.0] * 4]]),
+        dis=np.array([[[0.0] * 4]] * 3 + [[[0.0, 0.0, 0.0, 20.0]]]),
+        soc=np.array(
+            [[[0.0] * 4], [[0.0, 0.0, 120.0, 120.0]], [[0.0] * 4], [[120.0, 120.0, 120.0, 0.0]]]
+        ),
         gen=np.stack([np.minimum(av[:, :, 0], dem[:, :, 0]), coal], axis=1),
-        flow=np.zeros((3, 0, 4)),
+        flow=np.zeros((4, 0, 4)),
     )
-    shed = np.zeros((3, 4, 1))
+    shed = np.zeros((4, 4, 1))
     shed[:, 2, 0] = 30.0
     ch, dis = _repair_storage(st, av, dem, best, shed)
     assert ch[0, 0] == pytest.approx([15.0, 15.0, 0.0, 0.0])
@@ -576,3 +581,5 @@ def test_storage_repair_discharges_into_the_shed_and_charges_it_back_where_suppl
     assert dis[1, 0] == pytest.approx([0.0, 0.0, 10.0, 0.0])
     assert ch[2, 0] == pytest.approx([5.0, 5.0, 0.0, 0.0])
     assert dis[2, 0] == pytest.approx([0.0, 0.0, 10.0, 0.0])
+    assert ch[3, 0] == pytest.approx([5.0, 5.0, 0.0, 0.0])
+    assert dis[3, 0] == pytest.approx([0.0, 0.0, 30.0, 0.0])

@@ -24,8 +24,10 @@ ZONE_STORAGE = True
 
 #: Passes that move water into hours still shedding (:func:`_repair`).
 REPAIR_PASSES = 3
-#: Passes after those that move storage into the hours still shedding (:func:`_repair_storage`).
-STORAGE_REPAIR_PASSES = 3
+#: Passes after those that move storage into the hours still shedding (:func:`_repair_storage`;
+#: each sample until one does not improve it). On the pathway's 2045 year (LP sheds none):
+#: 3 passes 129.9 GWh unserved, 8 passes 66.5 GWh, 10 passes 59.7 GWh; 3.2 s for the year.
+STORAGE_REPAIR_PASSES = 8
 
 
 def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
@@ -304,15 +306,20 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
 
         cut_t = min(ch_t, can_t),     add_t = min(P - dis_t, can_t - cut_t),
 
-    and the same energy is charged back in the same daily window at the steps where its zone's
-    net load ``X_t`` (demand less free generation over the regions it reaches) is lowest and
-    nothing sheds or discharges, within the spare room ``spare_t`` of the plants it reaches
-    that are not energy-limited (no reservoir, no fuel store; less what stores before it took):
-    ``c_t = min(P - ch_t, spare_t, max(0, L_w - X_t))`` with the level ``L_w`` of each window
-    by bisection so that
+    and the same state-of-charge energy ``sum_t (add_t/eff_d + eff_c*cut_t)*dt`` is found in the
+    same daily window, at the steps where its zone's net load ``X_t`` (demand less free
+    generation over the regions it reaches) is lowest and nothing sheds, within the spare room
+    ``spare_t`` of the plants it reaches that are not energy-limited (no reservoir, no fuel
+    store; less what stores before it took). First from its own discharge there, which other
+    plants take over, then by charging where nothing discharges and the store has room left
+    after the step (``E - soc_t``):
 
-        eff_c * sum_t c_t*dt = sum_t (add_t/eff_d + eff_c*cut_t)*dt;
+        g_t = min(dis_t, spare_t, max(0, L1 - X_t)),
+        c_t = min(P - ch_t, spare_t, (E - soc_t)/(eff_c*dt), max(0, L2 - X_t)),
+        sum_t (g_t/eff_d + eff_c*c_t)*dt = sum_t (add_t/eff_d + eff_c*cut_t)*dt,
 
+    with the levels ``L1`` (all of ``g`` where that is not enough) and ``L2`` of each window
+    by bisection (:func:`_fill`);
     a window short of charging room adds only the share it can fund. In the LP a region
     that sheds never charges and a store holding energy discharges there unless a later
     shortage needs it more; the exact state of charge (:func:`storage.simulate`) and the
@@ -351,37 +358,62 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
         owed = (add / st.eff_d[j] + st.eff_c[j] * cut) * dt  # state of charge, MWh per step
         zs = (z * spare_r).sum(axis=2)  # spare supply the store reaches
         room = np.where(hit | (dis > network.EPS_MW), 0.0, np.minimum(st.pcap[j] - ch, zs))
+        # only where the store has room left after the step
+        room = np.minimum(room, (st.dur[j] * st.pcap[j] - best.soc[:, j]) / (st.eff_c[j] * dt))
         room = np.maximum(room, 0.0)
         x = (z * x_r).sum(axis=2)
         need = _in_windows(owed, idx, valid).sum(axis=2)  # (S, D)
-        rm, xw = _in_windows(room, idx, valid), _in_windows(x, idx, valid)  # (S, D, spd)
+        xw = _in_windows(x, idx, valid)  # (S, D, spd)
         dtw = _in_windows(np.broadcast_to(dt, x.shape), idx, valid)
-        lo = np.full(need.shape, x.min(initial=0.0) - 1.0)
-        hi = np.full(need.shape, x.max(initial=0.0) + 1.0)
-        for _ in range(hydro.N_BISECT):
-            mid = 0.5 * (lo + hi)
-            got = (np.minimum(rm, np.maximum(0.0, mid[..., None] - xw)) * dtw).sum(axis=2)
-            enough = st.eff_c[j] * got >= need
-            hi = np.where(enough, mid, hi)
-            lo = np.where(enough, lo, mid)
-        c = np.minimum(rm, np.maximum(0.0, hi[..., None] - xw))
-        got = st.eff_c[j] * (c * dtw).sum(axis=2)
+        # first the discharge of steps that do not shed, where the zone's net load is lowest
+        # and other plants can take over (each MW there holds dt/eff_d MWh in the store) ...
+        give = np.where(hit, 0.0, np.minimum(dis, zs))
+        g = _fill(need, _in_windows(give, idx, valid), xw, dtw, 1.0 / st.eff_d[j])
+        got_g = (g * dtw).sum(axis=2) / st.eff_d[j]
+        # ... then charge where the store has room
+        c = _fill(need - got_g, _in_windows(room, idx, valid), xw, dtw, st.eff_c[j])
+        got = got_g + st.eff_c[j] * (c * dtw).sum(axis=2)
         with np.errstate(divide="ignore", invalid="ignore"):
             keep = np.where(need > 0, np.minimum(1.0, got / need), 1.0)  # (S, D)
-        c = c * np.where(need > 0, np.minimum(1.0, need / np.maximum(got, 1e-300)), 0.0)[..., None]
         keep_t = np.ones((n_s, n_t))
         keep_t[:, vt] = np.broadcast_to(keep[:, :, None], (n_s,) + valid.shape)[:, valid]
-        extra = np.zeros((n_s, n_t))
-        extra[:, vt] = c[:, valid]
+        extra = _out_of_windows(c, idx, valid, n_t)
+        less = _out_of_windows(g, idx, valid, n_t)
         cut, add = cut * keep_t, add * keep_t
         ch_w[:, j] = ch - cut + extra
-        dis_w[:, j] = dis + add
+        dis_w[:, j] = dis + add - less
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(can[:, :, None] > 0, z * rem / can[:, :, None], 0.0)
             used = np.where(zs[:, :, None] > 0, z * spare_r / zs[:, :, None], 0.0)
         rem = np.maximum(rem - share * (cut + add)[:, :, None], 0.0)
-        spare_r = np.maximum(spare_r - used * extra[:, :, None], 0.0)
+        spare_r = np.maximum(spare_r - used * (extra + less)[:, :, None], 0.0)
     return ch_w, dis_w
+
+
+def _fill(need, room, x, dtw, value):
+    """Per window (S, D), ``c = min(room, max(0, L - x))`` over its steps (S, D, spd), the
+    lowest ``x`` first, with ``value * sum c*dt = need`` (level ``L`` by bisection), or all of
+    ``room`` where that is not enough."""
+    lo = np.full(need.shape, x.min(initial=0.0) - 1.0)
+    hi = np.full(need.shape, x.max(initial=0.0) + 1.0)
+    for _ in range(hydro.N_BISECT):
+        mid = 0.5 * (lo + hi)
+        got = (np.minimum(room, np.maximum(0.0, mid[..., None] - x)) * dtw).sum(axis=2)
+        enough = value * got >= need
+        hi = np.where(enough, mid, hi)
+        lo = np.where(enough, lo, mid)
+    c = np.minimum(room, np.maximum(0.0, hi[..., None] - x))
+    got = value * (c * dtw).sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit = np.where(need > 0, np.minimum(1.0, need / got), 0.0)  # the bisection's overshoot
+    return c * np.where(np.isfinite(fit), fit, 0.0)[..., None]
+
+
+def _out_of_windows(a: np.ndarray, idx: np.ndarray, valid: np.ndarray, n_t: int) -> np.ndarray:
+    """(S, D, spd) window values back on the horizon's steps (S, T)."""
+    out = np.zeros((a.shape[0], n_t))
+    out[:, idx[valid]] = a[:, valid]
+    return out
 
 
 def _in_windows(a: np.ndarray, idx: np.ndarray, valid: np.ndarray) -> np.ndarray:
