@@ -422,3 +422,20 @@ def test_core_within_contract(case, metric):
     if case not in _RUNS:
         _RUNS[case] = run_case(CASES[case]())
     assert_metric(_RUNS[case], metric)
+
+
+@pytest.mark.slow
+def test_no_region_charges_storage_where_it_sheds():
+    """In the LP a region that sheds at a step never charges there (one MWh less charge sheds
+    one MWh less now and loses at most ``eff_c*eff_d`` MWh of discharge later). The South
+    islanded in a May heatwave: the LNG and coal steps capped cells where storage charged
+    (107 steps without the charge fix after the fuel steps, ``core.POST_FUEL_CHARGE_FIX``)."""
+    system = CASES["plan_2030_may_south_island_heatwave"]()
+    r = dispatch(system, keep_hourly=["shed_mw", "charge_mw"]).isel(sample=0)
+    regions = list(system["region"].values)
+    charge = np.zeros_like(r["shed_mw"].values)
+    for j, reg in enumerate(system["storage_region"].values):
+        charge[regions.index(reg)] += r["charge_mw"].values[j]
+    shedding = r["shed_mw"].values > 0.1  # core.SHED_THRESHOLD_MW
+    assert shedding.sum() > 100  # the case does shed
+    assert not (shedding & (charge > 1e-3)).any()
