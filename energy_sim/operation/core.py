@@ -301,10 +301,12 @@ class _Cells:
     need: np.ndarray
     dis_c: np.ndarray
     left: int = 0
+    redispatched: int = 0  # cells dispatched again so far
 
     def redispatch(self, cells: np.ndarray, lim: np.ndarray, win: np.ndarray) -> None:
         """Dispatch ``cells`` again with generator limits ``lim`` and LNG windows ``win``,
         warm-started from their flows; results written in place."""
+        self.redispatched += len(cells)
         g, u, sh, f, k, pr = _solve_gen(
             self.stack, self.grid, lim, win, self.dis_c[cells], self.need[cells], self.fcap,
             self.flow[cells], self.with_price,
@@ -619,6 +621,7 @@ def _operate_on(
     if fixed is not None:
         timing["charge_fix_cells"] = float(fixed)
     timing["network_s"] = _time.perf_counter() - t0
+    before_fuel = cs.redispatched
     cst = dlv = np.zeros((n_s, n_r, n_t))
     if len(st.coal_region):
         t0 = _time.perf_counter()
@@ -630,7 +633,7 @@ def _operate_on(
     if n_h:
         send, inv, scarce = _lng_step(st, cs, lng_av, n_s, n_t, timing)
     timing["lng_s"] = _time.perf_counter() - t0
-    if POST_FUEL_CHARGE_FIX and n_st and (n_h or len(st.coal_region)):
+    if POST_FUEL_CHARGE_FIX and n_st and cs.redispatched > before_fuel:
         # the fuel steps cap cells and can shed where storage charges: fix that again, with
         # the fuel stores' groups held at their burn so that their stocks stay feasible
         t0 = _time.perf_counter()
