@@ -337,7 +337,6 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
     if not len(st.pcap) or n_t < 2:
         return ch_w, dis_w
     reach = _reach(st, best.flow).astype(float)  # (S, T, R, R)
-    rem = rem.copy()
     free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
     x_r = dem - core._by_region(av[:, :, free].transpose(0, 2, 1), st.gen_region[free], n_r)
     # spare supply by region (S, T, R): room of the plants that are not energy-limited
@@ -348,7 +347,6 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
     spare_r = np.where(rem > core.SHED_THRESHOLD_MW, 0.0, spare_r)
     spd = storage._steps_per_day(st.dt)
     idx, valid, _ = storage._windows(n_t, spd, storage.day_start(x_r.sum(axis=2), spd))
-    vt = idx[valid]  # the horizon's steps, each once, in window order
     dt = st.dt
     for j in np.argsort(-st.pcap * st.dur, kind="stable"):
         if st.pcap[j] <= 0:
@@ -381,8 +379,9 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
         got = got_g + st.eff_c[j] * (c * dtw).sum(axis=2)
         with np.errstate(divide="ignore", invalid="ignore"):
             keep = np.where(need > 0, np.minimum(1.0, got / need), 1.0)  # (S, D)
-        keep_t = np.ones((n_s, n_t))
-        keep_t[:, vt] = np.broadcast_to(keep[:, :, None], (n_s,) + valid.shape)[:, valid]
+        keep_t = _out_of_windows(
+            np.broadcast_to(keep[..., None], (n_s,) + valid.shape), idx, valid, n_t
+        )
         extra = _out_of_windows(c, idx, valid, n_t)
         less = _out_of_windows(g, idx, valid, n_t)
         cut, add = cut * keep_t, add * keep_t
