@@ -99,7 +99,7 @@ def _screened(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> co
     if len(rest):
         full = passes.full_chunk(
             st, stack, grid, av[rest], dem[rest], core.draws_of(cf_month, rest), lng_av[rest],
-            len(rest), with_price,
+            len(rest), with_price, adequacy=True,
         )  # fmt: skip
         for k in core.FIELDS:
             getattr(out, k)[rest] = getattr(full, k)

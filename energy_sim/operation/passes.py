@@ -29,6 +29,12 @@ ZONE_STORAGE = True
 REPAIR_ROUNDS = 20
 #: A sample leaves the repair rounds when one lowers its cost by less than this share.
 REPAIR_TOL = 1e-4
+#: Rounds at most that move water towards its region's dearest hours (:func:`_price_rounds`),
+#: and the step sizes tried in each, largest first.
+PRICE_ROUNDS = 10
+PRICE_STEPS = (0.3, 0.1, 0.03)
+PRICE_STORAGE = True
+PRICE_TOL = 1e-5
 
 
 def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
@@ -160,9 +166,12 @@ def _zone_hydro(st: Static, av, supply_r, need_r, prev: core.ChunkOut, zones, hy
     return out
 
 
-def full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> core.ChunkOut:
-    """First pass, zone passes and repair passes of one chunk (arrays as in
-    :func:`energy_sim.operation.chunk.run_chunk`)."""
+def full_chunk(
+    st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price, adequacy=False
+) -> core.ChunkOut:
+    """First pass, zone passes, repair rounds and price rounds of one chunk (arrays as in
+    :func:`energy_sim.operation.chunk.run_chunk`). With ``adequacy`` (the screen's callers,
+    who read the shed only) the price rounds refine only the samples that still shed."""
     n_t = av.shape[1]
     n_r = len(st.regions)
     best = core._operate(st, stack, grid, av, dem, cf_month, lng_av, None, with_price=with_price)
@@ -251,7 +260,120 @@ def full_chunk(st, stack, grid, av, dem, cf_month, lng_av, n_s, with_price) -> c
         active = active[before[active] - cost[active] > REPAIR_TOL * np.abs(before[active])]
         if not len(active):
             break
+    if PRICE_ROUNDS:
+        shed = (best.shed > core.SHED_THRESHOLD_MW).any(axis=(1, 2))
+        which = np.flatnonzero(shed) if adequacy else np.arange(n_s)
+        if len(which):
+            _price_rounds(st, stack, grid, av, dem, lng_av, best, cost, hyd, which)
     return best
+
+
+def _price_rounds(
+    st, stack, grid, av, dem, lng_av, best: core.ChunkOut, cost, hyd, which: np.ndarray
+) -> None:
+    """Move water and storage towards the hours where their region's price is highest (in
+    place on ``best`` and ``cost``), by conditional-gradient (Frank-Wolfe) steps
+
+        x <- x + gamma * (s - x),
+
+    ``s`` the linear programme's optimum at the prices of ``x`` (the network's marginal
+    values, losses and congestion included): for water :func:`_price_vertex` (the other
+    schedules held), for storage :func:`storage.schedule`'s daily arbitrage on the price of
+    the store's region. A sample takes the first ``gamma`` of :data:`PRICE_STEPS` that lowers
+    its cost, and leaves when a round lowers it by less than :data:`PRICE_TOL` of it. This
+    moves water from hours it is exported over lossy corridors to hours its region imports or
+    sheds, which the zone passes' net loads do not see. Only the samples ``which`` take
+    part."""
+    kinds = ["water"] * bool(len(hyd)) + ["storage"] * bool(PRICE_STORAGE and len(st.pcap))
+    if not kinds:
+        return
+    price = best.price.copy()
+    if np.isnan(price[which]).any():  # the passes ran without prices: the best pass's
+        sub = _take(best, which)
+        price[which] = core._operate(
+            st, stack, grid, av[which], dem[which], None, lng_av[which], sub.gen[:, hyd],
+            warm=sub, with_price=True, stor=(sub.ch, sub.dis),
+        ).price  # fmt: skip
+    active = np.asarray(which)
+    for _ in range(PRICE_ROUNDS):
+        before = cost.copy()
+        for kind in kinds:
+            todo = active  # samples without a better step yet
+            sub = _take(best, todo)
+            h = sub.gen[:, hyd].copy()
+            if kind == "water":
+                target = _price_vertex(st, av[todo], h, price[todo], hyd)
+            else:
+                c_v, d_v = storage.schedule(
+                    price[todo][:, st.stor_region, :], lambda x: x, st.pcap, st.dur,
+                    st.eff_c, st.eff_d, st.dt,
+                )  # fmt: skip
+            for gam in PRICE_STEPS:
+                if not len(todo):
+                    break
+                k_in = np.searchsorted(active, todo)  # rows of sub (active is sorted)
+                if kind == "water":
+                    sched = h[k_in] + gam * (target[k_in] - h[k_in])
+                    stor = (sub.ch[k_in], sub.dis[k_in])
+                else:
+                    ch, dis = sub.ch[k_in], sub.dis[k_in]
+                    net = dis + gam * (d_v[k_in] - dis) - ch - gam * (c_v[k_in] - ch)
+                    sched, stor = h[k_in], (np.maximum(-net, 0.0), np.maximum(net, 0.0))
+                nxt = core._operate(
+                    st, stack, grid, av[todo], dem[todo], None, lng_av[todo], sched,
+                    warm=_take(sub, k_in), with_price=True, stor=stor,
+                )  # fmt: skip
+                c = _cost(st, nxt)
+                better = c < cost[todo] - 1e-9 * np.abs(cost[todo])
+                won = todo[better]
+                for k in core.FIELDS:
+                    getattr(best, k)[won] = getattr(nxt, k)[better]
+                price[won] = nxt.price[better]
+                cost[won] = c[better]
+                todo = todo[~better]
+                key = f"price_{kind}_improved"
+                best.stats[key] = best.stats.get(key, 0.0) + float(better.sum())
+        best.stats["price_rounds"] = best.stats.get("price_rounds", 0.0) + 1.0
+        active = active[before[active] - cost[active] > PRICE_TOL * np.abs(before[active])]
+        if not len(active):
+            break
+
+
+def _price_vertex(st: Static, av, h_all, price, hyd) -> np.ndarray:
+    """Each basin's month of water moved to its region's dearest hours (the linear
+    programme's vertex at the prices of ``best``): ``s_t = a_t`` above a price level, the
+    current shape scaled on the level's plateau, 0 below, with the same monthly energy."""
+    n_s, n_t, _ = av.shape
+    onehot = np.zeros((n_t, 12))
+    onehot[np.arange(n_t), st.month] = st.wdt
+    out = h_all.copy()
+    for j, g in enumerate(hyd):
+        p = price[:, st.gen_region[g], :]
+        a = av[:, :, g]
+        h = h_all[:, j]
+        e = h @ onehot  # (S, 12)
+        lo = np.full((n_s, 12), -1.0)
+        hi = np.full((n_s, 12), st.voll * 2 + 1.0)
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            full = (np.where(p > mid[:, st.month], a, 0.0)) @ onehot
+            over = full > e  # too much above mid: raise the level
+            lo = np.where(over, mid, lo)
+            hi = np.where(over, hi, mid)
+        above = p > hi[:, st.month]
+        plat = ~above & (p > lo[:, st.month])
+        rest = e - np.where(above, a, 0.0) @ onehot  # energy for the plateau
+        hp = np.where(plat, h, 0.0) @ onehot
+        ap = np.where(plat, a, 0.0) @ onehot
+        with np.errstate(divide="ignore", invalid="ignore"):
+            up = np.where(ap > hp, (rest - hp) / (ap - hp), 0.0)  # share of the room
+            dn = np.where(hp > 0, rest / hp, 0.0)
+        s_plat = np.where(
+            (rest >= hp)[:, st.month], h + np.clip(up, 0, 1)[:, st.month] * (a - h),
+            np.clip(dn, 0, 1)[:, st.month] * h,
+        )
+        out[:, j] = np.where(above, a, np.where(plat, s_plat, 0.0))
+    return out
 
 
 def _take(co: core.ChunkOut, idx: np.ndarray) -> core.ChunkOut:
