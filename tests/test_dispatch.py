@@ -583,3 +583,57 @@ def test_storage_repair_discharges_into_the_shed_and_charges_it_back_where_suppl
     assert dis[2, 0] == pytest.approx([0.0, 0.0, 10.0, 0.0])
     assert ch[3, 0] == pytest.approx([5.0, 5.0, 0.0, 0.0])
     assert dis[3, 0] == pytest.approx([0.0, 0.0, 30.0, 0.0])
+
+
+def test_price_vertex_fills_the_dearest_hours_and_moves_a_tied_plateau_as_a_whole():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.passes import _price_vertex
+
+    # one basin, four steps of one month, availability 5 MW each (w*dt = 1). Sample 0: water
+    # 1+4+2+1 = 8 MWh, prices 10, 30, 20, 30: the two 30s (5 MWh now, room 1+4) carry it,
+    # each taking 3/5 of its room: 4.6 and 3.4 MW, 0 elsewhere. Sample 1: 3 MW each
+    # (12 MWh), prices 30, 10, 30, 20: the 30s full (10 MWh), the 20 keeps 2 of its 3 MW.
+    st = SimpleNamespace(
+        month=np.zeros(4, int), wdt=np.ones(4), gen_region=np.zeros(1, int), voll=1e4
+    )
+    av = np.full((2, 4, 1), 5.0)
+    h = np.array([[[1.0, 4.0, 2.0, 1.0]], [[3.0, 3.0, 3.0, 3.0]]])
+    price = np.array([[[10.0, 30.0, 20.0, 30.0]], [[30.0, 10.0, 30.0, 20.0]]])
+    s = _price_vertex(st, av, h, price, np.array([0]))
+    assert s[0, 0] == pytest.approx([0.0, 4.6, 0.0, 3.4])
+    assert s[1, 0] == pytest.approx([5.0, 0.0, 5.0, 2.0])
+
+
+def test_price_rounds_keep_water_at_home_where_the_corridor_loses_energy():
+    from energy_sim.operation import passes
+
+    # n: 100 MW of reservoir hydro with 100 MWh per weighted step pair (cf 0.5) and demand
+    # 100, 0; s: gas at 50 USD/MWh and demand 0, 110; n -> s loses 10%. Optimum (by hand):
+    # the water serves n at the first step, gas serves s: 110*50 = 5,500 USD per weight. On
+    # the system net load (100, 110) the water is levelled to 45, 55: n imports 55/0.9 and
+    # exports 55*0.9, cost 55/0.9*50 + (110 - 49.5)*50 = 6,080.56 (10.6% more). The price
+    # rounds see n's price 50/0.9 at the first step and 50*0.9 at the second.
+    system = tiny_system(
+        regions=("n", "s"),
+        gens=[
+            gen("n", "hydro_reservoir", cap0=100.0, mc=0.0, cf_month=0.5),
+            gen("s", "ccgt_gas", cap0=1000.0, mc=50.0),
+        ],
+        corridors=[corridor("n", "s", fcap0=1000.0, eta=0.9)],
+        demand=np.array([[100.0, 0.0], [0.0, 110.0]]),
+        month_of=[1, 1],
+    )
+    w = float(system.weight[0])
+
+    def operating(res):
+        return float(res.cost_usd.sel(cost_component="operating").isel(sample=0)) / w
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(passes, "PRICE_ROUNDS", 0)
+        assert operating(dispatch(system)) == pytest.approx(55 / 0.9 * 50 + 60.5 * 50)
+    res = dispatch(system)
+    hydro = res.generation_mw.isel(sample=0, gen=0).values
+    assert hydro.sum() == pytest.approx(100.0)
+    assert hydro[0] > 90.0
+    assert operating(res) == pytest.approx(5500.0, rel=0.005)  # the contract's 0.5%

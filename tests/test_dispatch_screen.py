@@ -58,10 +58,14 @@ def test_screen_with_outages_keeps_every_limit_and_only_proves_zero_shed():
     assert 0 < proven.sum() < 6  # both branches: proven samples and samples left to the core
     un = r["unserved_energy_mwh"].sum("region").values
     assert (un[proven] == 0).all()
-    # samples the screen did not prove are the full core's, number for number
-    np.testing.assert_array_equal(
-        r["generation_mwh"].values[~proven], full["generation_mwh"].values[~proven]
+    # samples the screen did not prove (both shed here) are the full core's: number for number
+    # but for rounding (the price rounds batch the full run's six samples, the screened run's
+    # two; measured 4e-17 relative)
+    assert (un[~proven] > 0).all()
+    np.testing.assert_allclose(
+        r["generation_mwh"].values[~proven], full["generation_mwh"].values[~proven], rtol=1e-12
     )
+    np.testing.assert_allclose(un, full["unserved_energy_mwh"].sum("region").values, rtol=1e-12)
     assert r.attrs["screened"] == proven.sum()
 
 
