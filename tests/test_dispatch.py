@@ -603,6 +603,10 @@ def test_price_vertex_fills_the_dearest_hours_and_moves_a_tied_plateau_as_a_whol
     s = _price_vertex(st, av, h, price, np.array([0]))
     assert s[0, 0] == pytest.approx([0.0, 4.6, 0.0, 3.4])
     assert s[1, 0] == pytest.approx([5.0, 0.0, 5.0, 2.0])
+    # a 12 MWh budget: sample 0's 4 unused MWh come back, the 30s full, the 20 keeps its 2 MW
+    s = _price_vertex(st, av, h, price, np.array([0]), budget=np.full((2, 1, 12), 12.0))
+    assert s[0, 0] == pytest.approx([0.0, 5.0, 2.0, 5.0])
+    assert s[1, 0] == pytest.approx([5.0, 0.0, 5.0, 2.0])
 
 
 def test_price_rounds_keep_water_at_home_where_the_corridor_loses_energy():
@@ -637,3 +641,33 @@ def test_price_rounds_keep_water_at_home_where_the_corridor_loses_energy():
     assert hydro.sum() == pytest.approx(100.0)
     assert hydro[0] > 90.0
     assert operating(res) == pytest.approx(5500.0, rel=0.005)  # the contract's 0.5%
+
+
+def test_water_repair_spends_the_water_earlier_passes_left_unused_first():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.passes import _repair
+
+    # one region, four steps of one month (w*dt = 1), a basin of 5 MW with a 10 MWh budget
+    # whose schedule used 2, 2, 2, 0 (4 MWh unused); demand 10, 20, 30, 40, nothing free.
+    # Sample 0: 3 MW shed at the last step: the unused water covers it, nothing is cut.
+    # Sample 1: 6 MW shed there: 5 MW added (the basin's room), 4 MWh from the unused water,
+    # 1 MWh cut at the step of lowest net load (the first).
+    st = SimpleNamespace(
+        regions=["n"], gen_region=np.zeros(1, int), mc=np.zeros(1), is_res=np.ones(1, bool),
+        hub_of=np.array([-1]), month=np.zeros(4, int), wdt=np.ones(4), frm=np.zeros(0, int),
+        to=np.zeros(0, int), fcap=np.zeros(0),
+    )  # fmt: skip
+    av = np.full((2, 4, 1), 5.0)
+    dem = np.tile(np.array([10.0, 20.0, 30.0, 40.0])[:, None], (2, 1, 1))
+    shed = np.zeros((2, 1, 4))
+    shed[0, 0, 3], shed[1, 0, 3] = 3.0, 6.0
+    best = SimpleNamespace(
+        gen=np.array([[[2.0, 2.0, 2.0, 0.0]]] * 2), shed=shed, flow=np.zeros((2, 0, 4))
+    )
+    sched = _repair(st, av, dem, best, np.array([0]), budget=np.full((2, 1, 12), 10.0))
+    assert sched[0, 0] == pytest.approx([2.0, 2.0, 2.0, 3.0])
+    assert sched[1, 0] == pytest.approx([1.0, 2.0, 2.0, 5.0])
+    # without the budget (the schedule's own energy): all of the added water is cut elsewhere
+    sched = _repair(st, av, dem, best, np.array([0]))
+    assert sched[0, 0].sum() == pytest.approx(6.0)

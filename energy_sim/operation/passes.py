@@ -193,14 +193,15 @@ def full_chunk(
     congested = (np.abs(best.flow) >= st.fcap[None, :, None] - network.EPS_MW) & (
         st.fcap[None, :, None] > 0
     )
+    budget = core._budgets(st, hyd, cf_month, n_s)  # (S, Gh, 12) MWh
     if len(hyd) and len(st.fcap) and ZONE_PASSES and (congested.any() or shed.any()):
         short = _zone_passes(st, stack, grid, av, dem, cf_month, lng_av, with_price, best, cost)
-        _repair_rounds(st, stack, grid, av, dem, lng_av, with_price, best, cost, short)
+        _repair_rounds(st, stack, grid, av, dem, lng_av, with_price, best, cost, short, budget)
     if PRICE_ROUNDS and (len(st.fcap) or shed.any()):
         shed = (best.shed > core.SHED_THRESHOLD_MW).any(axis=(1, 2))
         which = np.flatnonzero(shed) if adequacy else np.arange(n_s)
         if len(which):
-            _price_rounds(st, stack, grid, av, dem, lng_av, best, cost, hyd, which)
+            _price_rounds(st, stack, grid, av, dem, lng_av, best, cost, hyd, which, budget)
     return best
 
 
@@ -254,7 +255,7 @@ def _zone_passes(st, stack, grid, av, dem, cf_month, lng_av, with_price, best, c
     return short
 
 
-def _repair_rounds(st, stack, grid, av, dem, lng_av, with_price, best, cost, short) -> None:
+def _repair_rounds(st, stack, grid, av, dem, lng_av, with_price, best, cost, short, budget) -> None:
     """Repair rounds on the samples that shed (in place on ``best`` and ``cost``), each a
     water pass (:func:`_repair`) then a storage pass (:func:`_repair_storage`), while a round
     lowers a sample's cost by at least :data:`REPAIR_TOL` of it."""
@@ -270,7 +271,7 @@ def _repair_rounds(st, stack, grid, av, dem, lng_av, with_price, best, cost, sho
             short = np.maximum(short, best.shed.transpose(0, 2, 1))
             near = (_reach(st, sub.flow).astype(float) @ short[todo, ..., None])[..., 0]
             if kind == "water":
-                sched = _repair(st, av[todo], dem[todo], sub, hyd)
+                sched = _repair(st, av[todo], dem[todo], sub, hyd, budget[todo])
                 stor = (sub.ch, sub.dis) if ZONE_STORAGE else None  # the best pass's storage
             else:
                 sched = sub.gen[:, hyd].copy()  # the best pass's water
@@ -295,7 +296,7 @@ def _count(co: core.ChunkOut, key: str, n) -> None:
 
 
 def _price_rounds(
-    st, stack, grid, av, dem, lng_av, best: core.ChunkOut, cost, hyd, which: np.ndarray
+    st, stack, grid, av, dem, lng_av, best: core.ChunkOut, cost, hyd, which: np.ndarray, budget
 ) -> None:
     """Move water and storage towards the hours where their region's price is highest (in
     place on ``best`` and ``cost``, on the samples ``which``), by conditional-gradient
@@ -336,7 +337,7 @@ def _price_rounds(
             sub = _take(best, rows0)
             h = sub.gen[:, hyd]
             if kind == "water":
-                target = _price_vertex(st, av[rows0], h, sub.price, hyd)
+                target = _price_vertex(st, av[rows0], h, sub.price, hyd, budget[rows0])
             else:
                 c_v, d_v = storage.schedule(
                     sub.price[:, st.stor_region, :], lambda x: x, st.pcap, st.dur,
@@ -371,14 +372,15 @@ def _price_rounds(
             break
 
 
-def _price_vertex(st: Static, av, h_all, price, hyd) -> np.ndarray:
+def _price_vertex(st: Static, av, h_all, price, hyd, budget=None) -> np.ndarray:
     """Each basin's water of each month moved to its region's dearest hours: the optimum of
 
         max sum_t p_t*s_t*w_t*dt   s.t.   sum_{t in m} s_t*w_t*dt = sum_{t in m} h_t*w_t*dt,
                                           0 <= s_t <= a_t,
 
     at the prices ``p`` (S, R, T) of the schedule ``h_all`` (S, Gh, T), availability ``a``
-    from ``av`` (S, T, G). With a level ``P_m`` per month (bisection), ``s_t = a_t`` where
+    from ``av`` (S, T, G); with the months' ``budget`` (S, Gh, 12) the energy placed is the
+    budget where the schedule left water unused (at most what ``a`` can carry). With a level ``P_m`` per month (bisection), ``s_t = a_t`` where
     ``p_t > P_m`` and 0 where ``p_t < P_m``; on the plateau ``p_t = P_m`` (ties are common:
     one marginal plant sets many hours) the current shape moves as a whole,
     ``s_t = h_t + theta*(a_t - h_t)`` or ``s_t = theta*h_t``, so that the month's energy
@@ -392,6 +394,8 @@ def _price_vertex(st: Static, av, h_all, price, hyd) -> np.ndarray:
         a = av[:, :, g]
         h = h_all[:, j]
         e = h @ onehot  # (S, 12)
+        if budget is not None:  # the water an earlier pass left unused comes back
+            e = np.maximum(e, np.minimum(budget[:, j], a @ onehot))
         lo = np.full((n_s, 12), -1.0)
         hi = np.full((n_s, 12), st.voll * 2 + 1.0)
         for _ in range(N_BISECT_PRICE):
@@ -422,13 +426,15 @@ def _take(co: core.ChunkOut, idx: np.ndarray) -> core.ChunkOut:
     return core.ChunkOut(**{k: getattr(co, k)[idx] for k in core.FIELDS})
 
 
-def _repair(st: Static, av, dem, best: core.ChunkOut, hyd) -> np.ndarray:
+def _repair(st: Static, av, dem, best: core.ChunkOut, hyd, budget=None) -> np.ndarray:
     """Move water into the hours that still shed.
 
     For each basin in turn (each step vectorised over samples), the shed it can reach along
-    corridors with spare capacity gets ``add_t = min(a_t - h_t, shed_t)``; the same monthly
-    energy comes out of the basin's hours of lowest system net load (a level ``L_m`` with
-    ``cut_t = min(h_t, max(0, L_m - X_t))``), so the budget holds.
+    corridors with spare capacity gets ``add_t = min(a_t - h_t, shed_t)``; the month's water
+    the schedule ``h`` (the generation of ``best``) leaves unused, ``U_m = max(0, B_m -
+    sum_{t in m} h_t*w*dt)`` with ``B_m`` the month's ``budget`` (S, Gh, 12), pays for it
+    first, and the rest comes out of the basin's hours of lowest system net load (a level
+    ``L_m`` with ``cut_t = min(h_t, max(0, L_m - X_t))``), so the budget holds.
     """
     n_s, n_t, _ = av.shape
     reach = _reach(st, best.flow).astype(float)  # (S, T, R, R)
@@ -448,7 +454,9 @@ def _repair(st: Static, av, dem, best: core.ChunkOut, hyd) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(can[:, :, None] > 0, z * rem / can[:, :, None], 0.0)
         rem = rem - share * add[:, :, None]
-        need = add @ onehot  # (S, 12) energy to take out elsewhere
+        want = add @ onehot  # (S, 12)
+        spare = 0.0 if budget is None else np.maximum(budget[:, j] - h @ onehot, 0.0)
+        need = np.maximum(want - spare, 0.0)  # energy to take out elsewhere
         donor = np.where(add > 0, 0.0, h)
         lo = np.full((n_s, 12), x.min(initial=0.0) - 1.0)
         hi = np.full((n_s, 12), x.max(initial=0.0) + 1.0)
@@ -459,9 +467,9 @@ def _repair(st: Static, av, dem, best: core.ChunkOut, hyd) -> np.ndarray:
             hi = np.where(enough, mid, hi)
             lo = np.where(enough, lo, mid)
         cut = np.minimum(donor, np.maximum(0.0, hi[:, st.month] - x))
-        got = cut @ onehot
+        got = cut @ onehot + np.minimum(spare, want)
         with np.errstate(divide="ignore", invalid="ignore"):
-            keep = np.where(need > 0, np.minimum(1.0, got / need), 1.0)  # short of donors
+            keep = np.where(want > 0, np.minimum(1.0, got / want), 1.0)  # short of donors
         sched[:, j] = h - cut + add * keep[:, st.month]
     return sched
 
