@@ -381,12 +381,12 @@ def _price_rounds(
 def _price_vertex(st: Static, av, h_all, price, hyd, budget=None) -> np.ndarray:
     """Each basin's water of each month moved to its region's dearest hours: the optimum of
 
-        max sum_t p_t*s_t*w_t*dt   s.t.   sum_{t in m} s_t*w_t*dt = sum_{t in m} h_t*w_t*dt,
-                                          0 <= s_t <= a_t,
+        max sum_t p_t*s_t*w_t*dt   s.t.   sum_{t in m} s_t*w_t*dt = E_m,   0 <= s_t <= a_t,
 
     at the prices ``p`` (S, R, T) of the schedule ``h_all`` (S, Gh, T), availability ``a``
-    from ``av`` (S, T, G); with the months' ``budget`` (S, Gh, 12) the energy placed is the
-    budget where the schedule left water unused (at most what ``a`` can carry). With a level ``P_m`` per month (bisection), ``s_t = a_t`` where
+    from ``av`` (S, T, G). ``E_m`` is the month's energy of the schedule or, with the months'
+    ``budget`` (S, Gh, 12), the budget where the schedule left water unused (at most what
+    ``a`` can carry). With a level ``P_m`` per month (bisection), ``s_t = a_t`` where
     ``p_t > P_m`` and 0 where ``p_t < P_m``; on the plateau ``p_t = P_m`` (ties are common:
     one marginal plant sets many hours) the current shape moves as a whole,
     ``s_t = h_t + theta*(a_t - h_t)`` or ``s_t = theta*h_t``, so that the month's energy
