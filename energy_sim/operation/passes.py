@@ -200,9 +200,9 @@ def full_chunk(
     budget = core._budgets(st, hyd, cf_month, n_s)  # (S, Gh, 12) MWh
     if len(hyd) and len(st.fcap) and ZONE_PASSES and (congested.any() or shed.any()):
         short = _zone_passes(
-            st, stack, grid, av, dem, cf_month, lng_av, with_price, best, cost, budget
+            st, stack, grid, av, dem, cf_month, lng_av, with_price, best, cost, hyd, budget
         )
-        _repair_rounds(st, stack, grid, av, dem, lng_av, with_price, best, cost, short, budget)
+        _repair_rounds(st, stack, grid, av, dem, lng_av, with_price, best, cost, short, hyd, budget)
     if PRICE_ROUNDS and (len(st.fcap) or shed.any()):
         shed = (best.shed > core.SHED_THRESHOLD_MW).any(axis=(1, 2))
         which = np.flatnonzero(shed) if adequacy else np.arange(n_s)
@@ -225,15 +225,14 @@ def _keep_better(st: Static, best: core.ChunkOut, cost, nxt: core.ChunkOut, rows
     return better
 
 
-def _zone_passes(st, stack, grid, av, dem, cf_month, lng_av, with_price, best, cost, budget):
+def _zone_passes(st, stack, grid, av, dem, cf_month, lng_av, with_price, best, cost, hyd, budget):
     """:data:`ZONE_PASSES` passes that re-place hydro (:func:`_zone_hydro`) and storage
     (:func:`_zone_storage`) over the zones of :data:`ZONE_KINDS` in turn, on the previous
-    pass's flows and shed (in place on ``best`` and ``cost``), each basin's monthly
-    ``budget`` (S, Gh, 12) used. Returns the shed seen (S, T, R), which later passes count
+    pass's flows and shed (in place on ``best`` and ``cost``), each basin ``hyd`` using its
+    monthly ``budget`` (S, Gh, 12). Returns the shed seen (S, T, R), which later passes count
     twice."""
     n_s, n_t, _ = av.shape
     n_r = len(st.regions)
-    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
     prev = best
     short = np.zeros((n_s, n_t, n_r))  # shed seen so far: it counts twice where it was
     supply_r = _level_supply(st, av)  # the fleet's availability: the same in every pass
@@ -261,11 +260,12 @@ def _zone_passes(st, stack, grid, av, dem, cf_month, lng_av, with_price, best, c
     return short
 
 
-def _repair_rounds(st, stack, grid, av, dem, lng_av, with_price, best, cost, short, budget) -> None:
+def _repair_rounds(
+    st, stack, grid, av, dem, lng_av, with_price, best, cost, short, hyd, budget
+) -> None:
     """Repair rounds on the samples that shed (in place on ``best`` and ``cost``), each a
     water pass (:func:`_repair`) then a storage pass (:func:`_repair_storage`), while a round
     lowers a sample's cost by at least :data:`REPAIR_TOL` of it."""
-    hyd = np.flatnonzero(st.is_res & (st.cap > 0))
     active = np.arange(av.shape[0])
     for _ in range(REPAIR_ROUNDS):
         before = cost.copy()
