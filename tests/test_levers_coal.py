@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from factory import gen, tiny_system
+from factory import corridor, gen, tiny_system
 
 from energy_sim.operation import dispatch
 from energy_sim.planning.kpis import kpis
@@ -91,6 +91,39 @@ def test_no_cut_off_no_effect():
     r = dispatch(s)
     assert float(r["cost_usd"].sum()) == pytest.approx(144_000, rel=1e-6)
     assert float(r["coal_stock_mwh_th"].min()) == pytest.approx(9000, rel=1e-6)
+
+
+def test_a_short_yard_gives_its_burn_to_another_yards_plant_not_to_oil():
+    """Two regions joined by a lossless 100 MW corridor, 24 steps; demand 100 MW in the North
+    only. The North's coal plant (30 USD/MWh, 250 MW_th at full load) gets deliveries of 0.5
+    of that, 125 MW_th: 50 MW on average. The South's (35 USD/MWh) yard gets twice its
+    full-load burn. The optimum: 50 MW from each, 24*(50*30 + 50*35) = 78,000 USD, no oil. The
+    core caps the North's plant where its yard falls short and must let the South's take over
+    (until this fix it held it at its output so far, 0 MW, and burned oil: 276,000 USD)."""
+    s = tiny_system(
+        regions=("north", "south"),
+        gens=[
+            gen("north", "coal", cap0=100, mc=30, eff=0.4, fuel="coal_import"),
+            gen("south", "coal", cap0=100, mc=35, eff=0.4, fuel="coal_import"),
+            gen("north", "oil", cap0=100, mc=200),
+        ],
+        corridors=[corridor("north", "south", fcap0=100, eta=1.0)],
+        demand=np.array([[100.0] * 24, [0.0] * 24]),
+        steps=24,
+        weight=1.0,
+    )
+    s["coal_stock_days"] = ("region", [1.0, 1.0])
+    s["coal_yard_days"] = ("region", [1.5, 1.5])
+    s["coal_delivery"] = ("region", [0.5, 2.0])
+    s["coal_refill_days"] = ("region", [1.0, 1.0])
+    s["coal_availability"] = (("region", "time"), np.ones((2, 24)))
+    res = plan(s)
+    assert check_invariants(s, res) == []
+    assert res.attrs["objective_usd"] == pytest.approx(78_000, rel=1e-6)
+    r = dispatch(s)
+    assert check_invariants(s, r) == []
+    assert float(r["cost_usd"].sum()) == pytest.approx(78_000, rel=1e-6)
+    assert _oil(r) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_coal_shortfall_cuts_deliveries_where_there_is_a_yard():

@@ -125,6 +125,37 @@ def test_slow_refill_binds_after_the_window():
     assert core == pytest.approx(500.0, rel=REL)
 
 
+def test_a_short_hub_gives_its_burn_to_another_hubs_plant_not_to_oil():
+    """Two hubs feed one region (demand 100 MW flat, 24 steps): plant A (40 USD/MWh,
+    efficiency 0.5) on hub h1, whose regas of 150 MW_th carries 75 MW of A's 100; plant B
+    (50 USD/MWh) on hub h2, which has room to spare; oil at 200. The optimum burns A at
+    75 MW and B at 25 MW every step: 24*(75*40 + 25*50) = 102,000 USD, no oil. The core caps
+    A where h1 falls short and must let B take over there (until this fix it held B at its
+    output so far, 0 MW, and burned oil: 192,000 USD)."""
+    s = tiny_system(
+        gens=[
+            gen("north", "ccgt_lng", cap0=100, mc=40, eff=0.5, hub="h1"),
+            gen("north", "ccgt_lng", cap0=100, mc=50, eff=0.5, hub="h2"),
+            gen("north", "oil", cap0=100, mc=200),
+        ],
+        hubs=[
+            hub("h1", "north", regas=150, tank0=100, reserve_days=0.0),
+            hub("h2", "north", regas=1000, tank0=1000, reserve_days=0.0),
+        ],
+        demand=100.0,
+        steps=24,
+        weight=1.0,
+    )
+    res = plan(s)
+    assert res.attrs["status"] == "optimal"
+    assert check_invariants(s, res) == []
+    assert res.attrs["objective_usd"] == pytest.approx(102_000, rel=REL)
+    r = dispatch(s)
+    assert check_invariants(s, r) == []
+    assert float(r["cost_usd"].sum()) == pytest.approx(102_000, rel=REL)
+    assert float(r["generation_mwh"].sel(gen="north/oil").sum()) == pytest.approx(0.0, abs=1e-6)
+
+
 def test_partial_disruption_keeps_its_share_of_the_reserve():
     """A quarter of the send-out (100 MW_th) for 40 h (steps 12-51 of 96), refill over 2 days:
     phi = 0.25 in the window, floor 1,200 MWh_th. The window needs 40*200 = 8,000 MWh_th,

@@ -316,16 +316,30 @@ class _Cells:
         self.left += k
 
     def cap_groups(
-        self, cells: np.ndarray, groups: np.ndarray, share: np.ndarray, keep: bool = True
+        self,
+        cells: np.ndarray,
+        groups: np.ndarray,
+        share: np.ndarray,
+        keep: bool = True,
+        free: np.ndarray | None = None,
     ) -> None:
         """Cap ``groups`` in ``cells`` at ``share`` (len(cells), len(groups)) of their output
-        so far and dispatch those cells again; with ``keep`` later steps keep the caps."""
+        so far and dispatch those cells again; with ``keep`` later steps keep the caps. Where
+        ``free`` (same shape) is True a group (of a store that is not short) keeps its
+        availability instead, and can take over what the capped groups give up."""
         lim = self.av_c[cells].copy()
-        lim[:, groups] = np.minimum(lim[:, groups], self.gen[cells][:, groups] * share)
+        capped = np.minimum(lim[:, groups], self.gen[cells][:, groups] * share)
+        if free is not None:
+            capped = np.where(free, lim[:, groups], capped)
+        lim[:, groups] = capped
         self.redispatch(cells, lim, self.win_c[cells])
         if keep:
             self.av_c = self.av_c.copy()
             self.av_c[cells] = lim
+
+
+#: Rounds that cap the LNG groups of hubs still short (the last holds every LNG group).
+LNG_CAP_ROUNDS = 3
 
 
 def _less_efficient(st: Static) -> np.ndarray:
@@ -497,18 +511,21 @@ def _charge_fix(st: Static, cs: _Cells, dem, ch, dis, soc, init0, freeze=None):
 
 def _coal_step(st: Static, cs: _Cells, n_s: int, n_t: int):
     """Step 4b, the coal yards (MODEL.md constraint 8, issue 14): cells whose coal burn the
-    stock cannot carry are dispatched again with the coal groups capped (up to three
-    rounds); later steps keep the caps. Returns the stocks and deliveries (S, R, T)."""
+    stock cannot carry are dispatched again with the groups of the short yards capped (up to
+    three rounds; the groups of other yards keep their room and take over, but the last round
+    holds them too); later steps keep the caps. Returns the stocks and deliveries (S, R, T)."""
     n_r = len(st.regions)
     gi = np.flatnonzero(st.gen_store >= 0)
-    for _ in range(3):
+    for i in range(3):
         burn_y = coal.burn_of(st, cs.gen, n_s, n_t)
         ok_y, dlv_y, cst_y = coal.stocks(st, burn_y)
         cut_y = lng.short_steps(ok_y, burn_y)
         if not cut_y.any():
             break
         cells, ratio_c = _kept_shares(ok_y, burn_y, cut_y)
-        cs.cap_groups(cells, gi, ratio_c[:, st.gen_store[gi]])
+        share = ratio_c[:, st.gen_store[gi]]
+        free = (share >= 1.0 - 1e-12) if i < 2 else None  # the last round holds all
+        cs.cap_groups(cells, gi, share, free=free)
     else:
         ok_y, dlv_y, cst_y = coal.stocks(st, coal.burn_of(st, cs.gen, n_s, n_t))
     cst, dlv = np.zeros((n_s, n_r, n_t)), np.zeros((n_s, n_r, n_t))
@@ -522,7 +539,8 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
     disruption window move to the scarcity order there; a tank still short gives up burn at
     one level where other plants can take over (:func:`lng.tank_allocation`, least efficient
     plants first), and cells whose burn the tank still cannot carry are dispatched again with
-    their LNG groups capped. Returns send-out and inventory (S, H, T) and the steps whose
+    the LNG groups of the short hubs capped (up to :data:`LNG_CAP_ROUNDS` rounds; the plants
+    of other hubs keep their room and take over, but the last round holds them too). Returns send-out and inventory (S, H, T) and the steps whose
     LNG a short tank needs later (S, H, T; None where no tank was short)."""
     n_h = len(st.regas)
     n_g = cs.gen.shape[1]
@@ -555,7 +573,8 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
             # the contract binds: spend it where LNG is hardest to replace
             keep_c = keep.transpose(0, 2, 1).reshape(n_c, n_h)
             cells = np.flatnonzero((keep_c < 1.0 - 1e-9).any(axis=1))
-            cs.cap_groups(cells, gi, keep_c[cells][:, st.hub_of[gi]])
+            share = keep_c[cells][:, st.hub_of[gi]]
+            cs.cap_groups(cells, gi, share, free=share >= 1.0 - 1e-12)
             timing["lng_contract_cells"] = len(cells)
             burn = None  # the capped cells burn less: computed again
     burn, ok, send, inv, cut = tanks(burn)
@@ -578,15 +597,21 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
         cells = np.flatnonzero((keep_c < 1.0 - 1e-9).any(axis=1))
         if len(cells):
             share = _least_efficient_first(st, cs.gen[cells], gi, 1.0 - keep_c[cells])
-            cs.cap_groups(cells, gi, share, keep=False)
+            free = (keep_c[cells] >= 1.0 - 1e-12)[:, st.hub_of[gi]]  # hubs not short
+            cs.cap_groups(cells, gi, share, keep=False, free=free)
             burn, ok, send, inv, cut = tanks()
             timing["lng_tank_cells"] = len(cells)
-    if cut.any():
-        # every LNG group in a re-dispatched cell keeps at most its first-pass share
+    for i in range(LNG_CAP_ROUNDS):
+        if not cut.any():
+            break
+        # the LNG groups of the hubs still short keep at most their share of the burn; in
+        # the last round every LNG group of those cells is held at its output too
         cells, ratio_c = _kept_shares(ok, burn, cut)
-        cs.cap_groups(cells, gi, ratio_c[:, st.hub_of[gi]], keep=False)
-        _, ok, send, inv, _ = tanks()
-        timing["lng_cells_redispatched"] = len(cells)
+        share = ratio_c[:, st.hub_of[gi]]
+        free = None if i == LNG_CAP_ROUNDS - 1 else share >= 1.0 - 1e-12
+        cs.cap_groups(cells, gi, share, keep=False, free=free)
+        burn, ok, send, inv, cut = tanks()
+        timing["lng_cells_redispatched"] = timing.get("lng_cells_redispatched", 0) + len(cells)
     return send, inv, needed
 
 
