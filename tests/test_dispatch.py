@@ -609,6 +609,54 @@ def test_price_vertex_fills_the_dearest_hours_and_moves_a_tied_plateau_as_a_whol
     assert s[1, 0] == pytest.approx([5.0, 0.0, 5.0, 2.0])
 
 
+def test_room_counts_the_spare_output_of_plants_at_or_below_the_regions_price():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.passes import _room
+
+    # regions a, b; plants: a/coal 30 USD/MWh (100 MW available), a/oil 200 (50), a's
+    # reservoir 0 (80, never counted), b/gas 50 (60). Step 0: coal at 70 of 100, oil at 0,
+    # prices 30 and 50, gas at 60: a has coal's 30 MW (oil is dearer than the price), b none.
+    # Step 1: coal at 100, oil at 20, price 200 in a: a has oil's 30; gas at 10 (price 50):
+    # b has 50.
+    st = SimpleNamespace(
+        regions=["a", "b"],
+        is_res=np.array([False, False, True, False]),
+        gen_region=np.array([0, 0, 0, 1]),
+        mc=np.array([30.0, 200.0, 0.0, 50.0]),
+    )
+    av = np.array([[[100.0, 50.0, 80.0, 60.0], [100.0, 50.0, 80.0, 60.0]]])  # (S, T, G)
+    co = SimpleNamespace(
+        gen=np.array([[[70.0, 100.0], [0.0, 20.0], [10.0, 80.0], [60.0, 10.0]]]),  # (S, G, T)
+        price=np.array([[[30.0, 200.0], [50.0, 50.0]]]),  # (S, R, T)
+    )
+    np.testing.assert_allclose(_room(st, av, co), [[[30.0, 30.0], [0.0, 50.0]]])
+
+
+def test_price_rounds_split_storage_by_region_only_on_samples_that_shed():
+    """Two samples of one two-region system with a store in each region; the second's demand
+    is raised past the fleet so that it sheds. The calm sample's price rounds move all stores
+    in one step ("price_storage_tried"), the shedding one's each region's apart."""
+    from energy_sim.operation import passes
+
+    system = tiny_system(
+        regions=("a", "b"),
+        gens=[gen("a", "coal", cap0=150.0, mc=30.0), gen("b", "ccgt_gas", cap0=150.0, mc=60.0)],
+        storage=[store("a", pcap0=20.0, dur=2.0), store("b", pcap0=20.0, dur=2.0)],
+        corridors=[corridor("a", "b", fcap0=50.0, eta=0.97)],
+        demand=np.array([[60.0, 100.0, 130.0, 70.0] * 6, [50.0, 110.0, 140.0, 40.0] * 6]),
+    )
+    dem = np.stack([system["demand_mw"].values, system["demand_mw"].values * 1.4])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(passes, "STORAGE_BY_REGION", True)
+        res = dispatch(system, samples=2, demand=dem)
+    shed = res["unserved_energy_mwh"].sum("region").values
+    assert shed[0] == 0.0 and shed[1] > 0.0
+    stats = res.attrs
+    assert stats.get("price_storage_tried", 0) > 0
+    assert stats.get("price_storage:0_tried", 0) > 0 and stats.get("price_storage:1_tried", 0) > 0
+
+
 def test_price_rounds_keep_water_at_home_where_the_corridor_loses_energy():
     from energy_sim.operation import passes
 

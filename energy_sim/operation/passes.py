@@ -43,6 +43,18 @@ PRICE_ROUNDS = 60
 PRICE_STEPS = (0.3, 0.1, 0.03)
 #: The price rounds also move storage (:func:`storage.schedule` on the region's price).
 PRICE_STORAGE = True
+#: On samples that shed, the price rounds move each region's stores in a step of their own
+#: ("storage:<r>"), so that one region's good move is not lost to another's bad one, and on
+#: a tie of prices a store charges first where its region's plants at or below the price
+#: have the most room left (:func:`_room`, a tie-break of ``TIE_EPS`` USD/MWh at most).
+#: Measured on the heatwave May (tests/test_dispatch_lp.py): the tie-break alone unserved
+#: +1.49% -> +1.22% and cost 1.17% -> 0.96%; with the regions apart +1.18% and 0.85%,
+#: generation per region and technology 20.3% -> 8.7%. Samples that do not shed keep one
+#: step for all stores without the tie-break: on the CI guard's year (no shedding) both
+#: together took 1.5x the CPU (3.1 against 2.0 s) for no lower cost.
+STORAGE_BY_REGION = True
+TIE_ROOM = True
+TIE_EPS = 1e-3
 #: A sample leaves the price rounds when one lowers its cost by less than this share.
 PRICE_TOL = 1e-5
 #: Bisection steps for a month's price level in :func:`_price_vertex` (from 2*VOLL down to
@@ -317,7 +329,9 @@ def _price_rounds(
     cost, starting in the next round from the step that last won; a kind whose steps all
     fail leaves the sample, and the sample leaves when a round lowers its cost by less than
     :data:`PRICE_TOL` of it. This moves water from hours it is exported over lossy corridors
-    to hours its region imports or sheds, which the zone passes' net loads do not see."""
+    to hours its region imports or sheds, which the zone passes' net loads do not see. On
+    samples that still shed, each region's stores take steps of their own and break ties of
+    price by the room left (:data:`STORAGE_BY_REGION`, :data:`TIE_ROOM`)."""
     kinds = ["water"] * bool(len(hyd)) + ["storage"] * bool(PRICE_STORAGE and len(st.pcap))
     if not kinds:
         return
@@ -328,6 +342,19 @@ def _price_rounds(
             st, stack, grid, av[which], dem[which], None, lng_av[which], sub.gen[:, hyd],
             warm=sub, with_price=True, stor=(sub.ch, sub.dis),
         ).price  # fmt: skip
+    shed = (best.shed[which] > core.SHED_THRESHOLD_MW).any(axis=(1, 2))
+    by_region = [f"storage:{r}" for r in np.unique(st.stor_region)]
+    split = kinds[:-1] + by_region if STORAGE_BY_REGION and kinds[-1] == "storage" else kinds
+    for rows, kinds_of, tie in ((which[~shed], kinds, False), (which[shed], split, TIE_ROOM)):
+        if len(rows):
+            _frank_wolfe(
+                st, stack, grid, av, dem, lng_av, best, cost, hyd, rows, budget, kinds_of, tie
+            )
+
+
+def _frank_wolfe(st, stack, grid, av, dem, lng_av, best, cost, hyd, which, budget, kinds, tie):
+    """The rounds of :func:`_price_rounds` on the samples ``which``, over ``kinds``: "water",
+    "storage" (every store) or "storage:<r>" (the stores of region index r)."""
     n_s = av.shape[0]
     # per kind and sample: the step to start from (the last that won) and whether the kind
     # still takes part (it leaves when no step lowers the cost)
@@ -345,10 +372,17 @@ def _price_rounds(
             if kind == "water":
                 target = _price_vertex(st, av[rows0], h, sub.price, hyd, budget[rows0])
             else:
+                sig = sub.price[:, st.stor_region, :]
+                if tie:
+                    room = _room(st, av[rows0], sub)[:, st.stor_region, :]
+                    sig = sig - TIE_EPS * room / max(room.max(), 1.0)
                 c_v, d_v = storage.schedule(
-                    sub.price[:, st.stor_region, :], lambda x: x, st.pcap, st.dur,
+                    sig, lambda x: x, st.pcap, st.dur,
                     st.eff_c, st.eff_d, st.dt,
                 )  # fmt: skip
+                if kind != "storage":
+                    other = st.stor_region != int(kind.split(":")[1])
+                    c_v[:, other], d_v[:, other] = sub.ch[:, other], sub.dis[:, other]
             left = np.arange(len(rows0))  # rows of sub without a better step yet
             for i_gam, gam in enumerate(PRICE_STEPS):
                 now = left[start[kind][rows0[left]] <= i_gam]
@@ -376,6 +410,23 @@ def _price_rounds(
         active = active[before[active] - cost[active] > PRICE_TOL * np.abs(before[active])]
         if not len(active):
             break
+
+
+def _room(st: Static, av, co: core.ChunkOut) -> np.ndarray:
+    """MW (S, R, T) each region's plants at or below its price can still give,
+
+        room_{r,t} = sum_{g in r, not reservoir, c_g <= p_{r,t}} max(0, a_{g,t} - x_{g,t}),
+
+    from availability ``av`` (S, T, G), the output ``x`` and prices ``p`` of ``co``. On a
+    plateau of equal prices, storage charged where this is largest is fed by the
+    marginal plant, not by the next dearer one."""
+    n_r = len(st.regions)
+    other = np.flatnonzero(~st.is_res)
+    free = np.maximum(av[:, :, other].transpose(0, 2, 1) - co.gen[:, other], 0.0)  # (S, G', T)
+    cheap = st.mc[other][None, :, None] <= co.price[:, st.gen_region[other], :] + 1e-6
+    onehot = np.zeros((n_r, len(other)))
+    onehot[st.gen_region[other], np.arange(len(other))] = 1.0
+    return np.matmul(onehot, np.where(cheap, free, 0.0))
 
 
 def _price_vertex(st: Static, av, h_all, price, hyd, budget=None) -> np.ndarray:
