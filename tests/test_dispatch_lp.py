@@ -24,7 +24,6 @@ The full-year and 13-week comparisons live in that benchmark.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -66,8 +65,9 @@ LP_NONE = 1e-8
 def lp_of(system, res, accept=("optimal",)):
     """The LP (Pyomo + HiGHS) operating ``system`` with the core's capacities fixed; asserts
     that its status is one of ``accept``. Where HiGHS's method ends without a verdict (model
-    status ``unknown``: its interior point on the 2030 plan's 13 weeks from 1 May with the
-    corridors into the South out), the same LP is solved again by the simplex method."""
+    status ``unknown``: HiPO on the 2030 plan's 13 weeks from 1 May with the corridors into
+    the South out), :func:`energy_sim.planning.solve.plan` solves the same LP again by the
+    simplex method (``solve.FALLBACK_STATUSES``)."""
     from energy_sim.planning.solve import plan
 
     sy = system.copy()  # operating only: no build ranges or policy rows on fixed capacities
@@ -75,13 +75,6 @@ def lp_of(system, res, accept=("optimal",)):
     sy["build_max_mw"] = sy["build_max_mw"] * 0.0 + np.inf
     sy.attrs.update(clean_share_min=float("nan"), co2_cap_t=float("nan"))
     lp = plan(sy, fixed_capacities=res.isel(sample=0))
-    if lp.attrs["status"] == "unknown":
-        raw = sy.attrs.get("lp_solver_options", "{}") or "{}"
-        cfg = json.loads(raw) if isinstance(raw, str) else dict(raw)
-        if not {"method", "time_limit_s", "options"} & set(cfg):
-            cfg = {"options": cfg}
-        sy.attrs["lp_solver_options"] = json.dumps({**cfg, "method": "simplex"})
-        lp = plan(sy, fixed_capacities=res.isel(sample=0))
     status = lp.attrs["status"]
     assert status in accept, f"LP status {status} {lp.attrs.get('invariant_errors', '')}"
     return lp

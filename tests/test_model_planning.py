@@ -213,6 +213,79 @@ def test_time_limit_gives_a_marked_result():
     assert plan(sysd).attrs["status"] == "time_limit"
 
 
+@pytest.mark.parametrize(
+    ("method", "max_columns", "again"),
+    [("ipm", None, True), ("hipo", None, True), ("pdlp", None, True), ("hipo", 2, False)],
+)
+def test_a_method_ending_without_a_verdict_is_followed_by_the_simplex(
+    monkeypatch, method, max_columns, again
+):
+    """HiGHS's model status "unknown" (HiPO on the 2030 plan's 13 weeks from 1 May with the
+    corridors into the South out) makes ``plan`` solve the same LP again by the simplex
+    method: here the first status is forced to "unknown" on the screening-curve system, whose
+    optimum is 50,120,000 USD (test_investment_screening_curve). The Results and the log say
+    so. A model above ``FALLBACK_MAX_COLUMNS`` (here set to 2) keeps its status."""
+    import json
+
+    from energy_sim.planning import solve
+
+    statuses = []
+    real_status = solve._model_status
+
+    def first_unknown(h):
+        statuses.append(real_status(h))
+        return "unknown" if len(statuses) == 1 else statuses[-1]
+
+    made = []
+    real_new = solve.new_highs
+    monkeypatch.setattr(
+        solve, "new_highs", lambda verbose=False: made.append(real_new(verbose)) or made[-1]
+    )
+    monkeypatch.setattr(solve, "_model_status", first_unknown)
+    if max_columns is not None:
+        monkeypatch.setattr(solve, "FALLBACK_MAX_COLUMNS", max_columns)
+    sysd = tiny_system(
+        gens=[
+            gen("north", "coal", capmax=np.inf, ann_capex=200_000, mc=20),
+            gen("north", "ocgt", capmax=np.inf, ann_capex=50_000, mc=100),
+        ],
+        demand=[100.0, 200.0],
+        weight=[8000.0, 760.0],
+    )
+    sysd.attrs["lp_solver_options"] = json.dumps({"method": method})
+    lines = []
+    res = plan(sysd, log=lines.append)
+    said = any("solving the LP again by the simplex method" in line for line in lines)
+    if again:
+        assert len(statuses) == 2 and said
+        assert res.attrs["status"] == "optimal"
+        assert res.attrs["objective_usd"] == approx(50_120_000)
+        assert res.attrs["solver"] == f"highs-{method}, then simplex"
+        # HiPO's own options (no presolve, costs scaled by 2^-10) are HiGHS's defaults again
+        keys = ("solver", "presolve", "user_objective_scale", "user_bound_scale")
+        assert {k: made[0].getOptionValue(k)[1] for k in keys} == {
+            "solver": "simplex", "presolve": "choose", "user_objective_scale": 0,
+            "user_bound_scale": 0,
+        }  # fmt: skip
+    else:
+        assert len(statuses) == 1 and not said
+        assert res.attrs["status"] == "unknown"
+        assert res.attrs["solver"] == f"highs-{method}"
+
+
+def test_a_method_with_a_verdict_is_not_solved_again(monkeypatch):
+    """An optimum is a verdict: one solve, no simplex after it (the time limit, another
+    verdict, keeps its status in test_time_limit_gives_a_marked_result)."""
+    from energy_sim.planning import solve
+
+    calls = []
+    real = solve.run_interruptible
+    monkeypatch.setattr(solve, "run_interruptible", lambda h: calls.append(1) or real(h))
+    sysd = _range_system(None)
+    plan(sysd)
+    assert len(calls) == 1
+
+
 def test_unknown_solver_method_is_an_input_error():
     import json
 

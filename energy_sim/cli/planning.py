@@ -336,6 +336,7 @@ def _print_kpis(k: dict[str, Any], results: Any) -> None:
         ("corridor loss rate", f"{k['loss_rate']:.2%}"),
         ("LNG days of cover (min hub)", f"{k['lng_days_of_cover']:.1f} d"),
         ("build / hand-off / solve", f"{k['build_s']:.1f} / {k['handoff_s']:.1f} / {k['solve_s']:.1f} s"),
+        ("solver", str(results.attrs.get("solver", ""))),
     ]  # fmt: skip
     for name, val in rows:
         t.add_row(name, val)
