@@ -21,6 +21,20 @@ def cap_of(res, gid: str) -> float:
     return float(res["capacity_mw"].sel(gen=gid))
 
 
+def _screening_system(storage=()) -> object:
+    """Coal (200,000 USD/MW/yr + 20 USD/MWh) and OCGT (50,000 + 100) to build for 100 MW over
+    8,000 h and 200 MW over 760 h (test_investment_screening_curve)."""
+    return tiny_system(
+        gens=[
+            gen("north", "coal", capmax=np.inf, ann_capex=200_000, mc=20),
+            gen("north", "ocgt", capmax=np.inf, ann_capex=50_000, mc=100),
+        ],
+        storage=list(storage),
+        demand=[100.0, 200.0],
+        weight=[8000.0, 760.0],
+    )
+
+
 def test_investment_screening_curve():
     """Demand 100 MW for 8000 h and 200 MW for 760 h; nothing exists.
 
@@ -28,14 +42,7 @@ def test_investment_screening_curve():
     150,000/80 = 1875 h: the base 100 MW (8760 h) is coal, the peak 100 MW (760 h) is OCGT.
     cost = 100*200,000 + 100*50,000 + 20*100*8760 + 100*100*760 = 50,120,000.
     """
-    sys = tiny_system(
-        gens=[
-            gen("north", "coal", capmax=np.inf, ann_capex=200_000, mc=20),
-            gen("north", "ocgt", capmax=np.inf, ann_capex=50_000, mc=100),
-        ],
-        demand=[100.0, 200.0],
-        weight=[8000.0, 760.0],
-    )
+    sys = _screening_system()
     res = solve_checked(sys)
     assert res.attrs["objective_usd"] == approx(50_120_000)
     assert cap_of(res, "north/coal") == approx(100)
@@ -185,15 +192,7 @@ def test_unreachable_build_range_is_an_input_error():
 def test_fixed_capacities_give_a_pure_dispatch_lp():
     """Re-plan the screening-curve system with its own capacities fixed: same operation, the
     same objective, no investment variables left in the LP."""
-    sys = tiny_system(
-        gens=[
-            gen("north", "coal", capmax=np.inf, ann_capex=200_000, mc=20),
-            gen("north", "ocgt", capmax=np.inf, ann_capex=50_000, mc=100),
-        ],
-        storage=[store("north", "battery_4h", pcapmax=50, capex_p=1e9)],
-        demand=[100.0, 200.0],
-        weight=[8000.0, 760.0],
-    )
+    sys = _screening_system(storage=[store("north", "battery_4h", pcapmax=50, capex_p=1e9)])
     first = solve_checked(sys)
     again = solve_checked(sys, fixed_capacities=first)
     assert again.attrs["objective_usd"] == approx(first.attrs["objective_usd"])
@@ -244,14 +243,7 @@ def test_a_method_ending_without_a_verdict_is_followed_by_the_simplex(
     monkeypatch.setattr(solve, "_model_status", first_unknown)
     if max_columns is not None:
         monkeypatch.setattr(solve, "FALLBACK_MAX_COLUMNS", max_columns)
-    sysd = tiny_system(
-        gens=[
-            gen("north", "coal", capmax=np.inf, ann_capex=200_000, mc=20),
-            gen("north", "ocgt", capmax=np.inf, ann_capex=50_000, mc=100),
-        ],
-        demand=[100.0, 200.0],
-        weight=[8000.0, 760.0],
-    )
+    sysd = _screening_system()
     sysd.attrs["lp_solver_options"] = json.dumps({"method": method})
     lines = []
     res = plan(sysd, log=lines.append)
