@@ -540,8 +540,9 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
     one level where other plants can take over (:func:`lng.tank_allocation`, least efficient
     plants first), and cells whose burn the tank still cannot carry are dispatched again with
     the LNG groups of the short hubs capped (up to :data:`LNG_CAP_ROUNDS` rounds; the plants
-    of other hubs keep their room and take over, but the last round holds them too). Returns send-out and inventory (S, H, T) and the steps whose
-    LNG a short tank needs later (S, H, T; None where no tank was short)."""
+    of other hubs keep their room and take over, but the last round holds them too).
+    Returns send-out and inventory (S, H, T) and the steps whose LNG a short tank needs
+    later (S, H, T; None where no tank was short)."""
     n_h = len(st.regas)
     n_g = cs.gen.shape[1]
     n_c = n_s * n_t

@@ -51,7 +51,7 @@ PRICE_STORAGE = True
 #: +1.49% -> +1.22% and cost 1.17% -> 0.96%; with the regions apart +1.18% and 0.85%,
 #: generation per region and technology 20.3% -> 8.7%. Samples that do not shed keep one
 #: step for all stores without the tie-break: on the CI guard's year (no shedding) both
-#: together took 1.5x the CPU (3.1 against 2.0 s) for no lower cost.
+#: together took 2.3x the CPU (3.1 against 1.3-1.4 s) for no lower cost.
 STORAGE_BY_REGION = True
 TIE_ROOM = True
 TIE_EPS = 1e-3

@@ -329,7 +329,7 @@ def solve_model(
 #: Model statuses after which :func:`solve_model` solves the LP again by the simplex method,
 #: on models of at most :data:`FALLBACK_MAX_COLUMNS` columns: the method stopped without a
 #: verdict. HiPO ended "unknown" on the 2030 plan's 13 weeks from 1 May with the corridors into
-#: the South out (about 232,000 columns); the simplex method found the optimum
+#: the South out (228,422 columns); the simplex method found the optimum
 #: (docs/dispatch.md). Larger models (the full hourly year, 1.2-1.3 M columns) keep the
 #: status: there HiPO's "unknown" is an imprecise stop whose results are written and marked
 #: (docs/model.md), and a simplex solve would take hours.
