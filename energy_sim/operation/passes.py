@@ -34,8 +34,9 @@ REPAIR_TOL = 1e-4
 #: (:func:`_price_rounds`), and the step sizes tried in each, largest first. Measured on the
 #: accuracy cases (tests/test_dispatch_lp.py): steps (0.3, 0.1, 0.03) against (0.5, 0.2,
 #: 0.05) 0.32% against 0.48% on the 2030 fortnight, the same elsewhere; a first step of 1
-#: never won; a fourth of 0.01 moved only the toy (1.34% to 1.28%); a step one larger than
-#: the last that won, tried first, did not help. Rounds: the fortnight improves in each of
+#: never won; a fourth of 0.01 moved only the toy (1.34% to 1.28%), before storage moved
+#: by region where load is shed (there it helps now: PRICE_STEPS_SHED); a step one larger
+#: than the last that won, tried first, did not help. Rounds: the fortnight improves in each of
 #: 57 (0.26% after 10, 0.14% after 20, 0.036% after 60); the heatwave May converges by 20
 #: (unserved +2.10% after 10, +1.73% after 20 and 40); sampled 2045 years stop after 4-5
 #: (PRICE_TOL), as does the 2030 plan's year (6).
