@@ -338,8 +338,10 @@ class _Cells:
             self.av_c[cells] = lim
 
 
-#: Rounds that cap the LNG groups of hubs still short (the last holds every LNG group).
+#: Rounds that cap the LNG groups of hubs still short (the last holds every LNG group), and
+#: the coal groups of yards still short (the last holds every coal group).
 LNG_CAP_ROUNDS = 3
+COAL_CAP_ROUNDS = 3
 
 
 def _less_efficient(st: Static) -> np.ndarray:
@@ -512,11 +514,11 @@ def _charge_fix(st: Static, cs: _Cells, dem, ch, dis, soc, init0, freeze=None):
 def _coal_step(st: Static, cs: _Cells, n_s: int, n_t: int):
     """Step 4b, the coal yards (MODEL.md constraint 8, issue 14): cells whose coal burn the
     stock cannot carry are dispatched again with the groups of the short yards capped (up to
-    three rounds; the groups of other yards keep their room and take over, but the last round
+    :data:`COAL_CAP_ROUNDS` rounds; the groups of other yards keep their room and take over, but the last round
     holds them too); later steps keep the caps. Returns the stocks and deliveries (S, R, T)."""
     n_r = len(st.regions)
     gi = np.flatnonzero(st.gen_store >= 0)
-    for i in range(3):
+    for i in range(COAL_CAP_ROUNDS):
         burn_y = coal.burn_of(st, cs.gen, n_s, n_t)
         ok_y, dlv_y, cst_y = coal.stocks(st, burn_y)
         cut_y = lng.short_steps(ok_y, burn_y)
@@ -524,7 +526,8 @@ def _coal_step(st: Static, cs: _Cells, n_s: int, n_t: int):
             break
         cells, ratio_c = _kept_shares(ok_y, burn_y, cut_y)
         share = ratio_c[:, st.gen_store[gi]]
-        free = (share >= 1.0 - 1e-12) if i < 2 else None  # the last round holds all
+        last = i == COAL_CAP_ROUNDS - 1  # the last round holds every coal group
+        free = None if last else share >= 1.0 - 1e-12
         cs.cap_groups(cells, gi, share, free=free)
     else:
         ok_y, dlv_y, cst_y = coal.stocks(st, coal.burn_of(st, cs.gen, n_s, n_t))

@@ -331,8 +331,9 @@ def _price_rounds(
     ``s`` the linear programme's optimum at the prices of ``x`` (the network's marginal
     values, losses and congestion included): for water :func:`_price_vertex` (storage held),
     for storage :func:`storage.schedule`'s daily arbitrage on the price of the store's region
-    (water held). A sample takes the first ``gamma`` of :data:`PRICE_STEPS` that lowers its
-    cost, starting in the next round from the step that last won; a kind whose steps all
+    (water held). A sample takes the first ``gamma`` of :data:`PRICE_STEPS` (on samples
+    that shed, :data:`PRICE_STEPS_SHED`) that lowers its cost, starting in the next round
+    from the step that last won; a kind whose steps all
     fail leaves the sample, and the sample leaves when a round lowers its cost by less than
     :data:`PRICE_TOL` of it. This moves water from hours it is exported over lossy corridors
     to hours its region imports or sheds, which the zone passes' net loads do not see. On
