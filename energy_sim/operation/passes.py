@@ -393,7 +393,7 @@ def _frank_wolfe(
                     sig = sig - TIE_EPS * room / max(room.max(), 1.0)
                 c_v, d_v = storage.schedule(
                     sig, lambda x: x, st.pcap, st.dur,
-                    st.eff_c, st.eff_d, st.dt,
+                    st.eff_c, st.eff_d, st.dt, by_price=True,
                 )  # fmt: skip
                 if kind != "storage":
                     other = st.stor_region != int(kind.split(":")[1])

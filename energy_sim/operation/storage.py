@@ -97,8 +97,17 @@ def schedule(
     eff_c: np.ndarray,
     eff_d: np.ndarray,
     dt: np.ndarray,
+    by_price: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Wished charge and discharge (S, St, T) from the signal (S, 1 or St, T)."""
+    """Wished charge and discharge (S, St, T) from the signal (S, 1 or St, T).
+
+    With ``by_price`` the signal is a price (USD/MWh, ``pi`` the identity): the day's ``k``
+    used pairs charge ``k*P`` MW-steps at full power in its cheapest steps and discharge
+    ``eff_c*eff_d*k*P`` at full power in its dearest, the steps tied at the last level
+    sharing what is left (:func:`_top_steps`): the optimum of ``max sum_t p_t*(d_t - c_t)``
+    for the day's pairs. The flat top ``X_t - U_d`` is for a net load in MW; on a price
+    (a few USD/MWh apart against thousands of MW) it spread the discharge over every step of
+    the day, the charging steps included."""
     n_s, _, n_t = signal.shape
     n_st = len(pcap)
     signal = np.broadcast_to(signal, (n_s, n_st, n_t))
@@ -110,10 +119,10 @@ def schedule(
     idx, ok, lead = _windows(n_t, spd, day_start(signal, spd))
     n_d = idx.shape[0]
     sig = np.where(ok, signal[:, :, idx], np.nan)  # (S, St, D, spd); NaN outside the horizon
-    order = np.argsort(sig, axis=3, kind="stable")  # NaN (padding) last
     n_p = spd // 2
-    low = order[..., :n_p]
-    high = order[..., spd - 1 : spd - 1 - n_p : -1]
+    low = np.argsort(sig, axis=3, kind="stable")[..., :n_p]  # NaN (padding) last
+    # highest first, NaN last too: a window cut by the horizon's edge still pairs its steps
+    high = np.argsort(np.where(np.isnan(sig), np.inf, -sig), axis=3, kind="stable")[..., :n_p]
     s_low = np.take_along_axis(sig, low, axis=3)
     s_high = np.take_along_axis(sig, high, axis=3)
     p_low, p_high = pi(np.nan_to_num(s_low, nan=np.inf)), pi(np.nan_to_num(s_high, nan=-np.inf))
@@ -127,6 +136,16 @@ def schedule(
         & (p_high * rt[None, :, None, None] > p_low + 1e-6)
         & (i[None, None, None, :] < kmax[None, :, None, None])
     )  # (S, St, D, P)
+    n_use = use.sum(axis=3)  # (S, St, D): pairs used each day
+    if by_price:  # charge in the day's cheapest steps, discharge in its dearest, ties shared
+        ch = _top_steps(
+            np.where(np.isfinite(sig), -sig, -np.inf), n_use * pcap[None, :, None], pcap
+        )
+        d = _top_steps(
+            np.where(np.isfinite(sig), sig, -np.inf), n_use * (pcap * rt)[None, :, None], pcap
+        )
+        ch, d = ch.reshape(n_s, n_st, n_d * spd), d.reshape(n_s, n_st, n_d * spd)
+        return ch[:, :, lead : lead + n_t], d[:, :, lead : lead + n_t]
     base = (np.arange(n_d) * spd)[None, None, :, None]
     t_low = base + low  # in window steps: step k is horizon step k - lead
     ch = np.zeros((n_s, n_st, n_d * spd))
@@ -136,7 +155,7 @@ def schedule(
     ch[s_b, st_b, t_low[use]] = pcap[st_b]
     # the day's stored energy goes out where the net load is highest, flat-topped:
     #   d_t = min(P, max(0, X_t - U_d)),   sum_t d_t = rt * sum_t c_t   (level U_d by bisection)
-    e_out = use.sum(axis=3) * (pcap * rt)[None, :, None]  # (S, St, D), MW-steps
+    e_out = n_use * (pcap * rt)[None, :, None]  # (S, St, D), MW-steps
     top = np.where(np.isfinite(sig), sig, -np.inf)
     lo = np.nan_to_num(np.nanmin(sig, axis=3, initial=np.inf), posinf=0.0) - pcap.max(initial=0.0)
     hi = np.nan_to_num(np.nanmax(sig, axis=3, initial=-np.inf), neginf=0.0)
@@ -152,6 +171,32 @@ def schedule(
     d = np.clip(top - hi[..., None], 0.0, cap_p)
     d = np.where(e_out[..., None] > 0, d, 0.0).reshape(n_s, n_st, n_d * spd)
     return ch[:, :, lead : lead + n_t], d[:, :, lead : lead + n_t]
+
+
+def _top_steps(top: np.ndarray, e_out: np.ndarray, pcap: np.ndarray) -> np.ndarray:
+    """Discharge (S, St, D, spd) of each day's energy ``e_out`` (S, St, D) in MW-steps at the
+    dearest steps of the price ``top`` (-inf outside the horizon): with ``L_d`` the price of
+    the day's ``(floor(e_out/P) + 1)``-th dearest step,
+
+        d_t = P  where p_t > L_d,     d_t = min(P, (e_out - P*#{p_t > L_d}) / #{p_t = L_d})
+        where p_t = L_d,
+
+    and 0 below; prices are compared to 1e-6 USD/MWh."""
+    p = np.round(top, 6)
+    spd = p.shape[-1]
+    cap_p = pcap[None, :, None, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_full = np.where(pcap[None, :, None] > 0, np.floor(e_out / pcap[None, :, None]), 0.0)
+    k = np.minimum(n_full, spd - 1).astype(np.int64)[..., None]
+    level = np.take_along_axis(-np.sort(-p, axis=3), k, axis=3)  # (S, St, D, 1)
+    fin = np.isfinite(p)
+    above = fin & (p > level)
+    tie = fin & (p == level)
+    rest = e_out - np.where(above, cap_p, 0.0).sum(axis=3)
+    n_tie = tie.sum(axis=3)
+    share = np.where(n_tie > 0, np.maximum(rest, 0.0) / np.maximum(n_tie, 1), 0.0)
+    d = np.where(above, cap_p, np.where(tie, np.minimum(share[..., None], cap_p), 0.0))
+    return np.where(e_out[..., None] > 0, d, 0.0)
 
 
 def _step_maps(cw, dw, decay, pcap, cap_e, eff_c, eff_d, dt):
