@@ -682,6 +682,44 @@ def test_price_rounds_split_storage_by_region_only_on_samples_that_shed():
     assert stats.get("price_storage:0_tried", 0) > 0 and stats.get("price_storage:1_tried", 0) > 0
 
 
+@pytest.mark.parametrize("adequacy", [True, False])
+def test_adequacy_price_rounds_end_with_the_shed(adequacy):
+    """The price rounds of a sample that sheds, with the core's operation replaced by one that
+    ends the shed and takes 1% off the generation at every step (each step wins): with
+    ``adequacy`` (the screen's callers, who read the shed only) the sample leaves after the
+    round that ended its shed; without, it stays while the cost falls (every round)."""
+    from dataclasses import replace
+
+    from energy_sim.operation import core, merit, network, passes
+    from energy_sim.operation.inputs import prepare
+
+    system = tiny_system(
+        gens=[gen("north", "coal", cap0=100.0, mc=30.0)],
+        storage=[store("north", pcap0=10.0, dur=2.0)],
+        demand=np.array([[60.0, 100.0, 130.0, 70.0] * 6]),
+    )
+    st = prepare(system)
+    stack, grid = merit.build_stack(st), network.Grid.build(1, st.frm, st.to, st.eta)
+    av = (st.avail * st.cap[:, None]).T[None].copy()
+    dem = st.demand.T[None].copy()
+    lng_av = np.ones((1, len(st.regas), av.shape[1]))
+    best = core._operate(st, stack, grid, av, dem, None, lng_av, None, with_price=True)
+    assert (best.shed > core.SHED_THRESHOLD_MW).any()  # 130 MW against 100 + 10
+
+    def relieved(*args, warm, **kw):
+        return replace(warm, gen=warm.gen * 0.99, shed=warm.shed * 0.0, stats={})
+
+    cost = passes._cost(st, best)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(core, "_operate", relieved)
+        passes._frank_wolfe(
+            st, stack, grid, av, dem, lng_av, best, cost, np.zeros(0, int), np.array([0]),
+            None, ["storage"], False, (0.3,), adequacy,
+        )  # fmt: skip
+    assert best.stats["price_rounds"] == (1 if adequacy else passes.PRICE_ROUNDS)
+    assert best.shed.sum() == 0.0
+
+
 def test_price_rounds_keep_water_at_home_where_the_corridor_loses_energy():
     from energy_sim.operation import passes
 

@@ -225,7 +225,9 @@ def full_chunk(
         shed = (best.shed > core.SHED_THRESHOLD_MW).any(axis=(1, 2))
         which = np.flatnonzero(shed) if adequacy else np.arange(n_s)
         if len(which):
-            _price_rounds(st, stack, grid, av, dem, lng_av, best, cost, hyd, which, budget)
+            _price_rounds(
+                st, stack, grid, av, dem, lng_av, best, cost, hyd, which, budget, adequacy
+            )  # fmt: skip
     return best
 
 
@@ -320,8 +322,9 @@ def _count(co: core.ChunkOut, key: str, n) -> None:
 
 
 def _price_rounds(
-    st, stack, grid, av, dem, lng_av, best: core.ChunkOut, cost, hyd, which: np.ndarray, budget
-) -> None:
+    st, stack, grid, av, dem, lng_av, best: core.ChunkOut, cost, hyd, which: np.ndarray, budget,
+    adequacy: bool = False,
+) -> None:  # fmt: skip
     """Move water and storage towards the hours where their region's price is highest (in
     place on ``best`` and ``cost``, on the samples ``which``), by conditional-gradient
     (Frank-Wolfe) steps
@@ -338,7 +341,8 @@ def _price_rounds(
     :data:`PRICE_TOL` of it. This moves water from hours it is exported over lossy corridors
     to hours its region imports or sheds, which the zone passes' net loads do not see. On
     samples that still shed, each region's stores take steps of their own and break ties of
-    price by the room left (:data:`STORAGE_BY_REGION`, :data:`TIE_ROOM`)."""
+    price by the room left (:data:`STORAGE_BY_REGION`, :data:`TIE_ROOM`). With ``adequacy``
+    (callers who read the shed only) a sample leaves the rounds once it no longer sheds."""
     kinds = ["water"] * bool(len(hyd)) + ["storage"] * bool(PRICE_STORAGE and len(st.pcap))
     if not kinds:
         return
@@ -360,16 +364,18 @@ def _price_rounds(
         if len(rows):
             _frank_wolfe(
                 st, stack, grid, av, dem, lng_av, best, cost, hyd, rows, budget, kinds_of, tie,
-                steps,
+                steps, adequacy,
             )  # fmt: skip
 
 
 def _frank_wolfe(
-    st, stack, grid, av, dem, lng_av, best, cost, hyd, which, budget, kinds, tie, steps
+    st, stack, grid, av, dem, lng_av, best, cost, hyd, which, budget, kinds, tie, steps,
+    until_no_shed=False,
 ):  # fmt: skip
     """The rounds of :func:`_price_rounds` on the samples ``which``, over ``kinds`` ("water",
     "storage": every store, or "storage:<r>": the stores of region index r), trying the
-    step sizes ``steps``."""
+    step sizes ``steps``; with ``until_no_shed`` a sample leaves after the round that ends its
+    shedding."""
     n_s = av.shape[0]
     # per kind and sample: the step to start from (the last that won) and whether the kind
     # still takes part (it leaves when no step lowers the cost)
@@ -423,6 +429,8 @@ def _frank_wolfe(
             alive[kind][rows0[left]] = False
         _count(best, "price_rounds", 1.0)
         active = active[before[active] - cost[active] > PRICE_TOL * np.abs(before[active])]
+        if until_no_shed:
+            active = active[(best.shed[active] > core.SHED_THRESHOLD_MW).any(axis=(1, 2))]
         if not len(active):
             break
 
