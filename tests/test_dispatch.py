@@ -613,24 +613,26 @@ def test_storage_on_a_price_charges_the_cheapest_and_discharges_the_dearest_step
     from energy_sim.operation import storage
 
     # two equal days of hourly prices: 50, but 10 at steps 3-5 and 100 at steps 18-20.
-    # P = 100 MW, 2 h, eff_c = eff_d = 0.9: floor(2/0.9) = 2 pairs a day, each paying
-    # (100*0.81 > 10). The day charges 2*100 = 200 MWh, shared by its three 10s (66.7 MW
-    # each), and discharges 0.81*200 = 162 MWh, shared by its three 100s (54 MW each);
-    # nothing at the 50s (the flat top of a net load put ~42 MW in every step of the day).
+    # P = 100 MW, 2 h, eff_c = eff_d = 0.9: the store fills in 2/0.9 = 2.22 steps at full
+    # power, pairs paying 100*0.81 > 10. The day charges 222.2 MWh (200 stored), shared by
+    # its three 10s (74.1 MW each), and discharges 0.9*200 = 180 MWh, shared by its three
+    # 100s (60 MW each); nothing at the 50s (the flat top of a net load put ~40 MW in every
+    # step of the day).
     day = np.full(24, 50.0)
     day[3:6], day[18:21] = 10.0, 100.0
     price = np.tile(day, 2)[None, None]
     one_mw = np.array([100.0]), np.array([2.0]), np.array([0.9]), np.array([0.9])
     c, d = storage.schedule(price, lambda x: x, *one_mw, np.ones(48), by_price=True)
     for k in (0, 24):
-        assert c[0, 0, k + 3 : k + 6] == pytest.approx(np.full(3, 200.0 / 3), rel=1e-9)
-        assert d[0, 0, k + 18 : k + 21] == pytest.approx(np.full(3, 54.0), rel=1e-9)
-    assert c.sum() == pytest.approx(400.0, rel=1e-9) and d.sum() == pytest.approx(324.0, rel=1e-9)
-    # no tie at the top: 120 at step 19, 100 at 18, 90 at 20: 100 MW at 19, the other 62 at 18
+        assert c[0, 0, k + 3 : k + 6] == pytest.approx(np.full(3, 200.0 / 0.9 / 3), rel=1e-9)
+        assert d[0, 0, k + 18 : k + 21] == pytest.approx(np.full(3, 60.0), rel=1e-9)
+    assert c.sum() * 0.9 == pytest.approx(400.0, rel=1e-9)
+    assert d.sum() == pytest.approx(360.0, rel=1e-9)
+    # no tie at the top: 120 at step 19, 100 at 18, 90 at 20: 100 MW at 19, the other 80 at 18
     day[18:21] = 100.0, 120.0, 90.0
     price = np.tile(day, 2)[None, None]
     c, d = storage.schedule(price, lambda x: x, *one_mw, np.ones(48), by_price=True)
-    assert d[0, 0, 18:21] == pytest.approx([62.0, 100.0, 0.0], rel=1e-9)
+    assert d[0, 0, 18:21] == pytest.approx([80.0, 100.0, 0.0], rel=1e-9)
     assert d[0, 0, :18].sum() == 0.0 and d[0, 0, 21:42].sum() == 0.0
 
 

@@ -364,33 +364,31 @@ SLOW = {k for k in CASES if k.startswith("plan_2030_")}
 #: (passes.STORAGE_BY_REGION, TIE_ROOM, PRICE_STEPS_SHED); and the price rounds' storage
 #: vertex charging and discharging at full power in each day's cheapest and dearest steps
 #: (storage.schedule ``by_price``: the flat top of a net load spread the discharge over every
-#: step of the day), days cut by the horizon's edge pairing their steps.
+#: step of the day), up to the store's energy (the last pair partly), days cut by the
+#: horizon's edge pairing their steps.
 _D10 = "2026-12-05 (storage vertex at full power in the day's cheapest and dearest steps)"
 _PLACE = "placement of water, storage and LNG without foresight"
 _TIE = "near-tied marginal plant (LP degeneracy) placed differently"
 #: Measured misses of the contract: (case, metric) -> reason. Strict: the test fails the day
 #: the gap closes, and this entry must go.
 XFAIL: dict[tuple[str, str], str] = {
-    ("hydro_storage_lng", "operating"): f"measured 1.27% against 0.5% on {_D10}: fuel and O&M "
+    ("hydro_storage_lng", "operating"): f"measured 1.28% against 0.5% on {_D10}: fuel and O&M "
     "(the unserved energy is the LP's, none): the core runs the oil and the LNG where the LP "
     "runs the battery and the North's hydro across the cut-off",
-    ("hydro_storage_lng", "generation_region_tech"): "measured 31.3% (s/oil, LP 7.5 -> core "
+    ("hydro_storage_lng", "generation_region_tech"): "measured 31.4% (s/oil, LP 7.5 -> core "
     f"9.9 GWh) against 5% on {_D10}: {_PLACE}",
     ("vietnam_2030_fortnight_corridor_outage", "generation_region_tech"): "measured 19.5% "
     f"(central_central/biomass, LP 24.2 -> core 19.5 GWh) against 5% on {_D10}: {_TIE}",
-    ("plan_2030_may_heatwave_lng_corridor", "operating"): "measured 0.63% against 0.5% on "
-    f"{_D10}: the unserved energy at VOLL (+0.87% of the LP's, within the contract) and fuel "
-    "and O&M +0.11%",
     ("plan_2030_may_heatwave_lng_corridor", "generation_region_tech"): "measured 5.8% "
     f"(south_central/solar_rooftop, LP 322.9 -> core 304.3 GWh) against 5% on {_D10}: {_PLACE}",
     ("plan_2030_may_south_island_heatwave", "operating"): "measured 1.65% against 0.5% on "
-    f"{_D10}: the unserved energy below at VOLL (fuel and O&M alone +0.02%)",
+    f"{_D10}: the unserved energy below at VOLL (fuel and O&M alone +0.03%)",
     ("plan_2030_may_south_island_heatwave", "unserved"): "measured 1.91% of the LP's "
     f"(1,235.2 -> 1,258.8 GWh) against 1% on {_D10}: {_PLACE}",
     ("plan_2030_may_south_island_heatwave", "generation_region_tech"): "measured 6.5% "
     f"(south_central/solar_rooftop, LP 322.9 -> core 302.0 GWh) against 5% on {_D10}: {_PLACE}",
-    ("plan_2030_may_sampled_outage_year", "generation_region_tech"): "measured 26.7% "
-    f"(south/ccgt_lng, LP 193.0 -> core 244.5 GWh) against 5% on {_D10}: {_PLACE}",
+    ("plan_2030_may_sampled_outage_year", "generation_region_tech"): "measured 11.8% "
+    f"(south/ccgt_lng, LP 193.0 -> core 215.7 GWh) against 5% on {_D10}: {_PLACE}",
 }
 
 _RUNS: dict[str, tuple[dict, list[str]]] = {}
