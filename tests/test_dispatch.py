@@ -616,12 +616,15 @@ def test_storage_on_a_price_charges_the_cheapest_and_discharges_the_dearest_step
     # P = 100 MW, 2 h, eff_c = eff_d = 0.9: the store fills in 2/0.9 = 2.22 steps at full
     # power, pairs paying 100*0.81 > 10. The day charges 222.2 MWh (200 stored), shared by
     # its three 10s (74.1 MW each), and discharges 0.9*200 = 180 MWh, shared by its three
-    # 100s (60 MW each); nothing at the 50s (the flat top of a net load put ~40 MW in every
-    # step of the day).
+    # 100s (60 MW each); nothing at the 50s. The flat top of a net load, d_t = p_t - U, puts
+    # 0.57 MW at each 50 here (with prices a few USD/MWh apart and thousands of MW, as in the
+    # 2030 System, its level fell below every price and it discharged in every step).
     day = np.full(24, 50.0)
     day[3:6], day[18:21] = 10.0, 100.0
     price = np.tile(day, 2)[None, None]
     one_mw = np.array([100.0]), np.array([2.0]), np.array([0.9]), np.array([0.9])
+    _, flat = storage.schedule(price, lambda x: x, *one_mw, np.ones(48))
+    assert flat[0, 0, 30] == pytest.approx(4.0 / 7.0, rel=1e-6)  # 18*(50-U) + 3*(100-U) = 162
     c, d = storage.schedule(price, lambda x: x, *one_mw, np.ones(48), by_price=True)
     for k in (0, 24):
         assert c[0, 0, k + 3 : k + 6] == pytest.approx(np.full(3, 200.0 / 0.9 / 3), rel=1e-9)

@@ -107,9 +107,10 @@ def schedule(
     sharing what is left (:func:`_top_steps`): the optimum of ``max sum_t p_t*(d_t - c_t)``
     for the day's pairs. There the last pair counts partly, so that ``k`` reaches
     ``dur/(dt*eff_c)`` and a paying day fills the store (whole pairs left 4% of a 4-hour
-    battery's energy unused at efficiency 0.957, 11% of an 8-hour pumped store's at 0.894). The flat top ``X_t - U_d`` is for a net load in MW; on a price
-    (a few USD/MWh apart against thousands of MW) it spread the discharge over every step of
-    the day, the charging steps included."""
+    battery's energy unused at efficiency 0.957, 11% of an 8-hour pumped store's at 0.894).
+    The flat top ``X_t - U_d`` is for a net load in MW; on a price (a few USD/MWh apart
+    against thousands of MW) it spread the discharge over every step of the day, the
+    charging steps included."""
     n_s, _, n_t = signal.shape
     n_st = len(pcap)
     signal = np.broadcast_to(signal, (n_s, n_st, n_t))
