@@ -514,8 +514,9 @@ def _charge_fix(st: Static, cs: _Cells, dem, ch, dis, soc, init0, freeze=None):
 def _coal_step(st: Static, cs: _Cells, n_s: int, n_t: int):
     """Step 4b, the coal yards (MODEL.md constraint 8, issue 14): cells whose coal burn the
     stock cannot carry are dispatched again with the groups of the short yards capped (up to
-    :data:`COAL_CAP_ROUNDS` rounds; the groups of other yards keep their room and take over, but the last round
-    holds them too); later steps keep the caps. Returns the stocks and deliveries (S, R, T)."""
+    :data:`COAL_CAP_ROUNDS` rounds; the groups of other yards keep their room and take over,
+    but the last round holds them too); later steps keep the caps. Returns the stocks and
+    deliveries (S, R, T)."""
     n_r = len(st.regions)
     gi = np.flatnonzero(st.gen_store >= 0)
     for i in range(COAL_CAP_ROUNDS):
