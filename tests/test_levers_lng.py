@@ -156,6 +156,36 @@ def test_a_short_hub_gives_its_burn_to_another_hubs_plant_not_to_oil():
     assert float(r["generation_mwh"].sel(gen="north/oil").sum()) == pytest.approx(0.0, abs=1e-6)
 
 
+def test_a_cut_off_tank_is_burned_in_the_window_not_kept():
+    """One region (demand 300 MW flat, 48 steps): an LNG plant (80 USD/MWh, efficiency 0.5)
+    on a hub with a 2,400 MWh_th tank, cut off on steps 12-35, and oil (180 USD/MWh). In the
+    cut-off the tank gives 1,200 MWh, the oil the other 6,000: 24*300*80 + 1,200*80 +
+    6,000*180 = 1,752,000 USD, the tank empty when the window ends. Until 2026-12-05 the
+    core put the LNG behind the oil inside a window where the tank ran dry (the scarcity
+    order): the oil took all 7,200 MWh and the tank stayed full (1,872,000 USD)."""
+    av = np.ones(48)
+    av[12:36] = 0.0
+    s = tiny_system(
+        gens=[
+            gen("north", "ccgt_lng", cap0=300, mc=80, eff=0.5, hub="h"),
+            gen("north", "oil", cap0=300, mc=180),
+        ],
+        hubs=[hub("h", "north", regas=1000, tank0=2400, reserve_days=0.0, avail=av)],
+        demand=300.0,
+        steps=48,
+        weight=1.0,
+    )
+    res = plan(s)
+    assert res.attrs["status"] == "optimal"
+    assert res.attrs["objective_usd"] == pytest.approx(1_752_000, rel=REL)
+    r = dispatch(s)
+    assert check_invariants(s, r) == []
+    assert float(r["cost_usd"].sum()) == pytest.approx(1_752_000, rel=REL)
+    assert float(r["generation_mwh"].sel(gen="north/oil").sum()) == pytest.approx(6000, rel=REL)
+    inv = r["lng_inventory_mwh_th"].isel(sample=0, hub=0).values
+    assert inv[35] == pytest.approx(0.0, abs=1e-6)
+
+
 def test_partial_disruption_keeps_its_share_of_the_reserve():
     """A quarter of the send-out (100 MW_th) for 40 h (steps 12-51 of 96), refill over 2 days:
     phi = 0.25 in the window, floor 1,200 MWh_th. The window needs 40*200 = 8,000 MWh_th,
