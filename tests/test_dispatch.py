@@ -609,6 +609,52 @@ def test_price_vertex_fills_the_dearest_hours_and_moves_a_tied_plateau_as_a_whol
     assert s[1, 0] == pytest.approx([5.0, 0.0, 5.0, 2.0])
 
 
+def test_pairwise_water_step_moves_the_cheapest_hours_to_the_dearest_only():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.passes import _order, _pairwise_targets, _price_vertex
+
+    # one basin, six steps of one month (w*dt = 1), 100 MW available at each, water
+    # 50, 50, 50, 20, 10, 10 (190 MWh) at prices 35, 35, 35, 78, 176, 176. The vertex fills
+    # the two 176s, a plateau that moves as a whole: 10 + 90*(190 - 20)/(200 - 20) = 95 MW
+    # each, so it moves W = 170 MWh (150 from the 35s, 20 from the 78). A pairwise step of
+    # 0.1 moves 17 MWh from the cheapest steps to the dearest only: the 35s give 17/3 each,
+    # the 176s take 8.5 each, the 78 keeps its 20. The conditional-gradient step of 0.1 takes
+    # 2 MW from the 78 as well.
+    st = SimpleNamespace(month=np.zeros(6, int), wdt=np.ones(6), gen_region=np.zeros(1, int))
+    av = np.full((1, 6, 1), 100.0)
+    h = np.array([[[50.0, 50.0, 50.0, 20.0, 10.0, 10.0]]])
+    price = np.array([[[35.0, 35.0, 35.0, 78.0, 176.0, 176.0]]])
+    orders = [_order(st, price, 0)]
+    v = _price_vertex(st, av, h, price, np.array([0]), orders=orders)
+    assert v[0, 0] == pytest.approx([0.0, 0.0, 0.0, 0.0, 95.0, 95.0])
+    (s,) = _pairwise_targets(st, av, h, np.array([0]), v, (0.1,), orders)
+    third = 50.0 - 17.0 / 3.0
+    assert s[0, 0] == pytest.approx([third, third, third, 20.0, 18.5, 18.5])
+    assert (h + 0.1 * (v - h))[0, 0] == pytest.approx([45.0, 45.0, 45.0, 18.0, 18.5, 18.5])
+    # a whole step: the 176s full (180 MWh of room) would need more than W; they take 85
+    # each, the 35s give all their 150 and the 78 its 20
+    (s,) = _pairwise_targets(st, av, h, np.array([0]), v, (1.0,), orders)
+    assert s[0, 0] == pytest.approx([0.0, 0.0, 0.0, 0.0, 95.0, 95.0])
+
+
+def test_month_order_takes_by_key_month_by_month_ties_together():
+    from energy_sim.operation.passes import _MonthOrder
+
+    # steps of months 0, 1, 0, 1 (w*dt = 1), keys 5, 7, 5, 3, amounts 2, 4, 6, 8 MW. Month 0
+    # is one plateau (8 MWh): 4 MWh take half of each. Month 1, highest key first: 4 from
+    # the 7, then 1 of the 3's 8; lowest first, 9 MWh: the 3's 8, then 1 of the 7's 4.
+    mo = _MonthOrder(np.array([[5.0, 7.0, 5.0, 3.0]]), np.array([0, 1, 0, 1]), np.ones(4))
+    x = np.array([[2.0, 4.0, 6.0, 8.0]])
+    amount = np.zeros((1, 12))
+    amount[0, :2] = [4.0, 5.0]
+    assert mo.take(x, amount)[0] == pytest.approx([1.0, 4.0, 3.0, 1.0])
+    amount[0, 1] = 9.0
+    assert mo.take(x, amount, reverse=True)[0] == pytest.approx([1.0, 1.0, 3.0, 8.0])
+    amount[0, :2] = [100.0, 0.0]  # more than the month has: all of it; none: nothing
+    assert mo.take(x, amount)[0] == pytest.approx([2.0, 0.0, 6.0, 0.0])
+
+
 def test_storage_on_a_price_charges_the_cheapest_and_discharges_the_dearest_steps_only():
     from energy_sim.operation import storage
 
