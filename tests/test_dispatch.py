@@ -638,6 +638,38 @@ def test_pairwise_water_step_moves_the_cheapest_hours_to_the_dearest_only():
     assert s[0, 0] == pytest.approx([0.0, 0.0, 0.0, 0.0, 95.0, 95.0])
 
 
+def test_groups_of_equal_cost_share_their_run_in_proportion():
+    """One region, demand 200 MW: a solar farm (300 MW available) and rooftop panels (100
+    MW), both at 0 USD/MWh, and coal at 40. The 200 MW are shared 3:1, 150 and 50 MW
+    (200 and 0 in the System's order before 2026-12-05); with demand 500 both run fully and
+    coal gives 100. The numpy reference (``merit.unstack``) shares the same way."""
+    from energy_sim.operation import merit
+    from energy_sim.operation.inputs import prepare
+
+    s = tiny_system(
+        gens=[
+            gen("north", "solar_utility", cap0=300, avail=1.0),
+            gen("north", "solar_rooftop", cap0=100, avail=1.0),
+            gen("north", "coal", cap0=500, mc=40),
+        ],
+        demand=np.array([[200.0, 500.0]]),
+        weight=1.0,
+    )
+    r = dispatch(s)
+    g = r["generation_mw"].isel(sample=0)
+    assert g.sel(gen="north/solar_utility").values == pytest.approx([150.0, 300.0])
+    assert g.sel(gen="north/solar_rooftop").values == pytest.approx([50.0, 100.0])
+    assert g.sel(gen="north/coal").values == pytest.approx([0.0, 100.0], abs=1e-9)
+    assert float(r["cost_usd"].sum()) == pytest.approx(4000.0)
+    stack = merit.build_stack(prepare(s))
+    blocks = np.zeros((1, stack.n_col))
+    blocks[0, :3] = [300.0, 100.0, 500.0]  # the groups' columns; storage and padding 0
+    cum = merit.cumulative(stack, blocks, np.array([[200.0]]))
+    out, shed = merit.unstack(stack, blocks, cum, np.array([[200.0]]))
+    assert out[0, :3] == pytest.approx([150.0, 50.0, 0.0])
+    assert shed[0] == pytest.approx([0.0])
+
+
 def test_month_order_takes_by_key_month_by_month_ties_together():
     from energy_sim.operation.passes import _MonthOrder
 

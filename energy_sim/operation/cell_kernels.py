@@ -387,15 +387,24 @@ def _dispatch_one(
             flow[l_] = fcap[l_]
     for r in range(n_r):
         xr = x[r]
-        for k in range(n_k):
-            start = cum[r, k - 1] if k > 0 else 0.0
-            v = xr - start
-            if v < 0.0:
-                v = 0.0
-            a = bv[table[r, k]]
-            if a < v:
-                v = a
-            y[table[r, k]] = v
+        lo = 0  # the first block of the run of equal keys
+        below = 0.0  # the stack's size below it
+        for j in range(n_ks):
+            hi = solver_pos[r, j]  # the run's last position (n_k: shedding)
+            if hi < lo:  # padding: the last run repeated
+                continue
+            top = hi if hi < n_k else n_k - 1
+            if top >= lo:
+                size = cum[r, top] - below
+                theta = (xr - below) / size if size > 0.0 else 0.0
+                if theta < 0.0:
+                    theta = 0.0
+                elif theta > 1.0:
+                    theta = 1.0
+                for k in range(lo, top + 1):
+                    y[table[r, k]] = theta * bv[table[r, k]]
+                below = cum[r, top]
+            lo = hi + 1
         s = xr - cum[r, n_k - 1]
         shed[r] = s if s > 0.0 else 0.0
     if with_price:
@@ -416,8 +425,10 @@ def dispatch_gen_cells(
 
     Per cell: the cumulative sizes ``Q[r,k] = sum_{j<=k} A[table[r,j]]`` with shedding on top
     (``Q[r,K] = Q[r,K-1] + D_r``), the network solve on the key steps ``Q[r, solver_pos]``
-    (:func:`_solve_one`), then every block's output ``y[r,k] = min(A, max(0, x_r - Q[r,k-1]))``
-    and the shed ``max(0, x_r - Q[r,K-1])`` (cf. ``merit.cumulative``/``merit.unstack``).
+    (:func:`_solve_one`), then every block's output, a run of equal keys ``j`` (between two
+    key steps) filled in proportion, ``y[r,k] = theta_j*A`` with ``theta_j = clip((x_r -
+    Q_j-) / (Q_j+ - Q_j-), 0, 1)``, and the shed ``max(0, x_r - Q[r,K-1])`` (cf.
+    ``merit.cumulative``/``merit.unstack``).
     ``warm``: each cell starts from ``flow0``. Otherwise, with ``chain > 0`` the cells form
     runs of ``chain`` consecutive steps (one sample's hours) solved in order, each starting
     from the flows of the step before (runs in parallel); with ``chain == 0`` cells start from

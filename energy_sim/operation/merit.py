@@ -7,9 +7,13 @@ scarcity key just above the dearest generator (that copy carries the group's ava
 LNG disruption windows, the ordinary one outside), and last, shedding at VOLL with room for the
 whole demand. With ``x_r`` the region's dispatch level and ``Q_{r,k}`` the cumulative size,
 
-    y_{r,k} = min(A_{r,k}, max(0, x_r - Q_{r,k-1})),    shed_r = max(0, x_r - Q_{r,K-1})
+    y_{r,k} = theta_{r,j} * A_{r,k},   theta_{r,j} = clip((x_r - Q_{r,j-}) / (Q_{r,j+} - Q_{r,j-}), 0, 1),
+    shed_r = max(0, x_r - Q_{r,K-1}),
 
-which is the merit-order rule: cheaper blocks fill first.
+with ``[Q_{r,j-}, Q_{r,j+}]`` the stack's range of the run ``j`` of equal keys that holds
+block ``k``: the merit-order rule (cheaper blocks fill first), and blocks of equal cost share
+the run in proportion to their availability (a solar farm and rooftop panels at 0 USD/MWh are
+curtailed alike; in the System's order the later group took all the curtailment).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ class Stack:
 
 
 def build_stack(st: Static) -> Stack:
-    """Sort every region's blocks by decision cost (stable: ties keep the System's order)."""
+    """Sort every region's blocks by decision cost (stable: ties keep the System's order;
+    :func:`unstack` shares a run of equal keys in proportion)."""
     n_g, n_r = len(st.mc), len(st.regions)
     lng = np.flatnonzero(st.hub_of >= 0)
     finite = st.mc[np.isfinite(st.mc)]
@@ -99,12 +104,25 @@ def cumulative(stack: Stack, blocks: np.ndarray, demand: np.ndarray) -> np.ndarr
 
 
 def unstack(stack: Stack, blocks: np.ndarray, cum: np.ndarray, x: np.ndarray):
-    """Block outputs (n, n_col) and shedding (n, R) from the dispatch levels ``x`` (n, R)."""
+    """Block outputs (n, n_col) and shedding (n, R) from the dispatch levels ``x`` (n, R): a
+    run of equal keys filled in proportion to its blocks' sizes (module docstring)."""
     n = len(x)
-    prev = np.concatenate([np.zeros((n, cum.shape[1], 1)), cum[:, :, :-2]], axis=2)
+    n_r, n_k = stack.table.shape
+    key = stack.key[:, :n_k]
+    pos = np.broadcast_to(np.arange(n_k), (n_r, n_k))
+    starts = np.ones((n_r, n_k), bool)
+    starts[:, 1:] = key[:, 1:] != key[:, :-1]
+    ends = np.ones((n_r, n_k), bool)
+    ends[:, :-1] = key[:, :-1] != key[:, 1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, pos, n_k)[:, ::-1], axis=1)[:, ::-1]
+    cumz = np.concatenate([np.zeros((n, n_r, 1)), cum[:, :, :n_k]], axis=2)  # size below k
+    below = np.take_along_axis(cumz, np.broadcast_to(first, (n, n_r, n_k)), axis=2)
+    top = np.take_along_axis(cumz, np.broadcast_to(last + 1, (n, n_r, n_k)), axis=2)
     sizes = blocks[:, stack.table]
-    y = np.clip(x[:, :, None] - prev, 0.0, None)
-    np.minimum(y, sizes, out=y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(top > below, (x[:, :, None] - below) / (top - below), 0.0)
+    y = np.clip(theta, 0.0, 1.0) * sizes
     out = np.zeros((n, stack.n_col))
     # every column sits in one block, except the zero padding column whose outputs are all 0
     out[:, stack.table.ravel()] = y.reshape(n, -1)
