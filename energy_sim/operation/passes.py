@@ -490,7 +490,9 @@ class _MonthOrder:
         self.first = np.searchsorted(self.ms, np.arange(12))
         self.last = np.maximum(np.searchsorted(self.ms, np.arange(12), side="right") - 1, 0)
         pos = np.arange(n_t)
-        self.flip = self.first[self.ms] + self.last[self.ms] - pos  # lowest key first
+        flip = self.first[self.ms] + self.last[self.ms] - pos  # lowest key first
+        self.sorted = {False: self.order, True: self.order[:, flip]}  # reverse -> order
+        self.q_sorted = {k: np.take_along_axis(q, o, axis=1) for k, o in self.sorted.items()}
         self.onehot = np.zeros((n_t, 12))
         self.onehot[pos, month] = 1.0
         self.count = np.zeros((n_t, 12))
@@ -500,15 +502,14 @@ class _MonthOrder:
         """Per sample and month (S, 12), the key at which ``x`` (S, T) MW summed from the
         highest key down (``reverse``: from the lowest up), in MWh, first reaches
         ``amount``; +inf (``reverse``: -inf) where ``amount`` is 0."""
-        order = self.order[:, self.flip] if reverse else self.order
-        e = np.take_along_axis(x * self.wdt, order, axis=1)
+        e = np.take_along_axis(x * self.wdt, self.sorted[reverse], axis=1)
         cs = np.cumsum(e, axis=1)
         tot = e @ self.count
         base = np.cumsum(tot, axis=1) - tot
         a = np.clip(amount, 0.0, tot)
         below = (cs < (base + a)[:, self.ms] - 1e-9 * np.maximum(1.0, tot[:, self.ms])) @ self.count
         idx = np.minimum(self.first[None, :] + below.astype(np.int64), self.last[None, :])
-        lev = np.take_along_axis(np.take_along_axis(self.q, order, axis=1), idx, axis=1)
+        lev = np.take_along_axis(self.q_sorted[reverse], idx, axis=1)
         return np.where(a > 0, lev, -np.inf if reverse else np.inf)
 
     def take(self, x: np.ndarray, amount: np.ndarray, reverse: bool = False) -> np.ndarray:
