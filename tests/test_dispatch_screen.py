@@ -156,3 +156,68 @@ def test_discharge_the_network_cannot_place_stays_in_the_store():
     )
     assert out.dis[0, 0, 2] == pytest.approx(30.0, abs=1e-6)  # 20 MW in a, 10 MW to b
     assert screen.feasible(st, out, dem).all()  # every step balances
+
+
+def _pair(need, pcap, dur, windows, valid, eff=1.0):
+    """:func:`screen.pair_regions` on one sample, one store per region of ``need`` (R, T)."""
+    from energy_sim.operation import screen
+
+    need = np.asarray(need, float)[None].copy()
+    n_r, n_t = need.shape[1:]
+    one = np.ones(n_r)
+    ch, dis = screen.pair_regions(
+        need, np.arange(n_r, dtype=np.int64), np.arange(n_r, dtype=np.int64),
+        np.asarray(pcap, float) * one, np.asarray(dur, float) * one, eff * one, eff * one,
+        np.ones(n_t), windows, valid,
+    )  # fmt: skip
+    return ch[0], dis[0], need[0]
+
+
+def test_screen_storage_shaves_the_window_peak_flat():
+    """One window of six steps, need 0 10 50 100 90 20 MW, a 50 MW store of 1.2 h, no losses.
+
+    The pairs charge 50 MW at the lowest step (need 0) and 10 MW (the 0.2 h left) at the
+    next (10): 60 MWh. They come back flat-topped over the steps not charged: 35 MW at the
+    100 MW step and 25 MW at the 90 MW step, both left at 65 MW (``U = 65``:
+    ``min(50, 100-65) + min(50, 90-65) = 60``), instead of 50 + 10 that left 50 and 80."""
+    windows = np.arange(6, dtype=np.int64).reshape(1, 1, 6)
+    valid = np.ones((1, 1, 6), np.bool_)
+    ch, dis, left = _pair([[0, 10, 50, 100, 90, 20]], 50.0, 1.2, windows, valid)
+    np.testing.assert_allclose(ch[0], [50, 10, 0, 0, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(dis[0], [0, 0, 0, 35, 25, 0], atol=1e-12)
+    np.testing.assert_allclose(left[0], [50, 20, 50, 65, 65, 20], atol=1e-12)
+
+
+def test_screen_flat_top_caps_each_step_at_the_store_power():
+    """A 10 MW store of 3 h over need 0 0 0 100 40 MW: two pairs (the third lowest step has no
+    partner above the middle) store 20 MWh, which come back under the 10 MW cap as 10 MW at
+    each of the two top steps (level ``U = 30``: ``min(10, 100-30) + min(10, 40-30) = 20``)."""
+    windows = np.arange(5, dtype=np.int64).reshape(1, 1, 5)
+    valid = np.ones((1, 1, 5), np.bool_)
+    ch, dis, _ = _pair([[0, 0, 0, 100, 40]], 10.0, 3.0, windows, valid)
+    np.testing.assert_allclose(ch[0], [10, 10, 0, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(dis[0], [0, 0, 0, 10, 10], atol=1e-12)
+
+
+def test_screen_storage_window_starts_at_each_regions_own_low():
+    """Two days, two regions: ``a`` (the larger) needs 400 MW at night and -400 MW in its
+    solar hours 7-17, ``b`` 100 MW at 12-16 and -100 MW at 0-4. The system's daily cycle is
+    lowest at 7, ``a``'s at 7, ``b``'s at 16. On windows from 7, ``b``'s store would discharge
+    at midday before its night charge (state of charge -100 MWh, which the exact step then
+    takes away); on its own windows from 16 it charges first and never goes below zero."""
+    from energy_sim.operation import screen, storage
+
+    h = np.arange(48) % 24
+    a = np.where((h >= 7) & (h < 17), -400.0, 400.0)
+    b = np.where((h >= 12) & (h < 16), 100.0, 0.0) + np.where(h < 4, -100.0, 0.0)
+    need = np.stack([a, b])
+    assert storage.day_start(need[None], 24) == 7
+    windows, valid = screen._region_windows(need[None], 24)
+    np.testing.assert_array_equal(windows[:, 1, 0], [7, 16])  # first whole window of each
+    assert valid.sum(axis=(1, 2)).tolist() == [48, 48]
+    ch, dis, _ = _pair(need, 50.0, 2.0, windows, valid)
+    np.testing.assert_allclose(dis.sum(axis=1), [200.0, 200.0])
+    assert np.cumsum(ch - dis, axis=1).min() >= -1e-9
+    shared, ok, _ = storage._windows(48, 24, 7)
+    ch, dis, _ = _pair(need, 50.0, 2.0, np.stack([shared, shared]), np.stack([ok, ok]))
+    assert np.cumsum(ch - dis, axis=1)[1].min() == pytest.approx(-100.0)

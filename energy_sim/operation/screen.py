@@ -15,18 +15,24 @@ operation per sample, cheaply and aimed at adequacy rather than cost:
        h[g,t] = min(A[g,t], max(0, N[r,t] - L[g,m])),   sum_{t in m} w*dt*h = min(B[g,m], sum w*dt*A)
 
    then ``N[r,t] -= h[g,t]`` for the next basin;
-3. storage cycled within each daily window on the residual need left (:func:`pair_regions`):
-   the window's steps ranked by ``N``, the i-th lowest charges ``P`` and the i-th highest
-   discharges ``P*eff_c*eff_d`` while the high step's need exceeds the low one's and the
-   energy fits (``i < dur/(dt*eff_c)``);
+3. storage cycled within each daily window of its region on the residual need left
+   (:func:`pair_regions`; the windows start where a daily cycle on the region's own need is
+   lowest, :func:`_region_windows`): the window's steps ranked by ``N``, the i-th lowest
+   charges ``P`` while the i-th highest step's need exceeds it and the energy fits
+   (``i < dur/(dt*eff_c)``), and what the pairs stored comes back flat-topped over the
+   steps not charged, ``d_t = min(P, max(0, N_t - U))`` with
+   ``sum_t dt*d_t = eff_c*eff_d*sum_t dt*c_t`` (:func:`_flat_top`): the window's peak need
+   shaved to one level, as adequacy wants;
 4. the core's own operation step (:func:`energy_sim.operation.core._operate`) with that hydro
    schedule and storage wish: exact state of charge, the network dispatch of every cell, the
    LNG tanks, contract and reserve. Every physical limit of MODEL.md holds in its result.
 
-5. a sample that still sheds is placed again (up to :data:`ROUNDS` placements): every step
-   where it shed so far gets ``SHORT_BONUS + shed`` added to every region's need, so that
-   the water and the storage of every region go there first and the network carries them to
-   the region short (one shortage moved elsewhere is flagged in turn).
+5. a sample that still sheds is placed again (up to :data:`ROUNDS` placements): every
+   region's need at each step gets the system's shed of every earlier placement added,
+   ``N[r,t] += sum_{rounds} shed[t]``, so that the water and the storage of every region lean
+   towards those steps by what was missing there and the network carries them to the region
+   short. A shortage that persists grows its step's need round by round; one moved to
+   another step (a neighbouring hour, whose water went to the first) is flagged in turn.
 
 A sample whose result sheds nothing (no cell above :data:`network.EPS_MW`) and whose operation
 passes :func:`feasible` (regional balance and LNG inventory recursion, cyclic step included)
@@ -48,12 +54,9 @@ from energy_sim.operation.inputs import Static
 
 #: Bisection steps for a month's water level (the level's bracket shrinks 2^-60).
 N_BISECT = 60
-#: Placements a sample gets before it goes to the full core (each after the first puts the
-#: steps where the sample shed so far first in every region's need).
+#: Placements a sample gets before it goes to the full core (each after the first adds the
+#: shed of the earlier ones to every region's need at its steps).
 ROUNDS = 8
-#: Added (MW) to every region's need at a step where an earlier round shed: above any
-#: residual need, so that water and storage go to those steps first.
-SHORT_BONUS = 1e6
 
 
 @njit(cache=True, fastmath=True)
@@ -144,14 +147,15 @@ def pair_regions(need, region, order, pcap, dur, eff_c, eff_d, dt, windows, vali
     """Storage wish (charge, discharge) (S, St, T) paired within daily windows on the
     regional residual need ``need`` (S, R, T; updated in place).
 
-    In each window (``windows`` (D, spd) step indices, ``valid`` mask) the steps are ranked by
-    need; pair i charges ``P`` at the i-th lowest and discharges ``P*eff_c*eff_d`` at the i-th
-    highest while ``need_high > need_low`` and ``i < dur/(dt*eff_c)`` (the last pair takes the
-    fraction that fits).
+    In each window of the store's region (``windows`` (R, D, spd) step indices, ``valid``
+    mask) the steps are ranked by need; pair i charges ``P`` at the i-th lowest while the i-th
+    highest step's need is above it and ``i < dur/(dt*eff_c)`` (the last pair takes the
+    fraction that fits). The energy stored, times ``eff_c*eff_d``, is discharged flat-topped
+    over the steps not charged (:func:`_flat_top`): ``d_t = min(P, max(0, need_t - U))``.
     """
     n_s, n_r, n_t = need.shape
     n_st = pcap.shape[0]
-    n_d, spd = windows.shape
+    n_d, spd = windows.shape[1], windows.shape[2]
     ch = np.zeros((n_s, n_st, n_t))
     dis = np.zeros((n_s, n_st, n_t))
     for s in prange(n_s):
@@ -167,9 +171,9 @@ def pair_regions(need, region, order, pcap, dur, eff_c, eff_d, dt, windows, vali
             for d in range(n_d):
                 n = 0
                 for k in range(spd):
-                    if valid[d, k]:
-                        idx[n] = windows[d, k]
-                        key[n] = need[s, r, windows[d, k]]
+                    if valid[r, d, k]:
+                        idx[n] = windows[r, d, k]
+                        key[n] = need[s, r, idx[n]]
                         n += 1
                 # insertion sort of the window's steps by need
                 for a in range(1, n):
@@ -183,6 +187,7 @@ def pair_regions(need, region, order, pcap, dur, eff_c, eff_d, dt, windows, vali
                     key[b + 1] = ka
                     idx[b + 1] = ia
                 room = dur[j]  # hours of charging at P that fit, at efficiency eff_c
+                energy = 0.0  # MWh the pairs give back
                 i = 0
                 while i < n - 1 - i and room > 1e-12:
                     lo = idx[i]
@@ -194,12 +199,72 @@ def pair_regions(need, region, order, pcap, dur, eff_c, eff_d, dt, windows, vali
                         frac = 1.0
                     c = p * frac
                     ch[s, j, lo] += c
-                    dis[s, j, hi] += c * rt * dt[lo] / dt[hi]
                     need[s, r, lo] += c
-                    need[s, r, hi] -= c * rt * dt[lo] / dt[hi]
+                    energy += c * rt * dt[lo]
                     room -= frac * dt[lo] * eff_c[j]
                     i += 1
+                if energy > 0.0:  # what the pairs stored, out over the window's top steps
+                    level = _flat_top(key, idx, i, n, p, energy, dt)
+                    for k in range(i, n):
+                        v = min(p, key[k] - level)
+                        if v > 0.0:
+                            dis[s, j, idx[k]] += v
+                            need[s, r, idx[k]] -= v
     return ch, dis
+
+
+@njit(cache=True)
+def _flat_top(key, idx, k0, n, p, energy, dt):
+    """Level ``U`` of a flat-topped discharge over the steps ``k0..n-1`` of a window, whose
+    needs ``key`` are sorted ascending: ``sum_k dt_k * min(P, max(0, key_k - U)) = energy``.
+
+    The sum is piecewise linear in ``U``, with breaks where a step starts (``U = key_k``)
+    and where it reaches ``P`` (``U = key_k - P``); both come in descending order, so one
+    walk down from the top finds the segment and solves it. Returns ``-inf`` when even every
+    step at ``P`` holds less than ``energy``.
+    """
+    level = key[n - 1]
+    done = 0.0
+    w = 0.0  # sum of dt over the steps between their start and their cap
+    a = n - 1  # next step to start
+    b = n - 1  # next step to reach P
+    while True:
+        while a >= k0 and key[a] >= level:
+            w += dt[idx[a]]
+            a -= 1
+        while b > a and key[b] - p >= level:
+            w -= dt[idx[b]]
+            b -= 1
+        nxt = -np.inf
+        if a >= k0:
+            nxt = key[a]
+        if b > a and key[b] - p > nxt:
+            nxt = key[b] - p
+        if nxt == -np.inf:
+            return -np.inf
+        gain = w * (level - nxt)
+        if done + gain >= energy and w > 0.0:
+            return level - (energy - done) / w
+        done += gain
+        level = nxt
+
+
+def _region_windows(need: np.ndarray, spd: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each region's daily windows (R, D, spd) and their validity, starting at the step where
+    a daily cycle on that region's own need has its lowest state of charge
+    (:func:`storage.day_start` of ``need[:, r]``): a solar region's stores charge at midday, a
+    region whose need peaks at midday charges in the night before, and each window's charge
+    comes before its discharge (the state of charge is exact afterwards, so a window whose
+    discharge came first would lose it)."""
+    n_s, n_r, n_t = need.shape
+    per = [storage._windows(n_t, spd, storage.day_start(need[:, r], spd)) for r in range(n_r)]
+    n_d = max(w.shape[0] for w, _, _ in per)
+    windows = np.zeros((n_r, n_d, spd), np.int64)
+    valid = np.zeros((n_r, n_d, spd), np.bool_)
+    for r, (w, v, _) in enumerate(per):
+        windows[r, : w.shape[0]] = w
+        valid[r, : w.shape[0]] = v
+    return windows, valid
 
 
 def _month_index(month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,11 +286,11 @@ def residual_need(st: Static, av: np.ndarray, dem: np.ndarray) -> np.ndarray:
 
 def _place(st: Static, av, dem, cf_month, short):
     """Hydro schedule (S, Gh, T) and storage wish ((S, St, T) x 2) on the regional residual
-    need, with ``SHORT_BONUS + shed`` added in every region at the steps where an earlier
-    round shed (``short`` (S, T), system-wide MW)."""
+    need, with ``short`` (S, T), the system's shed of the earlier rounds summed (MW), added
+    in every region."""
     n_s, n_t, _ = av.shape
     need = residual_need(st, av, dem)
-    need += np.where(short > network.EPS_MW, SHORT_BONUS + short, 0.0)[:, None, :]
+    need += short[:, None, :]
     hyd = np.flatnonzero(st.is_res & (st.cap > 0))
     sched = None
     if len(hyd):
@@ -239,13 +304,12 @@ def _place(st: Static, av, dem, cf_month, short):
         )  # fmt: skip
     stor = None
     if len(st.pcap):
-        spd = storage._steps_per_day(st.dt)
-        windows, valid, _ = storage._windows(n_t, spd, storage.day_start(need, spd))
+        windows, valid = _region_windows(need, storage._steps_per_day(st.dt))
         order = np.argsort(-st.pcap * st.dur, kind="stable").astype(np.int64)
         stor = pair_regions(
             need, st.stor_region.astype(np.int64), order, st.pcap.astype(float),
             st.dur.astype(float), st.eff_c.astype(float), st.eff_d.astype(float),
-            np.ascontiguousarray(st.dt, dtype=float), windows.astype(np.int64), valid,
+            np.ascontiguousarray(st.dt, dtype=float), windows, valid,
         )  # fmt: skip
     return sched, stor
 
@@ -289,9 +353,9 @@ def screen_chunk(
     ``lng_av`` (S, H, T). Returns the operation (a :class:`core.ChunkOut`) and ``proven``
     (S,) bool: the sample sheds nothing, so its LP optimum sheds nothing.
 
-    A sample that sheds is placed again (up to :data:`ROUNDS` in all) with the steps where it
-    shed so far put first in every region's need: the water and the storage of every region
-    go there before anywhere else, and the network carries them to the region short.
+    A sample that sheds is placed again (up to :data:`ROUNDS` in all) with what it shed so far
+    added to every region's need at those steps: the water and the storage of every region
+    lean towards them, and the network carries them to the region short.
     """
     n_s, n_t, _ = av.shape
     short = np.zeros((n_s, n_t))
@@ -320,7 +384,7 @@ def screen_chunk(
             for k, v in op.stats.items():
                 out.stats[k] = out.stats.get(k, 0.0) + v
         proven[todo[ok]] = True
-        short[todo] = np.maximum(short[todo], shed_sys)
+        short[todo] += shed_sys
         todo = todo[~ok]
         if not len(todo):
             break
