@@ -275,7 +275,6 @@ def for_period(sc: Any, plan: Any, period: int | None) -> tuple[Any, Any]:
         one of them; ``--period`` for a single-year scenario of another year.
     """
     from energy_sim.errors import InputError
-    from energy_sim.planning.pathway import period_scenario, select_period
 
     pathway_plan = plan is not None and "period" in plan.dims
     if period is None:
@@ -288,6 +287,10 @@ def for_period(sc: Any, plan: Any, period: int | None) -> tuple[Any, Any]:
                 allowed=", ".join(str(y) for y in years),
             )
         return sc, plan
+    # here, not at the top: the pathway module imports the LP's (Pyomo, ~1 s), which a
+    # single-year run does not need
+    from energy_sim.planning.pathway import period_scenario, select_period
+
     if pathway_plan:
         years = [int(y) for y in plan["period"].values]
         if period not in years:
