@@ -585,6 +585,52 @@ def test_storage_repair_discharges_into_the_shed_and_charges_it_back_where_suppl
     assert dis[3, 0] == pytest.approx([0.0, 0.0, 30.0, 0.0])
 
 
+def test_storage_repair_charges_back_before_the_shed_in_its_own_regions_window():
+    from types import SimpleNamespace
+
+    from energy_sim.operation import storage
+    from energy_sim.operation.passes import _repair_storage
+
+    # two regions without a corridor, two days of four 6-hour steps. Region a's net load
+    # 400, -400, -400, 400 MW sets the system's daily cycle (lowest after step 0: windows from
+    # step 1). Region b: free supply 100 MW, demand 50, 100, 200, 150 (net load -50, 0, 100,
+    # 50: its own cycle is lowest at step 0), coal 100 MW with room at steps 0, 1 and 3, and
+    # 30 MW shed at step 2 of each day. Its idle 50 MW, 4-hour store discharges 30 MW there
+    # and charges the 180 MWh back at the lowest net load of b's own window [0, 1, 2, 3]:
+    # step 0, before the shed. On the system's windows [1, 2, 3, 4] the charge went to step 4,
+    # the next day's, after the discharge it was to fund.
+    st = SimpleNamespace(
+        regions=["a", "b"], gen_region=np.array([0, 0, 1, 1]), mc=np.array([0.0, 30.0, 0.0, 30.0]),
+        is_res=np.zeros(4, bool), hub_of=np.full(4, -1), gen_store=np.full(4, -1),
+        voll=1e4, pcap=np.array([50.0]), dur=np.array([4.0]), eff_c=np.ones(1),
+        eff_d=np.ones(1), stor_region=np.ones(1, int), dt=np.full(8, 6.0),
+        frm=np.zeros(0, int), to=np.zeros(0, int), fcap=np.zeros(0),
+    )  # fmt: skip
+    day = np.array([[0.0, 400.0, 100.0, 100.0], [400.0, 0.0, 100.0, 100.0]] * 2)
+    av = np.tile(day, (2, 1))[None]  # (1, 8, G)
+    dem = np.tile(np.array([[400.0, 50.0], [0.0, 100.0], [0.0, 200.0], [400.0, 150.0]]), (2, 1))
+    dem = dem[None]
+    gen = np.tile(
+        np.array([[0.0, 400.0, 50.0, 0.0], [400.0, 0.0, 100.0, 0.0], [400.0, 0.0, 100.0, 100.0],
+                  [0.0, 400.0, 100.0, 50.0]]), (2, 1)
+    ).T[None]  # fmt: skip
+    best = SimpleNamespace(
+        ch=np.zeros((1, 1, 8)),
+        dis=np.zeros((1, 1, 8)),
+        soc=np.zeros((1, 1, 8)),
+        gen=gen,
+        flow=np.zeros((1, 0, 8)),
+    )
+    shed = np.zeros((1, 8, 2))
+    shed[0, [2, 6], 1] = 30.0
+    x = dem[0] - np.stack([av[0, :, 0], av[0, :, 2]], axis=1)
+    assert storage.day_start(x.sum(axis=1)[None], 4) == 1
+    assert storage.day_start(x[:, 1][None], 4) == 0
+    ch, dis = _repair_storage(st, av, dem, best, shed)
+    assert dis[0, 0] == pytest.approx([0, 0, 30, 0, 0, 0, 30, 0])
+    assert ch[0, 0] == pytest.approx([30, 0, 0, 0, 30, 0, 0, 0])
+
+
 def test_price_vertex_fills_the_dearest_hours_and_moves_a_tied_plateau_as_a_whole():
     from types import SimpleNamespace
 

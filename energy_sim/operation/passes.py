@@ -30,6 +30,11 @@ ZONE_STORAGE = True
 REPAIR_ROUNDS = 20
 #: A sample leaves the repair rounds when one lowers its cost by less than this share.
 REPAIR_TOL = 1e-4
+#: The storage repair's daily windows start where a cycle on each store's zone net load is
+#: lowest (else on the system's, 07:00 on the 2030 plan, where a store whose region sheds
+#: at midday was funded by charge after the shortage).
+REPAIR_WINDOWS_BY_ZONE = True
+
 #: Rounds at most that move water and storage towards their region's dearest hours
 #: (:func:`_price_rounds`), and the step sizes tried in each, largest first. Measured on the
 #: accuracy cases (tests/test_dispatch_lp.py): steps (0.3, 0.1, 0.03) against (0.5, 0.2,
@@ -678,8 +683,9 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
         sum_t (g_t/eff_d + eff_c*c_t)*dt = sum_t (add_t/eff_d + eff_c*cut_t)*dt,
 
     with the levels ``L1`` (all of ``g`` where that is not enough) and ``L2`` of each window
-    by bisection (:func:`_fill`);
-    a window short of charging room adds only the share it can fund. In the LP a region
+    by bisection (:func:`_fill`). A window short of charging room adds only the share it can
+    fund. The windows start where a daily cycle on the store's zone
+    net load is lowest (:data:`REPAIR_WINDOWS_BY_ZONE`). In the LP a region
     that sheds never charges and a store holding energy discharges there unless a later
     shortage needs it more; the exact state of charge (:func:`storage.simulate`) and the
     cheapest-pass rule decide what stays. Returns the wished charge and discharge
@@ -719,6 +725,8 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
         room = np.minimum(room, (st.dur[j] * st.pcap[j] - best.soc[:, j]) / (st.eff_c[j] * dt))
         room = np.maximum(room, 0.0)
         x = (z * x_r).sum(axis=2)
+        if REPAIR_WINDOWS_BY_ZONE:
+            idx, valid, _ = storage._windows(n_t, spd, storage.day_start(x, spd))
         need = _in_windows(owed, idx, valid).sum(axis=2)  # (S, D)
         xw = _in_windows(x, idx, valid)  # (S, D, spd)
         dtw = _in_windows(np.broadcast_to(dt, x.shape), idx, valid)
