@@ -172,16 +172,27 @@ def hub_burn(gen, cols, hub, inv_eff, n_s, n_h):
     return out
 
 
+#: Steps per block of :func:`availability`.
+AV_BLOCK = 64
+
+
 @njit(cache=True, parallel=True)
 def availability(avail, cap, draw):
     """``A[s,t,g] = avail[g,t] * cap[g] * max(0, draw[s,g,t])`` (S, T, G), MW, in one pass
     (``draw`` (S, G, T); a leading dim of 1 broadcasts over ``n_s = draw.shape[0]``)."""
     n_s, n_g, n_t = draw.shape
     out = np.empty((n_s, n_t, n_g))
-    for s in prange(n_s):
+    # in blocks of AV_BLOCK steps: the transposed writes stay in cache (43 -> 30 ms for 20
+    # sample years of 69 groups; one loop over all steps per group wrote a step's row 69
+    # times from memory)
+    n_b = (n_t + AV_BLOCK - 1) // AV_BLOCK
+    for q in prange(n_s * n_b):
+        s = q // n_b
+        t0 = (q % n_b) * AV_BLOCK
+        t1 = min(t0 + AV_BLOCK, n_t)
         for g in range(n_g):
             c = cap[g]
-            for t in range(n_t):
+            for t in range(t0, t1):
                 d = draw[s, g, t]
                 out[s, t, g] = avail[g, t] * c * (d if d > 0.0 else 0.0)
     return out
