@@ -168,7 +168,7 @@ def test_availability_and_residual_need_kernels():
     from energy_sim.operation import kernels
 
     rng = np.random.default_rng(2)
-    n_s, n_g, n_t, n_r = 3, 7, 30, 3
+    n_s, n_g, n_t, n_r = 3, 7, 150, 3  # steps: two blocks of 64 and a part
     avail = rng.random((n_g, n_t))
     cap = rng.uniform(0, 500, n_g)
     draw = rng.normal(0.8, 0.5, (n_s, n_g, n_t))  # some negative: clipped at 0
