@@ -125,35 +125,38 @@ def lng_inventory(burn, smax, floor, tank, left0, dt, wdt, init):
     iw = np.empty(n_t)
     for t in range(n_t):
         iw[t] = 1.0 / wdt[t] if wdt[t] > 0 else np.inf
-    for s in prange(n_s):
-        for h in range(n_h):
-            prev = init[s, h]
-            left = left0[h]
-            tk = tank[h]
-            for t in range(n_t):
-                # the step's loads first, then the arithmetic, then the stores
-                cap = smax[s, h, t]
-                fl = floor[s, h, t]
-                b = burn[s, h, t]
-                it = idt[t]
-                if wdt[t] > 0 and left * iw[t] < cap:
-                    cap = left * iw[t]
-                room = (prev - fl) * it + cap
-                if room < 0.0:
-                    room = 0.0
-                if room < b:
-                    b = room
-                x = (tk - prev) * it + b
-                if cap < x:
-                    x = cap
-                if x < 0.0:
-                    x = 0.0
-                nxt = prev + dt[t] * (x - b)
-                prev = 0.0 if nxt < 0.0 else (tk if nxt > tk else nxt)
-                left = left - wdt[t] * x
-                ok[s, h, t] = b
-                send[s, h, t] = x
-                inv[s, h, t] = prev
+    # one task per (sample, hub): the price rounds' calls have one or two samples and four
+    # hubs, which a loop over samples alone left on one core
+    for q in prange(n_s * n_h):
+        s = q // n_h
+        h = q % n_h
+        prev = init[s, h]
+        left = left0[h]
+        tk = tank[h]
+        for t in range(n_t):
+            # the step's loads first, then the arithmetic, then the stores
+            cap = smax[s, h, t]
+            fl = floor[s, h, t]
+            b = burn[s, h, t]
+            it = idt[t]
+            if wdt[t] > 0 and left * iw[t] < cap:
+                cap = left * iw[t]
+            room = (prev - fl) * it + cap
+            if room < 0.0:
+                room = 0.0
+            if room < b:
+                b = room
+            x = (tk - prev) * it + b
+            if cap < x:
+                x = cap
+            if x < 0.0:
+                x = 0.0
+            nxt = prev + dt[t] * (x - b)
+            prev = 0.0 if nxt < 0.0 else (tk if nxt > tk else nxt)
+            left = left - wdt[t] * x
+            ok[s, h, t] = b
+            send[s, h, t] = x
+            inv[s, h, t] = prev
     return ok, send, inv
 
 

@@ -234,17 +234,32 @@ def tank_allocation(
     """
     keep = np.ones_like(burn)
     scarce = np.zeros(burn.shape, dtype=bool)
-
-    def short_of(b):
-        ok, _, _ = cyclic_inventory(b, smax, floor, tank, contract, dt, wdt)
-        return short_steps(ok, b).any(axis=2)
-
     ok, _, inv = cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt)
     short = short_steps(ok, burn)
     todo = short.any(axis=2)
     if not todo.any():
         return keep, scarce
     helps = _feeds_a_short_step(short, inv, tank)
+    # the bisections below run on the short (sample, hub) pairs only, as one sample of K
+    # hubs (the tanks do not interact): a hub that is not short keeps its burn
+    s_i, h_i = np.nonzero(todo)
+    shape = burn.shape
+
+    def pick(a):  # (S, H, T) -> (1, K, T) on the short pairs
+        return np.ascontiguousarray(np.broadcast_to(a, shape)[s_i, h_i][None])
+
+    helps_all = helps
+    burn, spare, helps = pick(burn), pick(spare), pick(helps)
+    smax_k, floor_k = pick(smax), pick(floor)
+    burn_low = None if burn_low is None else pick(burn_low)
+    tank_k = np.broadcast_to(np.asarray(tank, float), (shape[1],))[h_i]
+    contract_k = np.broadcast_to(np.asarray(contract, float), (shape[1],))[h_i]
+    todo = np.ones((1, len(s_i)), bool)
+
+    def short_of(b):
+        ok, _, _ = cyclic_inventory(b, smax_k, floor_k, tank_k, contract_k, dt, wdt)
+        return short_steps(ok, b).any(axis=2)
+
     sp = np.where(helps, np.maximum(spare, 0.0), 0.0)
     burn_d = np.where(helps, burn, 0.0)
     lo = np.where(todo, 0.0, np.inf)  # level 0: all the spare room
@@ -270,8 +285,8 @@ def tank_allocation(
             hi = np.where(fails, hi, mid)
         cut = cut + np.minimum(room, hi[..., None])
     with np.errstate(divide="ignore", invalid="ignore"):
-        keep = np.where(burn > 0, 1.0 - cut / burn, 1.0)
-    return np.clip(keep, 0.0, 1.0), helps
+        keep[s_i, h_i] = np.where(burn > 0, 1.0 - cut / burn, 1.0)[0]
+    return np.clip(keep, 0.0, 1.0), helps_all
 
 
 def _feeds_a_short_step(short: np.ndarray, inv: np.ndarray, tank) -> np.ndarray:
