@@ -475,6 +475,28 @@ def test_tank_allocation_cuts_at_one_level_until_the_tank_carries_the_rest():
     assert (keep == 1.0).all() and not needed.any()
 
 
+def test_tank_allocation_moves_only_the_short_hubs_of_each_sample():
+    from energy_sim.operation import lng
+
+    # the hand-computed tank of the test above as hub 1 of sample 0 and hub 0 of sample 1,
+    # beside hubs that carry their burn (half of it): those keep all of it, the short ones
+    # the same shares as alone (the allocation runs on the short pairs only)
+    burn1 = np.array([10.0, 10.0, 10.0, 10.0, 30.0, 30.0])
+    burn = np.stack([np.stack([burn1 / 2, burn1]), np.stack([burn1, burn1 / 2])])
+    spare = np.broadcast_to(np.array([40.0, 20.0, 0.0, 0.0, 0.0, 0.0]), burn.shape).copy()
+    smax = np.full_like(burn, 10.0)
+    one = np.ones(6)
+    keep, needed = lng.tank_allocation(
+        burn, spare, smax, np.zeros_like(burn), np.full(2, 100.0), np.full(2, np.inf), one, one
+    )
+    alone = [0.0, 0.0, 0.5, 0.5, 25 / 30, 25 / 30]
+    assert keep[0, 1] == pytest.approx(alone, abs=1e-5)
+    assert keep[1, 0] == pytest.approx(alone, abs=1e-5)
+    assert (keep[0, 0] == 1.0).all() and (keep[1, 1] == 1.0).all()
+    assert needed[0, 1].all() and needed[1, 0].all()
+    assert not needed[0, 0].any() and not needed[1, 1].any()
+
+
 def test_storage_sees_no_lng_supply_where_a_short_tank_needs_it_later():
     from types import SimpleNamespace
 
