@@ -366,7 +366,8 @@ def _price_rounds(
     samples that still shed, each region's stores take steps of their own and break ties of
     price by the room left (:data:`STORAGE_BY_REGION`, :data:`TIE_ROOM`); on the others, once
     their rounds end, one more set of rounds gives each region's stores steps of their own
-    (:data:`POLISH_BY_REGION`). With ``adequacy`` (callers who read the shed only) a sample leaves the rounds once it no longer sheds."""
+    (:data:`POLISH_BY_REGION`). With ``adequacy`` (callers who read the shed only) a sample
+    leaves the rounds once it no longer sheds."""
     kinds = ["water"] * bool(len(hyd)) + ["storage"] * bool(PRICE_STORAGE and len(st.pcap))
     if not kinds:
         return
@@ -698,9 +699,8 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
 
     with the levels ``L1`` (all of ``g`` where that is not enough) and ``L2`` of each window
     by bisection (:func:`_fill`). A window short of charging room adds only the share it can
-    fund. The windows start where a daily cycle on the store's zone
-    net load is lowest (:data:`REPAIR_WINDOWS_BY_ZONE`). In the LP a region
-    that sheds never charges and a store holding energy discharges there unless a later
+    fund. The windows start where a daily cycle on the store's zone net load is lowest
+    (:data:`REPAIR_WINDOWS_BY_ZONE`). In the LP a region that sheds never charges and a store holding energy discharges there unless a later
     shortage needs it more; the exact state of charge (:func:`storage.simulate`) and the
     cheapest-pass rule decide what stays. Returns the wished charge and discharge
     (S, St, T)."""
