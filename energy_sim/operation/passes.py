@@ -700,10 +700,10 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
     with the levels ``L1`` (all of ``g`` where that is not enough) and ``L2`` of each window
     by bisection (:func:`_fill`). A window short of charging room adds only the share it can
     fund. The windows start where a daily cycle on the store's zone net load is lowest
-    (:data:`REPAIR_WINDOWS_BY_ZONE`). In the LP a region that sheds never charges and a store holding energy discharges there unless a later
-    shortage needs it more; the exact state of charge (:func:`storage.simulate`) and the
-    cheapest-pass rule decide what stays. Returns the wished charge and discharge
-    (S, St, T)."""
+    (:data:`REPAIR_WINDOWS_BY_ZONE`). In the LP a region that sheds never charges and a store
+    holding energy discharges there unless a later shortage needs it more; the exact state
+    of charge (:func:`storage.simulate`) and the cheapest-pass rule decide what stays.
+    Returns the wished charge and discharge (S, St, T)."""
     n_s, n_t, _ = av.shape
     n_r = len(st.regions)
     ch_w, dis_w = best.ch.copy(), best.dis.copy()
