@@ -653,6 +653,66 @@ def test_storage_repair_charges_back_before_the_shed_in_its_own_regions_window()
     assert ch[0, 0] == pytest.approx([30, 0, 0, 0, 30, 0, 0, 0])
 
 
+def test_store_is_filled_the_day_before_a_shortage_its_own_day_cannot_fund():
+    # one region, two days of hours: coal 120 MW at 30 USD/MWh; demand 100 MW all of day 1,
+    # 120 MW on day 2 with 150 MW from 17:00 to 21:00; a 40 MW, 4-hour store (efficiency 1,
+    # no loss). Day 2 has no spare coal outside its peak, so the 120 MWh its peak lacks must
+    # be charged on day 1 (20 MW spare each hour) and held: nothing is shed and every MWh of
+    # demand is served by coal, 5,400 MWh at 30 USD/MWh = 162,000 USD. With daily windows only
+    # the core shed 78 MWh.
+    t = np.arange(48)
+    peak = (t % 24 >= 17) & (t % 24 < 21)
+    demand = np.where(t < 24, 100.0, np.where(peak, 150.0, 120.0))
+    s = tiny_system(
+        gens=[gen("north", "coal", cap0=120, mc=30)],
+        storage=[store("north", "battery_4h", pcap0=40, dur=4, eff_c=1.0, eff_d=1.0, loss=0.0)],
+        demand=demand,
+        weight=1.0,
+    )
+    r = dispatch(s)
+    assert check_invariants(s, r) == []
+    assert float(r["shed_mw"].sum()) == pytest.approx(0.0, abs=1e-6)
+    assert one(r, "cost_usd")[0] == pytest.approx(162_000.0, rel=1e-9)
+    assert one(r, "discharge_mw")[0][41:45] == pytest.approx([30.0] * 4)
+
+
+def test_carry_charges_the_days_before_within_the_stores_headroom():
+    from energy_sim.operation.passes import _carry
+
+    # three windows of two 1-hour steps, a 100 MWh store (efficiency 1) short of 50 MWh in
+    # window 2; charging room 10 MW in window 1's first step, 30 MW in both of window 0's,
+    # whose net load is 5 and 1 MW. Sample 0: state of charge 0, 0 | 20, 60 | 60, 0, so the
+    # least headroom is 40 MWh in windows 1 and 2: window 1 gives its 10, window 0 the 30
+    # that still fit, at the level L = 18 (13 and 17 MW). Sample 1: 20 MWh more before the
+    # peak (20, 20 | 20, 60 | 60, 20): the cycle's floor of 20 MWh can come down, so window 0
+    # gives 40 (L = 23: 18 and 22 MW) and the whole 50 is carried.
+    soc = np.array(
+        [[[0.0, 0.0], [20.0, 60.0], [60.0, 0.0]], [[20.0, 20.0], [20.0, 60.0], [60.0, 20.0]]]
+    )
+    room = np.broadcast_to(np.array([[30.0, 30.0], [10.0, 0.0], [0.0, 0.0]]), soc.shape)
+    x = np.broadcast_to(np.array([[5.0, 1.0], [0.0, 0.0], [0.0, 0.0]]), soc.shape)
+    short = np.array([[0.0, 0.0, 50.0]] * 2)
+    add, carried = _carry(short, room, 100.0 - soc, 100.0, x, np.ones(soc.shape), 1.0)
+    assert add[0] == pytest.approx(np.array([[13.0, 17.0], [10.0, 0.0], [0.0, 0.0]]), abs=1e-6)
+    assert add[1] == pytest.approx(np.array([[18.0, 22.0], [10.0, 0.0], [0.0, 0.0]]), abs=1e-6)
+    assert carried == pytest.approx(np.array([[0.0, 0.0, 40.0], [0.0, 0.0, 50.0]]), abs=1e-6)
+
+
+def test_fill_takes_all_the_room_of_a_flat_net_load():
+    from energy_sim.operation.passes import _fill
+
+    # 30 MWh over two 1-hour steps of equal net load with 20 MW room each: 15 MW each (a
+    # bisection bounded just above the net load took 1 MW each)
+    c = _fill(
+        np.array([[30.0]]),
+        np.full((1, 1, 2), 20.0),
+        np.full((1, 1, 2), 5.0),
+        np.ones((1, 1, 2)),
+        1.0,
+    )
+    assert c[0, 0] == pytest.approx([15.0, 15.0])
+
+
 def test_price_vertex_fills_the_dearest_hours_and_moves_a_tied_plateau_as_a_whole():
     from types import SimpleNamespace
 

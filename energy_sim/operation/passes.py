@@ -34,6 +34,13 @@ REPAIR_TOL = 1e-4
 #: lowest (else on the system's, 07:00 on the 2030 plan, where a store whose region sheds
 #: at midday was funded by charge after the shortage).
 REPAIR_WINDOWS_BY_ZONE = True
+#: What a storage repair window cannot fund in its own day, it charges in up to this many days
+#: before it and keeps in the store (:func:`_carry`): the LP fills its stores ahead of a
+#: shortage that one day's charging cannot cover.
+CARRY_DAYS = 7
+#: The repair rounds run wherever load is shed, also on a system without a corridor or a
+#: reservoir (there the zone passes do not run).
+REPAIR_ALWAYS = True
 
 #: Rounds at most that move water and storage towards their region's dearest hours
 #: (:func:`_price_rounds`), and the step sizes tried in each, largest first. Measured on the
@@ -238,10 +245,14 @@ def full_chunk(
         st.fcap[None, :, None] > 0
     )
     budget = core._budgets(st, hyd, cf_month, n_s)  # (S, Gh, 12) MWh
+    short = None
     if len(hyd) and len(st.fcap) and ZONE_PASSES and (congested.any() or shed.any()):
         short = _zone_passes(
             st, stack, grid, av, dem, cf_month, lng_av, with_price, best, cost, hyd, budget
         )
+    if short is not None or (REPAIR_ALWAYS and shed.any()):
+        if short is None:
+            short = best.shed.transpose(0, 2, 1).copy()
         _repair_rounds(st, stack, grid, av, dem, lng_av, with_price, best, cost, short, hyd, budget)
     if PRICE_ROUNDS and (len(st.fcap) or shed.any()):
         shed = (best.shed > core.SHED_THRESHOLD_MW).any(axis=(1, 2))
@@ -750,8 +761,14 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
         g = _fill(need, _in_windows(give, idx, valid), xw, dtw, 1.0 / st.eff_d[j])
         got_g = (g * dtw).sum(axis=2) / st.eff_d[j]
         # ... then charge where the store has room
-        c = _fill(need - got_g, _in_windows(room, idx, valid), xw, dtw, st.eff_c[j])
+        room_w = _in_windows(room, idx, valid)
+        c = _fill(need - got_g, room_w, xw, dtw, st.eff_c[j])
         got = got_g + st.eff_c[j] * (c * dtw).sum(axis=2)
+        if CARRY_DAYS:  # ... and what the window cannot fund, in the days before it
+            head = _in_windows(st.dur[j] * st.pcap[j] - best.soc[:, j], idx, valid)
+            cap_e = st.dur[j] * st.pcap[j]
+            more, carried = _carry(need - got, room_w - c, head, cap_e, xw, dtw, st.eff_c[j])
+            c, got = c + more, got + carried
         with np.errstate(divide="ignore", invalid="ignore"):
             keep = np.where(need > 0, np.minimum(1.0, got / need), 1.0)  # (S, D)
         keep_t = _out_of_windows(
@@ -770,12 +787,62 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
     return ch_w, dis_w
 
 
+def _carry(short, room, head, cap_e, x, dtw, eff_c):
+    """Charge (S, D, spd) in the :data:`CARRY_DAYS` windows before each window ``d`` that is
+    ``short`` (S, D) of state-of-charge energy (MWh), nearest first, kept in the store until
+    ``d``: from window ``e < d`` at most
+
+        q_e = min(short_d, min_{e <= k <= d} H_k, eff_c * sum_t room_t*dt)
+
+    with ``H_k`` the store's least headroom ``E - soc_t`` over window ``k`` (``head``, less
+    what earlier carries hold through it) and ``room`` the charging room left in ``e``,
+    placed where ``x`` is lowest (:func:`_fill`). Windows are taken in time order, so a later
+    shortage sees the headroom an earlier one used. Returns the charge and the energy
+    carried into each window (S, D)."""
+    n_s, n_d, _ = room.shape
+    add = np.zeros_like(room)
+    carried = np.zeros((n_s, n_d))
+    if n_d < 2 or not (short > 0).any():
+        return add, carried
+    room = room.copy()
+    hmin = np.maximum(np.where(dtw > 0, head, np.inf).min(axis=2), 0.0)  # (S, D)
+    hmin = np.where(np.isfinite(hmin), hmin, 0.0)
+    floor = np.maximum(np.where(dtw > 0, cap_e - head, np.inf).min(axis=(1, 2)), 0.0)  # (S,)
+    floor = np.where(np.isfinite(floor), floor, 0.0)
+    fund = eff_c * (room * dtw).sum(axis=2)  # (S, D) MWh each window can still charge
+    for d in np.flatnonzero((short > core.SHED_THRESHOLD_MW).any(axis=0)):
+        left = np.maximum(short[:, d], 0.0)
+        path = hmin[:, d].copy()
+        for e in range(d - 1, max(d - 1 - CARRY_DAYS, -1), -1):
+            path = np.minimum(path, hmin[:, e])
+            q = np.minimum(np.minimum(left, path + floor), fund[:, e])
+            q = np.where(q > 1e-9, q, 0.0)
+            if not q.any():
+                if not (left > 0).any():
+                    break
+                continue
+            c = _fill(q[:, None], room[:, e : e + 1], x[:, e : e + 1], dtw[:, e : e + 1], eff_c)
+            got = eff_c * (c[:, 0] * dtw[:, e]).sum(axis=1)
+            low = np.maximum(got - np.maximum(path, 0.0), 0.0)  # the cycle's floor comes down
+            add[:, e] += c[:, 0]
+            room[:, e] -= c[:, 0]
+            fund[:, e] -= got
+            hmin[:, e : d + 1] -= got[:, None] - low[:, None]
+            path -= got - low
+            floor -= low
+            left -= got
+            carried[:, d] += got
+    return add, carried
+
+
 def _fill(need, room, x, dtw, value):
     """Per window (S, D), ``c = min(room, max(0, L - x))`` over its steps (S, D, spd), the
     lowest ``x`` first, with ``value * sum c*dt = need`` (level ``L`` by bisection), or all of
     ``room`` where that is not enough."""
     lo = np.full(need.shape, x.min(initial=0.0) - 1.0)
-    hi = np.full(need.shape, x.max(initial=0.0) + 1.0)
+    # all of the room is taken at a level room above x: on a flat x a level just above it
+    # took 1 MW a step at most
+    hi = np.full(need.shape, (x + room).max(initial=0.0) + 1.0)
     for _ in range(hydro.N_BISECT):
         mid = 0.5 * (lo + hi)
         got = (np.minimum(room, np.maximum(0.0, mid[..., None] - x)) * dtw).sum(axis=2)
