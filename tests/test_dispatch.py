@@ -766,6 +766,45 @@ def test_pairwise_water_step_moves_the_cheapest_hours_to_the_dearest_only():
     assert s[0, 0] == pytest.approx([0.0, 0.0, 0.0, 0.0, 95.0, 95.0])
 
 
+def test_capped_water_step_moves_only_what_the_prices_hold_for():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.passes import _capped_targets, _order
+
+    # regions n and s, one lossless corridor n -> s of 300 MW; n's basin (200 MW available)
+    # runs 50, 50, 100, 100 MW over four 1-hour steps; in s an LNG plant at 80 USD/MWh runs
+    # 490, 490, 500, 500 of 500 MW and oil at 180 runs 0, 0, 30, 200 of 300 MW. Sample 0:
+    # both regions at 80, 80, 180, 180 and the tank full: out of steps 0 and 1 only the LNG
+    # plant's 10 MW of room each can take over, into steps 2 and 3 at most the oil's 30 and
+    # 100 MW can be displaced; the cheaper steps' 20 MWh go to the dearer steps in proportion
+    # (4.615 and 15.385 MW). Sample 1: the tank is not full at steps 0 and 1, so the LNG
+    # plant's room does not count there and nothing moves. Sample 2: the corridor is full at
+    # step 0, where n's price is 35 (s's LNG would take over at 80): only step 1's 10 MWh move.
+    st = SimpleNamespace(
+        regions=["n", "s"], gen_region=np.array([0, 1, 1]), mc=np.array([0.0, 80.0, 180.0]),
+        is_res=np.array([True, False, False]), hub_of=np.array([-1, 0, -1]),
+        gen_store=np.full(3, -1), tank=np.array([1000.0]), eta=np.ones(1), frm=np.array([0]),
+        to=np.array([1]), fcap=np.array([300.0]), wdt=np.ones(4), month=np.zeros(4, int),
+    )  # fmt: skip
+    h = np.array([50.0, 50.0, 100.0, 100.0])
+    gen = np.stack([h, [490.0, 490.0, 500.0, 500.0], [0.0, 0.0, 30.0, 200.0]])
+    av = np.tile(np.array([200.0, 500.0, 300.0]), (3, 4, 1))
+    price = np.tile(np.array([80.0, 80.0, 180.0, 180.0]), (3, 2, 1))
+    price[2, 0, 0] = 35.0
+    inv = np.full((3, 1, 4), 1000.0)
+    inv[1, 0, :2] = 900.0
+    flow = np.zeros((3, 1, 4))
+    flow[2, 0, 0] = 300.0
+    co = SimpleNamespace(
+        gen=np.tile(gen, (3, 1, 1)), price=price, inv=inv, flow=flow, shed=np.zeros((3, 2, 4))
+    )
+    orders = [_order(st, price, 0)]
+    (out,) = _capped_targets(st, av, np.tile(h, (3, 1, 1)), np.array([0]), co, orders, (1.0,))
+    assert out[0, 0] == pytest.approx([40.0, 40.0, 100.0 + 20 * 30 / 130, 100.0 + 20 * 100 / 130])
+    assert out[1, 0] == pytest.approx(h)
+    assert out[2, 0] == pytest.approx([50.0, 40.0, 100.0 + 10 * 30 / 130, 100.0 + 10 * 100 / 130])
+
+
 def test_groups_of_equal_cost_share_their_run_in_proportion():
     """One region, demand 200 MW: a solar farm (300 MW available) and rooftop panels (100
     MW), both at 0 USD/MWh, and coal at 40. The 200 MW are shared 3:1, 150 and 50 MW

@@ -95,6 +95,10 @@ PRICE_TOL = 1e-5
 #: alone (no conditional-gradient steps) at 0.492%.
 WATER_PAIRWISE = True
 PAIRWISE_STEPS = (0.3, 0.1, 0.03, 0.01, 0.003)
+#: After the pairwise steps, steps that move water only as far as the prices hold
+#: (:func:`_capped_targets`), these fractions of it.
+WATER_CAPPED = True
+CAPPED_STEPS = (1.0, 0.5, 0.25)
 
 
 def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
@@ -445,6 +449,9 @@ def _frank_wolfe(
                     cands += [None] * k0 + _pairwise_targets(
                         st, av[rows0], h, hyd, target, PAIRWISE_STEPS[k0:], orders
                     )  # fmt: skip
+                if WATER_CAPPED:  # made when a sample first gets this far (few do)
+                    cands += [("capped", k) for k in range(len(CAPPED_STEPS))]
+                capped = {}
             else:
                 sig = sub.price[:, st.stor_region, :]
                 if tie:
@@ -463,7 +470,23 @@ def _frank_wolfe(
                 now = left[start[kind][rows0[left]] <= i_gam]
                 if not len(now):
                     continue
-                if kind == "water":
+                if kind == "water" and isinstance(gam, tuple):
+                    if not len(capped):  # every sample that gets here, once
+                        late = left
+                        sub_l = _take(sub, late)
+                        made = _capped_targets(
+                            st, av[rows0[late]], h[late], hyd, sub_l,
+                            [_order(st, sub_l.price, g) for g in hyd], CAPPED_STEPS,
+                        )  # fmt: skip
+                        pos = np.full(len(rows0), -1)
+                        pos[late] = np.arange(len(late))
+                        capped.update(made=made, pos=pos)
+                    now = now[capped["pos"][now] >= 0]
+                    if not len(now):
+                        continue
+                    sched = capped["made"][gam[1]][capped["pos"][now]]
+                    stor = (sub.ch[now], sub.dis[now])
+                elif kind == "water":
                     sched = gam[now]
                     stor = (sub.ch[now], sub.dis[now])
                 else:
@@ -631,6 +654,67 @@ def _pairwise_targets(st, av, h_all, hyd, vertex, steps, orders) -> list[np.ndar
             add = mo.take(room, f * (w + extra))
             cut = mo.take(h, f * w, reverse=True)
             out[k][:, j] = h + add - cut
+    return out
+
+
+def _capped_targets(st, av, h_all, hyd, co, orders, steps) -> list[np.ndarray]:
+    """Schedules (S, Gh, T) that move water only as far as the prices of ``co`` hold: out of
+    a step at most what the plants at or below the price can take over in the regions
+    that reach the basin's (:func:`_room`), into a step at most what it can displace there,
+    the output of plants at or above the price (and the shed) in the regions the basin
+    reaches,
+
+        give_t = min(h_t, sum_{j reaches r} room_{j,t}),
+        take_t = min(a_t - h_t, sum_{r reaches j} (shed_{j,t} + sum_{g in j, c_g >= p_{j,t}} x_{g,t})),
+
+    paired per month from the cheapest ``give`` up and the dearest ``take`` down while the
+    dearer step's price beats the cheaper one's (the largest such energy ``W`` by
+    bisection), each fraction ``f`` of ``steps`` moving ``f*W``. Where the price of a step
+    holds for a few MW only (a plant at its limit behind a corridor) the vertex and the
+    pairwise steps move more than it holds for and fail."""
+    n_r = len(st.regions)
+    reach = _reach(st, co.flow).astype(float)  # (S, T, R, R)
+    other = np.flatnonzero(~st.is_res)
+    # room of the plants at or below their region's price, an LNG plant only while its
+    # hub's tank is full (the LNG it burns more is delivered again), no coal or oil store
+    free = np.maximum(av[:, :, other].transpose(0, 2, 1) - co.gen[:, other], 0.0)
+    cheap = st.mc[other][None, :, None] <= co.price[:, st.gen_region[other], :] + 1e-6
+    hub = st.hub_of[other]
+    if len(st.tank) and co.inv.size:
+        full = co.inv >= st.tank[None, :, None] * (1.0 - 1e-6)  # (S, H, T)
+        fuel_ok = np.where((hub >= 0)[None, :, None], full[:, np.maximum(hub, 0), :], True)
+    else:
+        fuel_ok = np.ones_like(free, bool)
+    fuel_ok = fuel_ok & (st.gen_store[other] < 0)[None, :, None]
+    onehot = np.zeros((n_r, len(other)))
+    onehot[st.gen_region[other], np.arange(len(other))] = 1.0
+    room = np.matmul(onehot, np.where(cheap & fuel_ok, free, 0.0))  # (S, R, T)
+    # the regions that take over at the basin region's price: losses at most between them
+    p = co.price  # (S, R, T)
+    eta = float(np.min(st.eta, initial=1.0))
+    dear = st.mc[other][None, :, None] >= co.price[:, st.gen_region[other], :] - 1e-6
+    onehot = np.zeros((n_r, len(other)))
+    onehot[st.gen_region[other], np.arange(len(other))] = 1.0
+    disp = np.matmul(onehot, np.where(dear, co.gen[:, other], 0.0)) + co.shed  # (S, R, T)
+    out = [h_all.copy() for _ in steps]
+    for j, g in enumerate(hyd):
+        mo = orders[j]
+        r = st.gen_region[g]
+        h = h_all[:, j]
+        same = p <= p[:, r : r + 1, :] / max(eta, 1e-9) + 1e-6  # (S, R, T)
+        src = np.einsum("stj,sjt->st", reach[:, :, :, r], np.where(same, room, 0.0))
+        snk = np.einsum("stj,sjt->st", reach[:, :, r, :], disp)
+        give = np.minimum(h, src)
+        take = np.minimum(np.maximum(av[:, :, g] - h, 0.0), snk)
+        tot = np.minimum((give * st.wdt) @ mo.onehot, (take * st.wdt) @ mo.onehot)  # (S, 12)
+        lo, hi = np.zeros_like(tot), tot.copy()
+        for _ in range(hydro.N_BISECT):
+            mid = 0.5 * (lo + hi)
+            ok = mo.level(take, mid) > mo.level(give, mid, reverse=True) + 1e-6
+            lo = np.where(ok, mid, lo)
+            hi = np.where(ok, hi, mid)
+        for k, f in enumerate(steps):
+            out[k][:, j] = h + mo.take(take, f * lo) - mo.take(give, f * lo, reverse=True)
     return out
 
 
