@@ -478,8 +478,9 @@ def _frank_wolfe(
                             st, av[rows0[late]], h[late], hyd, sub_l,
                             [_order(st, sub_l.price, g) for g in hyd], CAPPED_STEPS,
                         )  # fmt: skip
-                        pos = np.full(len(rows0), -1)
-                        pos[late] = np.arange(len(late))
+                        moves = np.abs(made[0] - h[late]).max(axis=(1, 2), initial=0.0) > 1e-9
+                        pos = np.full(len(rows0), -1)  # where the step moves no water: not tried
+                        pos[late[moves]] = np.flatnonzero(moves)
                         capped.update(made=made, pos=pos)
                     now = now[capped["pos"][now] >= 0]
                     if not len(now):
