@@ -774,35 +774,78 @@ def test_capped_water_step_moves_only_what_the_prices_hold_for():
     # regions n and s, one lossless corridor n -> s of 300 MW; n's basin (200 MW available)
     # runs 50, 50, 100, 100 MW over four 1-hour steps; in s an LNG plant at 80 USD/MWh runs
     # 490, 490, 500, 500 of 500 MW and oil at 180 runs 0, 0, 30, 200 of 300 MW. Sample 0:
-    # both regions at 80, 80, 180, 180 and the tank full: out of steps 0 and 1 only the LNG
-    # plant's 10 MW of room each can take over, into steps 2 and 3 at most the oil's 30 and
-    # 100 MW can be displaced; the cheaper steps' 20 MWh go to the dearer steps in proportion
-    # (4.615 and 15.385 MW). Sample 1: the tank is not full at steps 0 and 1, so the LNG
-    # plant's room does not count there and nothing moves. Sample 2: the corridor is full at
-    # step 0, where n's price is 35 (s's LNG would take over at 80): only step 1's 10 MWh move.
+    # both regions at 80, 80, 180, 180: out of steps 0 and 1 only the LNG plant's 10 MW of
+    # room each can take over, into steps 2 and 3 at most the oil's 30 and 100 MW can be
+    # displaced; the cheaper steps' 20 MWh go to the dearer steps in proportion (4.615 and
+    # 15.385 MW). Sample 1: the oil runs 5 MW in steps 2 and 3: 10 MWh move, half of the
+    # cheaper steps' room. Sample 2: the corridor is full at step 0, where n's price is 35
+    # (s's LNG would take over at 80): only step 1's 10 MWh move.
     st = SimpleNamespace(
         regions=["n", "s"], gen_region=np.array([0, 1, 1]), mc=np.array([0.0, 80.0, 180.0]),
-        is_res=np.array([True, False, False]), hub_of=np.array([-1, 0, -1]),
-        gen_store=np.full(3, -1), tank=np.array([1000.0]), eta=np.ones(1), frm=np.array([0]),
+        is_res=np.array([True, False, False]), eta=np.ones(1), frm=np.array([0]),
         to=np.array([1]), fcap=np.array([300.0]), wdt=np.ones(4), month=np.zeros(4, int),
     )  # fmt: skip
     h = np.array([50.0, 50.0, 100.0, 100.0])
-    gen = np.stack([h, [490.0, 490.0, 500.0, 500.0], [0.0, 0.0, 30.0, 200.0]])
+    gen = np.tile(np.stack([h, [490.0, 490.0, 500.0, 500.0], [0.0, 0.0, 30.0, 200.0]]), (3, 1, 1))
+    gen[1, 2, 2:] = 5.0
     av = np.tile(np.array([200.0, 500.0, 300.0]), (3, 4, 1))
     price = np.tile(np.array([80.0, 80.0, 180.0, 180.0]), (3, 2, 1))
     price[2, 0, 0] = 35.0
-    inv = np.full((3, 1, 4), 1000.0)
-    inv[1, 0, :2] = 900.0
     flow = np.zeros((3, 1, 4))
     flow[2, 0, 0] = 300.0
-    co = SimpleNamespace(
-        gen=np.tile(gen, (3, 1, 1)), price=price, inv=inv, flow=flow, shed=np.zeros((3, 2, 4))
-    )
+    co = SimpleNamespace(gen=gen, price=price, flow=flow, shed=np.zeros((3, 2, 4)))
     orders = [_order(st, price, 0)]
     (out,) = _capped_targets(st, av, np.tile(h, (3, 1, 1)), np.array([0]), co, orders, (1.0,))
     assert out[0, 0] == pytest.approx([40.0, 40.0, 100.0 + 20 * 30 / 130, 100.0 + 20 * 100 / 130])
-    assert out[1, 0] == pytest.approx(h)
+    assert out[1, 0] == pytest.approx([45.0, 45.0, 105.0, 105.0])
     assert out[2, 0] == pytest.approx([50.0, 40.0, 100.0 + 10 * 30 / 130, 100.0 + 10 * 100 / 130])
+
+
+def test_joint_step_charges_from_the_basin_before_the_shed_and_takes_the_water_where_coal_can():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.passes import _joint_targets
+
+    # one region, two days of eight 3-hour steps: a basin (100 MW), coal (100 MW at 30
+    # USD/MWh), a 40 MW, 4-hour store (efficiency 1). Day 1: demand 50 then 80 and 120 MW,
+    # the basin runs 30, 30, 30, 30 MW in its last four steps where coal (price 30) has 50,
+    # 50, 50, 10 MW of room. Day 2: 90 then 150 and 230 MW, the basin at full power in the
+    # last step, 30 MW shed there. The store discharges the 30 MW (90 MWh) and charges them
+    # in the day's seven steps before, from the basin's room, 40 MW each scaled to 90 of 840
+    # MWh: 4.2857 MW; the 90 MWh of water come out of day 1's steps at 30 USD/MWh, 30% of
+    # what coal can take over there (9, 9, 9, 3 MW). Sample 1: the store holds 130 of its 160
+    # MWh throughout: 30 MWh fit, a third of it.
+    st = SimpleNamespace(
+        regions=["n"], gen_region=np.zeros(2, int), mc=np.array([0.0, 30.0]),
+        is_res=np.array([True, False]), hub_of=np.full(2, -1), stor_region=np.zeros(1, int),
+        pcap=np.array([40.0]), dur=np.array([4.0]), eff_c=np.ones(1), eff_d=np.ones(1),
+        dt=np.full(16, 3.0), wdt=np.full(16, 3.0), month=np.zeros(16, int), eta=np.ones(0),
+        frm=np.zeros(0, int), to=np.zeros(0, int), fcap=np.zeros(0),
+    )  # fmt: skip
+    day1, day2 = [50.0] * 4 + [80.0] * 3 + [120.0], [90.0] * 4 + [150.0] * 3 + [230.0]
+    dem = np.tile(np.array(day1 + day2)[None, :, None], (2, 1, 1))
+    hyd_out = np.array([0.0] * 4 + [30.0] * 4 + [0.0] * 4 + [50.0] * 3 + [100.0])
+    coal = np.array([50.0] * 7 + [90.0] + [90.0] * 4 + [100.0] * 4)
+    shed = np.zeros((2, 1, 16))
+    shed[:, 0, 15] = 30.0
+    price = np.full((2, 1, 16), 30.0)
+    price[:, 0, 12:15], price[:, 0, 15] = 50.0, 1e4
+    co = SimpleNamespace(
+        gen=np.tile(np.stack([hyd_out, coal])[None], (2, 1, 1)), ch=np.zeros((2, 1, 16)),
+        dis=np.zeros((2, 1, 16)), soc=np.stack([np.zeros((1, 16)), np.full((1, 16), 130.0)]),
+        flow=np.zeros((2, 0, 16)), shed=shed, price=price,
+    )  # fmt: skip
+    av = np.full((2, 16, 2), 100.0)
+    ((h, ch, dis),) = _joint_targets(st, av, dem, co, np.array([0]), (1.0,))
+    c = 40.0 * 90.0 / 840.0
+    assert h[0, 0] == pytest.approx(
+        np.r_[[0.0] * 4, [21.0, 21.0, 21.0, 27.0], [c] * 4, [50.0 + c] * 3, [100.0]]
+    )
+    assert ch[0, 0] == pytest.approx(np.r_[[0.0] * 8, [c] * 7, [0.0]])
+    assert dis[0, 0] == pytest.approx(np.r_[[0.0] * 15, [30.0]])
+    assert ch[1, 0] == pytest.approx(np.r_[[0.0] * 8, [c / 3] * 7, [0.0]])
+    assert dis[1, 0] == pytest.approx(np.r_[[0.0] * 15, [10.0]])
+    assert (h[1, 0] - hyd_out).sum() == pytest.approx(0.0, abs=1e-9)
 
 
 def test_groups_of_equal_cost_share_their_run_in_proportion():
