@@ -731,10 +731,12 @@ def _joint_targets(st, av, dem, co, hyd, steps) -> list[tuple]:
     For each store (largest energy first) and each basin of its region: in each daily
     window (from where a daily cycle on the region's net load is lowest), the shed steps
     take discharge ``d_t = min(P - dis_t, shed_t)``; the steps before the window's first
-    shed step where the region does not shed and the store neither discharges nor is full
-    charge ``c_t = min(P - ch_t, a_t - h_t)`` from the basin's room, scaled so that
+    shed step where the region does not shed and the store does not discharge charge
+    ``c_t = min(P - ch_t, a_t - h_t)`` from the basin's room, both scaled so that
 
-        eff_c * sum_t c_t*dt = min(sum_t d_t*dt/eff_d, E - max soc, eff_c * sum_t c_t*dt),
+        eff_c * sum_t c_t*dt = min(sum_t d_t*dt/eff_d, E - max soc, eff_c * sum_t c_t*dt)
+
+    (``max soc`` over those steps),
 
     and the water ``sum c_t*w*dt`` of each month comes out of its steps where plants at the
     region's price can take over (:func:`_takeover`), the cheapest first; a month short of
@@ -964,10 +966,12 @@ def _carry(short, room, head, cap_e, x, dtw, eff_c):
     ``short`` (S, D) of state-of-charge energy (MWh), nearest first, kept in the store until
     ``d``: from window ``e < d`` at most
 
-        q_e = min(short_d, min_{e <= k <= d} H_k, eff_c * sum_t room_t*dt)
+        q_e = min(short_d, min_{e <= k <= d} H_k + F, eff_c * sum_t room_t*dt)
 
     with ``H_k`` the store's least headroom ``E - soc_t`` over window ``k`` (``head``, less
-    what earlier carries hold through it) and ``room`` the charging room left in ``e``,
+    what earlier carries hold through it), ``F`` the horizon's lowest state of charge (the
+    cyclic trajectory can come down by that much outside the carry; what a carry takes of
+    it comes off ``F``) and ``room`` the charging room left in ``e``,
     placed where ``x`` is lowest (:func:`_fill`). Windows are taken in time order, so a later
     shortage sees the headroom an earlier one used. Returns the charge and the energy
     carried into each window (S, D)."""
