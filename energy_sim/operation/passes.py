@@ -483,15 +483,14 @@ def _frank_wolfe(
                     continue
                 if kind == "water" and isinstance(gam, tuple):
                     if not len(capped):  # every sample that gets here, once
-                        late = left
-                        sub_l = _take(sub, late)
+                        sub_l = _take(sub, left)
                         made = _capped_targets(
-                            st, av[rows0[late]], h[late], hyd, sub_l,
+                            st, av[rows0[left]], h[left], hyd, sub_l,
                             [_order(st, sub_l.price, g) for g in hyd], CAPPED_STEPS,
                         )  # fmt: skip
-                        moves = np.abs(made[0] - h[late]).max(axis=(1, 2), initial=0.0) > 1e-9
+                        moves = np.abs(made[0] - h[left]).max(axis=(1, 2), initial=0.0) > 1e-9
                         pos = np.full(len(rows0), -1)  # where the step moves no water: not tried
-                        pos[late[moves]] = np.flatnonzero(moves)
+                        pos[left[moves]] = np.flatnonzero(moves)
                         capped.update(made=made, pos=pos)
                     now = now[capped["pos"][now] >= 0]
                     if not len(now):
@@ -714,6 +713,14 @@ def _capped_targets(st, av, h_all, hyd, co, orders, steps) -> list[np.ndarray]:
     return out
 
 
+def _net_load(st: Static, av, dem) -> np.ndarray:
+    """Each region's demand less its free supply (no fuel cost, no reservoir, no LNG),
+    (S, T, R) MW."""
+    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
+    n_r = len(st.regions)
+    return dem - core._by_region(av[:, :, free].transpose(0, 2, 1), st.gen_region[free], n_r)
+
+
 def _takeover(st: Static, co: core.ChunkOut, reach, room, r: int) -> np.ndarray:
     """MW (S, T) that could take over from region ``r``: the ``room`` (:func:`_room`) of the
     regions that reach ``r`` at its price, within one corridor's losses,
@@ -744,7 +751,6 @@ def _joint_targets(st, av, dem, co, hyd, steps) -> list[tuple]:
     store for the afternoon's shortage (the North in the South-islanded May); a step on water
     or on storage alone cannot: the charge has no supply, or the water no use."""
     n_s, n_t, _ = av.shape
-    n_r = len(st.regions)
     base_h, base_c, base_d = co.gen[:, hyd].copy(), co.ch.copy(), co.dis.copy()
     dh = np.zeros_like(base_h)
     dc = np.zeros_like(base_c)
@@ -753,12 +759,10 @@ def _joint_targets(st, av, dem, co, hyd, steps) -> list[tuple]:
         return [(base_h, base_c, base_d) for _ in steps]
     reach = _reach(st, co.flow).astype(float)
     room = _room(st, av, co)
-    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
-    x_r = dem - core._by_region(av[:, :, free].transpose(0, 2, 1), st.gen_region[free], n_r)
+    x_r = _net_load(st, av, dem)
     spd = storage._steps_per_day(st.dt)
     shed = co.shed.copy()  # (S, R, T), what the moves leave
-    onehot = np.zeros((n_t, 12))
-    onehot[np.arange(n_t), st.month] = st.wdt
+    orders: dict[int, _MonthOrder] = {}  # each region's steps by price, made once
     for k in np.argsort(-st.pcap * st.dur, kind="stable"):
         r = st.stor_region[k]
         if st.pcap[k] <= 0 or not (shed[:, r] > core.SHED_THRESHOLD_MW).any():
@@ -795,11 +799,14 @@ def _joint_targets(st, av, dem, co, hyd, steps) -> list[tuple]:
             # the water, out of the month's steps where plants at the price take over
             give = np.minimum(h, _takeover(st, co, reach, room, r))
             give = np.where(hit | (c > 0), 0.0, give)
-            want = c @ onehot  # (S, 12) MWh
-            mo = _MonthOrder(np.round(co.price[:, r, :], 6), st.month, st.wdt)
+            if r not in orders:
+                orders[r] = _MonthOrder(np.round(co.price[:, r, :], 6), st.month, st.wdt)
+            mo = orders[r]
+            want = (c * st.wdt) @ mo.onehot  # (S, 12) MWh
             cut = mo.take(give, want, reverse=True)
             with np.errstate(divide="ignore", invalid="ignore"):
-                keep = np.where(want > 0, np.minimum(1.0, (cut @ onehot) / want), 1.0)
+                got = (cut * st.wdt) @ mo.onehot
+                keep = np.where(want > 0, np.minimum(1.0, got / want), 1.0)
             c, d = c * keep[:, st.month], d * keep[:, st.month]
             dh[:, j] += c - cut
             dc[:, k] += c
@@ -895,8 +902,7 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
     if not len(st.pcap) or n_t < 2:
         return ch_w, dis_w
     reach = _reach(st, best.flow).astype(float)  # (S, T, R, R)
-    free = (st.mc <= 0.0) & ~st.is_res & (st.hub_of < 0)
-    x_r = dem - core._by_region(av[:, :, free].transpose(0, 2, 1), st.gen_region[free], n_r)
+    x_r = _net_load(st, av, dem)
     # spare supply by region (S, T, R): room of the plants that are not energy-limited
     # (no reservoir, no fuel store), where nothing sheds
     ok = ~st.is_res & (st.hub_of < 0) & (st.gen_store < 0) & (st.mc < st.voll)
