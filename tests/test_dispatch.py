@@ -801,26 +801,21 @@ def test_capped_water_step_moves_only_what_the_prices_hold_for():
     assert out[2, 0] == pytest.approx([50.0, 40.0, 100.0 + 10 * 30 / 130, 100.0 + 10 * 100 / 130])
 
 
-def test_joint_step_charges_from_the_basin_before_the_shed_and_takes_the_water_where_coal_can():
+def _joint_case():
+    """One region, two days of eight 3-hour steps: a basin (100 MW), coal (100 MW at 30
+    USD/MWh), a 40 MW, 4-hour store (efficiency 1). Day 1: demand 50 then 80 and 120 MW, the
+    basin runs 30, 30, 30, 30 MW in its last four steps, coal runs 50 MW in the first four
+    and 50, 50, 50, 90 in the last (50, 50, 50, 10 MW of room). Day 2: 90 then 150 and 230
+    MW, the basin at full power in the last step, 30 MW shed there. Sample 1: the store holds
+    130 of its 160 MWh throughout. Returns (st, av, dem, co, basin's output)."""
     from types import SimpleNamespace
 
-    from energy_sim.operation.passes import _joint_targets
-
-    # one region, two days of eight 3-hour steps: a basin (100 MW), coal (100 MW at 30
-    # USD/MWh), a 40 MW, 4-hour store (efficiency 1). Day 1: demand 50 then 80 and 120 MW,
-    # the basin runs 30, 30, 30, 30 MW in its last four steps where coal (price 30) has 50,
-    # 50, 50, 10 MW of room. Day 2: 90 then 150 and 230 MW, the basin at full power in the
-    # last step, 30 MW shed there. The store discharges the 30 MW (90 MWh) and charges them
-    # in the day's seven steps before, from the basin's room, 40 MW each scaled to 90 of 840
-    # MWh: 4.2857 MW; the 90 MWh of water come out of day 1's steps at 30 USD/MWh, 30% of
-    # what coal can take over there (9, 9, 9, 3 MW). Sample 1: the store holds 130 of its 160
-    # MWh throughout: 30 MWh fit, a third of it.
     st = SimpleNamespace(
         regions=["n"], gen_region=np.zeros(2, int), mc=np.array([0.0, 30.0]),
         is_res=np.array([True, False]), hub_of=np.full(2, -1), stor_region=np.zeros(1, int),
         pcap=np.array([40.0]), dur=np.array([4.0]), eff_c=np.ones(1), eff_d=np.ones(1),
         dt=np.full(16, 3.0), wdt=np.full(16, 3.0), month=np.zeros(16, int), eta=np.ones(0),
-        frm=np.zeros(0, int), to=np.zeros(0, int), fcap=np.zeros(0),
+        frm=np.zeros(0, int), to=np.zeros(0, int), fcap=np.zeros(0), voll=1e4,
     )  # fmt: skip
     day1, day2 = [50.0] * 4 + [80.0] * 3 + [120.0], [90.0] * 4 + [150.0] * 3 + [230.0]
     dem = np.tile(np.array(day1 + day2)[None, :, None], (2, 1, 1))
@@ -835,7 +830,17 @@ def test_joint_step_charges_from_the_basin_before_the_shed_and_takes_the_water_w
         dis=np.zeros((2, 1, 16)), soc=np.stack([np.zeros((1, 16)), np.full((1, 16), 130.0)]),
         flow=np.zeros((2, 0, 16)), shed=shed, price=price,
     )  # fmt: skip
-    av = np.full((2, 16, 2), 100.0)
+    return st, np.full((2, 16, 2), 100.0), dem, co, hyd_out
+
+
+def test_joint_step_charges_from_the_basin_before_the_shed_and_takes_the_water_where_coal_can():
+    from energy_sim.operation.passes import _joint_targets
+
+    # (_joint_case) The store discharges the 30 MW shed (90 MWh) and charges them in the
+    # day's seven steps before, from the basin's room, 40 MW each scaled to 90 of 840 MWh:
+    # 4.2857 MW; the 90 MWh of water come out of day 1's steps at 30 USD/MWh, 30% of what
+    # coal can take over there (9, 9, 9, 3 MW). Sample 1: 30 MWh fit, a third of it.
+    st, av, dem, co, hyd_out = _joint_case()
     ((h, ch, dis),) = _joint_targets(st, av, dem, co, np.array([0]), (1.0,))
     c = 40.0 * 90.0 / 840.0
     assert h[0, 0] == pytest.approx(
@@ -846,6 +851,32 @@ def test_joint_step_charges_from_the_basin_before_the_shed_and_takes_the_water_w
     assert ch[1, 0] == pytest.approx(np.r_[[0.0] * 8, [c / 3] * 7, [0.0]])
     assert dis[1, 0] == pytest.approx(np.r_[[0.0] * 15, [10.0]])
     assert (h[1, 0] - hyd_out).sum() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_relay_frees_the_joint_steps_water_with_a_cycle_charged_from_coal_on_a_quiet_day():
+    from energy_sim.operation.passes import _joint_targets
+
+    # (_joint_case) The same move on day 2, its 90 MWh of water freed on day 1 instead: the
+    # window's water is highest from step 4, so the store charges in steps 0-3 from coal's
+    # 50 MW of room (40 MW each, 480 MWh) and discharges in steps 4-7 in place of the water
+    # (30 MW each, 360 MWh), at most its 160 MWh and the 90 MWh wanted: 7.5 MW in and out,
+    # the basin 22.5 MW in steps 4-7. Sample 1: 30 MWh, 2.5 MW.
+    st, av, dem, co, hyd_out = _joint_case()
+    ((h, ch, dis),) = _joint_targets(st, av, dem, co, np.array([0]), (1.0,), source="relay")
+    c = 40.0 * 90.0 / 840.0
+    assert h[0, 0] == pytest.approx(np.r_[[0.0] * 4, [22.5] * 4, [c] * 4, [50.0 + c] * 3, [100.0]])
+    assert ch[0, 0] == pytest.approx(np.r_[[7.5] * 4, [0.0] * 4, [c] * 7, [0.0]])
+    assert dis[0, 0] == pytest.approx(np.r_[[0.0] * 4, [7.5] * 4, [0.0] * 7, [30.0]])
+    assert h[1, 0] == pytest.approx(
+        np.r_[[0.0] * 4, [27.5] * 4, [c / 3] * 4, [50.0 + c / 3] * 3, [100.0]]
+    )
+    assert ch[1, 0] == pytest.approx(np.r_[[2.5] * 4, [0.0] * 4, [c / 3] * 7, [0.0]])
+    assert dis[1, 0] == pytest.approx(np.r_[[0.0] * 4, [2.5] * 4, [0.0] * 7, [10.0]])
+    # no room to charge on day 1 (coal at full power): nothing moves
+    co.gen[:, 1, :4] = 100.0
+    ((h, ch, dis),) = _joint_targets(st, av, dem, co, np.array([0]), (1.0,), source="relay")
+    assert h == pytest.approx(co.gen[:, :1])
+    assert ch == pytest.approx(0.0) and dis == pytest.approx(0.0)
 
 
 def test_groups_of_equal_cost_share_their_run_in_proportion():
