@@ -877,14 +877,14 @@ def _relay(st: Static, co, spare, h, ch_all, dis_all, r, want, mo, idx, valid, h
     """Water of one basin of region ``r`` (schedule ``h`` (S, T)) freed by its region's
     stores on the daily windows ``idx`` without shedding (``hit`` (S, T): the region's shed
     steps): before the step where the window's water is highest, a store charges from the
-    ``spare`` room (:func:`_spare`, (S, T)) where it neither charges nor discharges,
+    ``spare`` room (:func:`_spare`, (S, T)) where it does not discharge,
     ``c_t = min(P - ch_t, spare_t)``; from that step on it discharges in place of the water,
     ``d_t = min(P - dis_t, h_t)``, where it does not charge, with
 
         eff_c * sum_t c_t*dt = min(sum_t d_t*dt/eff_d, E - max soc, eff_c * sum_t c_t*dt),
 
-    each month at most ``want`` (S, 12) MWh of water freed, the largest stores first.
-    Returns the water freed (S, T) MW, the added charge and discharge (S, St, T) and the
+    (``max soc`` over the charging steps, with the moves made so far), each month at most
+    ``want`` (S, 12) MWh of water freed, the largest stores first. Returns the water freed (S, T) MW, the added charge and discharge (S, St, T) and the
     spare room they use (S, T)."""
     n_s, n_t = h.shape
     spd = idx.shape[1]
