@@ -496,9 +496,7 @@ def _frank_wolfe(
             left = np.arange(len(rows0))  # rows of sub without a better step yet
             if kind in ("joint", "relay"):  # a sample whose move is nil tries no step
                 h1, c1, d1 = joint[0]
-                moves = np.abs(h1 - h).max(axis=(1, 2), initial=0.0) > 1e-9
-                moves |= np.abs(c1 - sub.ch).max(axis=(1, 2), initial=0.0) > 1e-9
-                left = left[moves | (np.abs(d1 - sub.dis).max(axis=(1, 2), initial=0.0) > 1e-9)]
+                left = left[_moves(h1, h) | _moves(c1, sub.ch) | _moves(d1, sub.dis)]
             tries = cands if kind == "water" else joint if kind in ("joint", "relay") else steps
             for i_gam, gam in enumerate(tries):
                 now = left[start[kind][rows0[left]] <= i_gam]
@@ -511,7 +509,7 @@ def _frank_wolfe(
                             st, av[rows0[left]], h[left], hyd, sub_l,
                             [_order(st, sub_l.price, g) for g in hyd], CAPPED_STEPS,
                         )  # fmt: skip
-                        moves = np.abs(made[0] - h[left]).max(axis=(1, 2), initial=0.0) > 1e-9
+                        moves = _moves(made[0], h[left])
                         pos = np.full(len(rows0), -1)  # where the step moves no water: not tried
                         pos[left[moves]] = np.flatnonzero(moves)
                         capped.update(made=made, pos=pos)
@@ -546,6 +544,11 @@ def _frank_wolfe(
             active = active[(best.shed[active] > core.SHED_THRESHOLD_MW).any(axis=(1, 2))]
         if not len(active):
             break
+
+
+def _moves(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(S,) True where schedules ``a`` and ``b`` (S, ..., T) differ by more than 1e-9 MW."""
+    return np.abs(a - b).max(axis=(1, 2), initial=0.0) > 1e-9
 
 
 def _room(st: Static, av, co: core.ChunkOut) -> np.ndarray:
@@ -823,16 +826,8 @@ def _joint_move(st, av, dem, co, hyd, source: str) -> tuple:
             head = st.dur[k] * st.pcap[k] - np.where(
                 before & (dtw > 0), _in_windows(soc, idx, valid), 0.0
             ).max(axis=2)
-            need = (_in_windows(d_t, idx, valid) * dtw).sum(axis=2) / st.eff_d[k]
-            pot = st.eff_c[k] * (c_w * dtw).sum(axis=2)
-            e = np.minimum(np.minimum(need, np.maximum(head, 0.0)), pot)  # (S, D) MWh stored
-            with np.errstate(divide="ignore", invalid="ignore"):
-                fc = np.where(pot > 0, e / pot, 0.0)
-                fd = np.where(need > 0, e / need, 0.0)
-            c = _out_of_windows(c_w * fc[..., None], idx, valid, n_t)
-            d = d_t * _out_of_windows(
-                np.broadcast_to(fd[..., None], (n_s,) + valid.shape), idx, valid, n_t
-            )
+            d_w = _in_windows(d_t, idx, valid)
+            c, d = _cycle(c_w, d_w, head, dtw, st.eff_c[k], st.eff_d[k], idx, valid, n_t)
             if r not in orders:
                 orders[r] = _MonthOrder(np.round(co.price[:, r, :], 6), st.month, st.wdt)
             mo = orders[r]
@@ -883,9 +878,10 @@ def _relay(st: Static, co, spare, h, ch_all, dis_all, r, want, mo, idx, valid, h
 
         eff_c * sum_t c_t*dt = min(sum_t d_t*dt/eff_d, E - max soc, eff_c * sum_t c_t*dt),
 
-    (``max soc`` over the charging steps, with the moves made so far), each month at most
-    ``want`` (S, 12) MWh of water freed, the largest stores first. Returns the water freed (S, T) MW, the added charge and discharge (S, St, T) and the
-    spare room they use (S, T)."""
+    (``max soc`` over the charging steps, with the moves made so far; :func:`_cycle`), each
+    month at most ``want`` (S, 12) MWh of water freed, the largest stores first. Returns the
+    water freed (S, T) MW, the added charge and discharge (S, St, T) and the spare room they
+    use (S, T)."""
     n_s, n_t = h.shape
     spd = idx.shape[1]
     dtw = _in_windows(np.broadcast_to(st.dt, (n_s, n_t)), idx, valid)
@@ -910,14 +906,7 @@ def _relay(st: Static, co, spare, h, ch_all, dis_all, r, want, mo, idx, valid, h
         soc = co.soc[:, k] + np.cumsum(moved, axis=1)  # with the moves made so far
         soc = np.where(before & (dtw > 0), _in_windows(soc, idx, valid), 0.0)
         head = st.dur[k] * st.pcap[k] - soc.max(axis=2)
-        pot = st.eff_c[k] * (c_w * dtw).sum(axis=2)
-        need = (d_w * dtw).sum(axis=2) / st.eff_d[k]
-        e = np.minimum(np.minimum(need, np.maximum(head, 0.0)), pot)  # (S, D) MWh stored
-        with np.errstate(divide="ignore", invalid="ignore"):
-            fc = np.where(pot > 0, e / pot, 0.0)
-            fd = np.where(need > 0, e / need, 0.0)
-        c = _out_of_windows(c_w * fc[..., None], idx, valid, n_t)
-        d = _out_of_windows(d_w * fd[..., None], idx, valid, n_t)
+        c, d = _cycle(c_w, d_w, head, dtw, st.eff_c[k], st.eff_d[k], idx, valid, n_t)
         got = (d * st.wdt) @ mo.onehot
         with np.errstate(divide="ignore", invalid="ignore"):
             f_m = np.where(got > 0, np.minimum(1.0, left / got), 0.0)[:, st.month]
@@ -928,6 +917,24 @@ def _relay(st: Static, co, spare, h, ch_all, dis_all, r, want, mo, idx, valid, h
         dc[:, k] += c
         dd[:, k] += d
     return freed, dc, dd, used
+
+
+def _cycle(c_w, d_w, head, dtw, eff_c, eff_d, idx, valid, n_t) -> tuple:
+    """One closed cycle per daily window (S, D, spd) of charge ``c_w`` and discharge ``d_w``
+    (MW), both scaled so that the energy stored
+
+        e = eff_c * sum_t c_t*dt = min(sum_t d_t*dt/eff_d, head, eff_c * sum_t c_t*dt)
+
+    with ``head`` (S, D) the store's room (MWh, floored at 0). Returns the charge and
+    discharge on the horizon's steps (S, T)."""
+    pot = eff_c * (c_w * dtw).sum(axis=2)
+    need = (d_w * dtw).sum(axis=2) / eff_d
+    e = np.minimum(np.minimum(need, np.maximum(head, 0.0)), pot)  # (S, D) MWh stored
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fc = np.where(pot > 0, e / pot, 0.0)
+        fd = np.where(need > 0, e / need, 0.0)
+    c = _out_of_windows(c_w * fc[..., None], idx, valid, n_t)
+    return c, _out_of_windows(d_w * fd[..., None], idx, valid, n_t)
 
 
 def _take(co: core.ChunkOut, idx: np.ndarray) -> core.ChunkOut:
