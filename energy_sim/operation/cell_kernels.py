@@ -59,7 +59,7 @@ def _marginals(cum, cost, x, r, up_c, up_r, dn_c, dn_r):
     dn_c[r] = dc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _workspace(n_r, n_l):
     """Scratch arrays of :func:`_solve_one` (floats, ints, flags), allocated once per run of
     cells instead of once per cell (a row holds the 2L moves and the padding move)."""
@@ -67,7 +67,7 @@ def _workspace(n_r, n_l):
     return np.empty((12, m)), np.empty((3, m), np.int64), np.empty((3, m), np.bool_)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _solve_one(
     cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, f0, warm, max_iter, x, f, wf, wi, wb
 ):  # fmt: skip
@@ -259,7 +259,7 @@ def _solve_one(
     return False
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def solve_cells(cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, flow0, warm, max_iter):
     """Network dispatch of n cells (see :func:`energy_sim.operation.network.solve_cells`).
 
@@ -292,7 +292,7 @@ def solve_cells(cum, cost, dem, fcap, frm, to, eta, mv_dst, out_moves, flow0, wa
     return x, f, left
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def cell_prices(cum, cost, x, flow, fcap, eta, mv_src, mv_dst):
     """Marginal price of each region of each cell, ``W_r = min(up_r, min_e W_q(e)/rho_e)``
     over moves from q into r with residual capacity (Bellman-Ford, Jacobi rounds)."""
@@ -354,7 +354,7 @@ def _cell_prices(steps, cost, x, f, fcap, eta, mv_src, mv_dst, w):
             break
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dispatch_one(
     bv, table, solver_pos, solver_key, dem, fcap, frm, to, eta, mv_src, mv_dst, out_moves, f0,
     warm, max_iter, with_price, y, shed, flow, price, cum, steps, x, wf, wi, wb,
@@ -416,7 +416,7 @@ def _dispatch_one(
 COL_GEN, COL_LNG, COL_LNG_SCARCE, COL_STORAGE, COL_ZERO = 0, 1, 2, 3, 4
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def dispatch_gen_cells(
     avail, window, sdis, col_kind, col_gen, col_aux, table, solver_pos, solver_key, dem, fcap,
     frm, to, eta, mv_src, mv_dst, out_moves, flow0, warm, max_iter, with_price, chain,

@@ -12,16 +12,40 @@ reference, and the tests compare the two on random inputs (``tests/test_dispatch
   :func:`hub_burn`: one-pass sums and products (tested against their numpy one-liners).
 
 ``cache=True`` keeps the machine code on disk (``__pycache__``): only the first call after an
-install compiles (about 25 s for all of them on 2 cores).
+install compiles (about 25 s for all of them on 2 cores). Every kernel here and in
+:mod:`.cell_kernels` and :mod:`.screen` releases the GIL (``nogil=True``), so that
+:func:`energy_sim.security.adequacy.assess` can operate one chunk's numpy steps while another
+chunk's kernels run; :func:`threadsafe_layer` says whether numba's threading layer allows
+that.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
+#: numba's threading layers that run parallel kernels launched from several Python threads at
+#: once; ``workqueue`` ends the process when that happens.
+THREADSAFE_LAYERS = ("tbb", "omp")
 
-@njit(cache=True, parallel=True)
+
+@njit(cache=True, parallel=True, nogil=True)
+def _probe(x):
+    """A trivial parallel kernel: calling it starts numba's threading layer."""
+    for i in prange(x.shape[0]):
+        x[i] = i
+
+
+def threadsafe_layer() -> bool:
+    """True if numba's threading layer (started here if it was not) lets parallel kernels
+    run from several Python threads at once (:data:`THREADSAFE_LAYERS`: TBB or OpenMP; the
+    ``workqueue`` layer, the one numba always has, does not)."""
+    _probe(np.zeros(2))
+    return numba.threading_layer() in THREADSAFE_LAYERS
+
+
+@njit(cache=True, parallel=True, nogil=True)
 def storage_states(cw, dw, pcap, cap_e, eff_c, eff_d, decay, dt, starts, ends, init, tol):
     """Clip a wished schedule to the storage limits, cyclic over each period.
 
@@ -105,7 +129,7 @@ def storage_states(cw, dw, pcap, cap_e, eff_c, eff_d, decay, dt, starts, ends, i
     return ch, dis, soc
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def lng_inventory(burn, smax, floor, tank, left0, dt, wdt, init):
     """LNG tanks step by step (scalar form of ``lng.run_inventory_reference``)::
 
@@ -160,7 +184,7 @@ def lng_inventory(burn, smax, floor, tank, left0, dt, wdt, init):
     return ok, send, inv
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def hub_burn(gen, cols, hub, inv_eff, n_s, n_h):
     """LNG burn ``burn[s,n,t] = sum_{g of n} p[s*T+t, g] / eff_g`` (S, H, T), MW_th, from the
     cells' generation (S*T, G) and the LNG-fed columns ``cols`` with their hubs and ``1/eff``
@@ -179,7 +203,7 @@ def hub_burn(gen, cols, hub, inv_eff, n_s, n_h):
 AV_BLOCK = 64
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def availability(avail, cap, draw):
     """``A[s,t,g] = avail[g,t] * cap[g] * max(0, draw[s,g,t])`` (S, T, G), MW, in one pass
     (``draw`` (S, G, T); a leading dim of 1 broadcasts over ``n_s = draw.shape[0]``)."""
@@ -201,7 +225,7 @@ def availability(avail, cap, draw):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def residual_need(av, dem, gen_region, use):
     """``N[s,r,t] = D[s,t,r] - sum_{g in r, use[g]} A[s,t,g]`` (S, R, T)."""
     n_s, n_t, n_g = av.shape
@@ -221,7 +245,7 @@ def residual_need(av, dem, gen_region, use):
 BLOCK = 256
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def balance_lng_residuals(
     idx, gen, gen_region, ch, dis, stor_region, flow, frm, to, eta, shed, dem, hub_of, eff, inv,
     send, dt,

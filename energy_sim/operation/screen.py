@@ -59,7 +59,7 @@ N_BISECT = 60
 ROUNDS = 8
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, nogil=True)
 def _used(nd, lm, wd, level):
     """``sum_k wd[k]*clip(nd[k] - level, 0, lm[k])`` over contiguous arrays (the bisection's
     inner sum; ``fastmath`` lets it run in SIMD lanes, which reorders the sum's rounding)."""
@@ -70,7 +70,7 @@ def _used(nd, lm, wd, level):
     return used
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _waterfill_month(need, lim, wdt, idx, energy, out):
     """``out[t] = min(lim[t], max(0, need[t] - L))`` over ``t in idx`` with
     ``sum wdt*out = energy`` (``L`` by bisection, taken on the side that does not overspend)."""
@@ -117,7 +117,7 @@ def _waterfill_month(need, lim, wdt, idx, energy, out):
         out[t] = v if v > 0.0 else 0.0
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def waterfill_regions(need, lim, budget, region, order, wdt, month_idx, month_ptr):
     """Hydro schedules (S, Gh, T) water-filled on each basin's regional residual need.
 
@@ -142,7 +142,7 @@ def waterfill_regions(need, lim, budget, region, order, wdt, month_idx, month_pt
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def pair_regions(need, region, order, pcap, dur, eff_c, eff_d, dt, windows, valid):
     """Storage wish (charge, discharge) (S, St, T) paired within daily windows on the
     regional residual need ``need`` (S, R, T; updated in place).
@@ -213,7 +213,7 @@ def pair_regions(need, region, order, pcap, dur, eff_c, eff_d, dt, windows, vali
     return ch, dis
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _flat_top(key, idx, k0, n, p, energy, dt):
     """Level ``U`` of a flat-topped discharge over the steps ``k0..n-1`` of a window, whose
     needs ``key`` are sorted ascending: ``sum_k dt_k * min(P, max(0, key_k - U)) = energy``.
