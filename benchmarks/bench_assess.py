@@ -5,10 +5,13 @@ dispatch core are all inside the figure:
 
 1. start-up: ``--samples 1`` with an empty numba cache (compiles every kernel) and with the
    cache warm;
-2. ``--samples N`` (default 1,000) twice with the same seed: wall time, CPU time and peak
-   memory of each run, and whether the two ``assessment.json`` carry the same numbers;
+2. ``--samples N`` (default 1,000) with the same seed once with ``--threads 1`` (chunks one
+   after the other), then twice with two chunks at once in threads (the default): wall time,
+   CPU time and peak memory of each run, and whether the three ``assessment.json`` carry the
+   same numbers;
 3. serial against Dask: the API's :func:`energy_sim.security.adequacy.assess` on ``--dask-samples``
-   sample years serially and on a LocalCluster of ``--workers`` processes, same numbers.
+   sample years serially (``threads=1``) and on a LocalCluster of ``--workers`` processes, same
+   numbers.
 
 Target (issue 12): 1,000 sample years within 30 s wall on 2 cores, peak memory within 4 GiB,
 start-up under 10 s with the cache warm. Prints a table and writes
@@ -36,11 +39,11 @@ SCENARIO = ROOT / "scenarios" / "pdp8_2030.yaml"
 OUT = ROOT / "benchmarks" / "results" / "bench_assess.json"
 
 
-def _cli(plan: Path, samples: int, out: Path, env: dict | None = None) -> dict:
+def _cli(plan: Path, samples: int, out: Path, env: dict | None = None, *extra: str) -> dict:
     """Run ``energy-sim assess`` in a child process: wall, CPU (user + sys) and peak RSS."""
     cmd = [
         sys.executable, "-m", "energy_sim.cli", "assess", str(SCENARIO), "--plan", str(plan),
-        "--samples", str(samples), "--out", str(out), "--quiet",
+        "--samples", str(samples), "--out", str(out), "--quiet", *extra,
     ]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -73,18 +76,23 @@ def bench_cli(plan: Path, samples: int) -> dict:
         env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / "numba_cache"))
         cold = _cli(plan, 1, tmp / "cold", env)  # an empty cache: every kernel compiles
         warm = _cli(plan, 1, tmp / "warm", env)
+        # one after the other first: the children's peak RSS is the largest so far
+        serial = _cli(plan, samples, tmp / "c", env, "--threads", "1")
         first = _cli(plan, samples, tmp / "a", env)
         second = _cli(plan, samples, tmp / "b", env)
     numbers = _numbers(first["report"])
     same = bool(numbers) and numbers == _numbers(second["report"])
-    for r in (cold, warm, first, second):
+    same_serial = bool(numbers) and numbers == _numbers(serial["report"])
+    for r in (cold, warm, first, second, serial):
         r.pop("report")
     return {
         "startup_cold_cache_s": cold["wall_s"],
         "startup_warm_cache_s": warm["wall_s"],
         "run_1": first,
         "run_2": second,
+        "run_threads_1": serial,
         "same_seed_same_numbers": bool(same),
+        "threads_1_same_numbers": bool(same_serial),
         "numbers_compared": sorted(numbers),
     }
 
@@ -100,7 +108,7 @@ def bench_dask(plan: Path, samples: int, workers: int) -> dict:
     system = build_system(load_scenario(SCENARIO), resolution="full")
     plan_ds = load_plan(plan)
     t0 = time.perf_counter()
-    serial = assess(system, plan_ds, samples=samples, seed=2030, chunk_size=50)
+    serial = assess(system, plan_ds, samples=samples, seed=2030, chunk_size=50, threads=1)
     t1 = time.perf_counter()
     from distributed import Client
 
@@ -139,12 +147,17 @@ def main() -> None:
     cli = res["cli"]
     print(f"start-up (--samples 1): empty numba cache {cli['startup_cold_cache_s']:.1f} s, "
           f"warm cache {cli['startup_warm_cache_s']:.1f} s")  # fmt: skip
-    for k in ("run_1", "run_2"):
+    for k in ("run_threads_1", "run_1", "run_2"):
         r = cli[k]
-        print(f"{r['samples']} sample years: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU, "
+        print(f"{r['samples']} sample years{' (--threads 1)' if k == 'run_threads_1' else ''}: "
+              f"{r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU, "
               f"peak RSS <= {r['peak_rss_mb_max_so_far']:.0f} MB, "
               f"{r['samples'] / r['wall_s']:.1f} sample-years/s")  # fmt: skip
-    print(f"same seed, same numbers: {cli['same_seed_same_numbers']}", flush=True)
+    print(
+        f"same seed, same numbers: {cli['same_seed_same_numbers']}; with --threads 1 too: "
+        f"{cli['threads_1_same_numbers']}",
+        flush=True,
+    )
     if not args.skip_dask:
         res["dask"] = d = bench_dask(plan, args.dask_samples, args.workers)
         print(f"serial {d['serial_s']:.1f} s, Dask ({d['workers']} workers) {d['dask_s']:.1f} s "

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from energy_sim.cli import app
 from energy_sim.cli.common import AssessArgs
+from energy_sim.security.adequacy.run import THREADS
 
 runner = CliRunner()
 
@@ -42,6 +43,7 @@ def test_assess_and_stress_list_the_shared_options_after_their_own():
         "--max-samples",
         "--rel-tol",
         "--chunk-size",
+        "--threads",
         "--lole-standard",
         "--screen",
         "--out",
@@ -62,13 +64,15 @@ def test_defaults_reach_the_command(captured):
     assert (scn_s, plan_s, tests_s) == (Path("s.yaml"), None, ["heatwave"])
     assert args_s == AssessArgs(samples=200)
     assert (args_a.chunk_size, args_a.rel_tol, args_a.lole_standard) == (100, 0.05, 3.0)
+    assert args_a.threads == args_s.threads == THREADS  # two chunks at once
     assert args_a.screen and args_s.screen  # the adequacy screen is on unless --no-screen
 
 
 def test_given_values_reach_the_command(captured):
     argv = [
         "--plan", "p.nc", "--samples", "7", "--seed", "3", "--max-samples", "9",
-        "--rel-tol", "0.1", "--chunk-size", "2", "--lole-standard", "2.4", "--out", "o", "-q",
+        "--rel-tol", "0.1", "--chunk-size", "2", "--threads", "3", "--lole-standard", "2.4",
+        "--out", "o", "-q",
     ]  # fmt: skip
     assert runner.invoke(app, ["assess", "a.yaml", *argv]).exit_code == 0
     assert (
@@ -80,6 +84,7 @@ def test_given_values_reach_the_command(captured):
         max_samples=9,
         rel_tol=0.1,
         chunk_size=2,
+        threads=3,
         lole_standard=2.4,
         out=Path("o"),
         quiet=True,
@@ -94,3 +99,9 @@ def test_no_screen_reaches_the_command(captured):
     assert runner.invoke(app, ["assess", "a.yaml", "--no-screen"]).exit_code == 0
     (_, _, _, args) = captured[0]
     assert args.screen is False
+
+
+def test_threads_below_one_is_refused_before_any_work(captured):
+    result = runner.invoke(app, ["assess", "a.yaml", "--threads", "0"])
+    assert result.exit_code == 2 and "--threads" in result.output
+    assert not captured

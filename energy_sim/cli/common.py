@@ -246,6 +246,15 @@ class AssessArgs:
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="Samples per dispatch call.")
     ] = 100
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            min=1,
+            help="Chunks operated at once, each in a thread (1: one after the other); the "
+            "numbers do not depend on it, peak memory grows with it.",
+        ),
+    ] = 2  # energy_sim.security.adequacy.run.THREADS
     lole_standard: Annotated[
         float,
         typer.Option("--lole-standard", min=0.0, help="LOLE standard in h/yr (an assumption)."),

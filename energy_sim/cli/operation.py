@@ -162,6 +162,7 @@ def _adequacy_run(
             samples=args.samples,
             seed=seed,
             chunk_size=args.chunk_size,
+            threads=args.threads,
             rel_tol=args.rel_tol,
             max_samples=args.max_samples,
             progress=show_progress(args.quiet),
@@ -264,9 +265,9 @@ def assess_cmd(
 
     Samples forced outages, weather, hydro and demand years, operates each year with the
     dispatch core, and writes DIR/assessment.nc and DIR/assessment.json (each naming the plan,
-    scenario, seed, command and version). Cost on 2 cores: 50 sample years of the 2030 plan in
-    about 10 s (years that shed take the full dispatch, ~3 s each); the files are about 1.3 MB
-    whatever the sample count.
+    scenario, seed, command and version). Cost on 2 cores: 1,000 sample years of the 2030 plan
+    in about 25 s, two chunks operated at once (--threads); years that shed take the full
+    dispatch, a few seconds each. The files are about 1.3 MB whatever the sample count.
     Example: energy-sim assess scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc --samples 100
     """
     with user_errors():

@@ -1,11 +1,15 @@
 """Running an assessment: one chunk of samples through the dispatch core (:func:`run_chunk`),
-chunks joined (:func:`combine_chunks`), and :func:`assess`, which runs chunks serially or on a
-Dask cluster until the samples are done or the EUE has converged."""
+chunks joined (:func:`combine_chunks`), and :func:`assess`, which runs chunks in threads of
+this process (:data:`THREADS` at once; 1: serially) or on a Dask cluster until the samples are
+done or the EUE has converged."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import asdict
 from typing import Any
 
@@ -24,7 +28,12 @@ from energy_sim.security.adequacy.metrics import (
 from energy_sim.security.adequacy.options import DEFAULT_OPTIONS, SHED_THRESHOLD_MW, AdequacyOptions
 from energy_sim.security.adequacy.sampling import sample_chunk
 
-__all__ = ["assess", "combine_chunks", "progress_bar", "run_chunk"]
+__all__ = ["THREADS", "assess", "combine_chunks", "progress_bar", "run_chunk"]
+
+#: Chunks :func:`assess` operates at once in threads when no Dask client is given.
+THREADS = 2
+#: Seconds the main thread waits for a chunk's thread at a time (Ctrl-C is seen in between).
+WAIT_S = 0.2
 
 
 def run_chunk(
@@ -151,6 +160,7 @@ def assess(
     options: AdequacyOptions | None = None,
     dispatch: Callable[..., xr.Dataset] | None = None,
     client: Any = None,
+    threads: int | None = None,
     **option_values: Any,
 ) -> xr.Dataset:
     """Monte Carlo adequacy assessment of a plan on a chronological System.
@@ -182,6 +192,16 @@ def assess(
         A :class:`distributed.Client`: chunks run on its workers, a wave of one chunk per
         worker at a time; the convergence test still goes chunk by chunk in order, so the
         result is identical to the serial one (chunks past the stopping point are dropped).
+    threads
+        Without ``client``: chunks operated at once, each in a thread of this process
+        (default :data:`THREADS`; 1: one after the other). The compiled kernels release the
+        GIL, so one chunk's numpy steps run while another chunk's kernels do: on 2 cores the
+        1,000-sample ``assess`` of the 2030 plan took 24 s wall instead of 32-36 s, with peak
+        memory about that many chunks' (2.4 against 1.5 GB). The numbers do not depend on it
+        (each chunk is seeded on its own, chunks are joined in order and the convergence test
+        runs chunk by chunk as serially). Where numba's threading layer cannot run kernels
+        from several threads (:func:`energy_sim.operation.kernels.threadsafe_layer`) chunks
+        run one after the other. ``attrs["threads"]`` says how many ran at once.
 
     Returns
     -------
@@ -190,6 +210,10 @@ def assess(
     """
     from energy_sim.security.stress import apply_stresses_to_plan
 
+    if threads is not None and threads < 1:
+        raise InputError(
+            "threads must be at least 1", field="--threads", value=threads, allowed=">= 1"
+        )
     if samples < 1 or chunk_size < 1:
         raise InputError(
             "samples and chunk size must be positive",
@@ -210,31 +234,43 @@ def assess(
     first = -(-samples // chunk_size)  # chunks that cover `samples`
     started = time.perf_counter()
     chunks: list[xr.Dataset] = []
+    used = 1 if client is not None else _chunk_threads(threads)
+    if client is not None:
+        run = _dask_batch(client, system, plan, seed, options, dispatch)
+        wave = max(1, len(client.scheduler_info().get("workers", {})))
+    elif used > 1:
+        pool = ThreadPoolExecutor(used, thread_name_prefix="energy-sim-chunk")
+        run = _thread_batch(pool, system, plan, seed, options, dispatch)
+        wave = used
+    else:
+        run = _serial_batch(system, plan, seed, options, dispatch)
+        wave = 1
     bar = progress_bar(progress, cap)
-    with bar:
-        task = bar.add_task("sample years", total=cap) if progress else None
-        if client is not None:
-            batch = _dask_batch(client, system, plan, seed, options, dispatch)
-            wave = max(1, len(client.scheduler_info().get("workers", {})))
-        while len(chunks) < len(sizes):
-            k = len(chunks)
-            step = wave if client is not None else 1
-            todo = range(k, min(len(sizes), max(first, k + step)))
-            if client is None:
-                new = [run_chunk(system, plan, i, sizes[i], seed, options, dispatch) for i in todo]
-            else:
-                new = batch([(i, sizes[i]) for i in todo])
+    try:
+        with bar:
+            task = bar.add_task("sample years", total=cap) if progress else None
             stop = False
-            for ds_chunk in new:  # the convergence test after each chunk, as run serially
-                chunks.append(ds_chunk)
-                done = sum(c.sizes["sample"] for c in chunks)
-                if len(chunks) >= first and converged(_relative_se(chunks), done, rel_tol):
-                    stop = True
-                    break
-            if task is not None:
-                bar.update(task, completed=sum(sizes[: len(chunks)]))
-            if stop:
-                break
+            while len(chunks) < len(sizes) and not stop:
+                k = len(chunks)
+                todo = range(k, min(len(sizes), max(first, k + wave)))
+                with closing(run([(i, sizes[i]) for i in todo])) as results:  # in order
+                    for ds_chunk in results:
+                        chunks.append(ds_chunk)
+                        if task is not None:
+                            bar.update(task, completed=sum(sizes[: len(chunks)]))
+                        done = sum(c.sizes["sample"] for c in chunks)
+                        # the convergence test after each chunk, as run serially
+                        if len(chunks) >= first and converged(_relative_se(chunks), done, rel_tol):
+                            stop = True
+                            break
+    except KeyboardInterrupt as err:
+        # a chunk's kernels cannot be stopped from here: the command line ends the process
+        # at once instead of waiting for the thread (as for HiGHS's)
+        err.still_running = client is None and used > 1  # type: ignore[attr-defined]
+        raise
+    finally:
+        if client is None and used > 1:
+            pool.shutdown(wait=False, cancel_futures=True)
     combined = combine_chunks(chunks)
     ds = summarise(system, plan, combined, options, rel_tol=rel_tol)
     ds.attrs.update(
@@ -244,6 +280,7 @@ def assess(
             "elapsed_s": time.perf_counter() - started,
             # samples the adequacy screen proved shed-free (the rest ran the full core)
             "screened_samples": int(combined["screened"].sum()) if "screened" in combined else 0,
+            "threads": used,
             "sample_s": float(combined.attrs.get("sample_s", 0.0)),
             "dispatch_s": float(combined.attrs.get("dispatch_s", 0.0)),
         }
@@ -251,17 +288,75 @@ def assess(
     return ds
 
 
+def _chunk_threads(threads: int | None) -> int:
+    """Chunks to operate at once in threads: ``threads`` (default :data:`THREADS`), or 1 where
+    numba's threading layer is not thread-safe (with a warning when more were asked for)."""
+    want = THREADS if threads is None else int(threads)
+    if want <= 1:
+        return 1
+    from energy_sim.operation.kernels import threadsafe_layer
+
+    if threadsafe_layer():
+        return want
+    import numba
+
+    warnings.warn(
+        f"numba's threading layer {numba.threading_layer()!r} cannot run kernels from several "
+        "threads at once: chunks run one after the other (install tbb for the TBB layer)",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return 1
+
+
+def _serial_batch(system, plan, seed, options, dispatch) -> Callable:
+    """A function that runs a list of ``(chunk, size)`` here, one after the other, yielding
+    each chunk's result when it is done."""
+
+    def batch(todo: list[tuple[int, int]]) -> Iterator[xr.Dataset]:
+        for i, size in todo:
+            yield run_chunk(system, plan, i, size, seed, options, dispatch)
+
+    return batch
+
+
+def _thread_batch(pool: ThreadPoolExecutor, system, plan, seed, options, dispatch) -> Callable:
+    """A function that runs a list of ``(chunk, size)`` on the threads of ``pool``, yielding the
+    results in order; closed early (a stop at convergence, Ctrl-C), it cancels the chunks not
+    started. It waits for a chunk in slices of :data:`WAIT_S`, so that Ctrl-C stops it within
+    about that long."""
+
+    def batch(todo: list[tuple[int, int]]) -> Iterator[xr.Dataset]:
+        futures = [
+            pool.submit(run_chunk, system, plan, i, size, seed, options, dispatch)
+            for i, size in todo
+        ]
+        try:
+            for future in futures:
+                # waiting in short slices: Ctrl-C reaches the main thread only between them
+                # (the signal may land on a chunk's thread, which cannot act on it)
+                while not wait([future], timeout=WAIT_S).done:
+                    pass
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    return batch
+
+
 def _dask_batch(client: Any, system, plan, seed, options, dispatch) -> Callable:
-    """A function that runs a list of ``(chunk, size)`` on the cluster, results in order."""
+    """A function that runs a list of ``(chunk, size)`` on the cluster, yielding the results in
+    order."""
     system_f = client.scatter(system, broadcast=True)
     plan_f = client.scatter(plan, broadcast=True) if plan is not None else None
 
-    def batch(todo: list[tuple[int, int]]) -> list[xr.Dataset]:
+    def batch(todo: list[tuple[int, int]]) -> Iterator[xr.Dataset]:
         futures = [
             client.submit(run_chunk, system_f, plan_f, i, size, seed, options, dispatch, pure=False)
             for i, size in todo
         ]
-        return client.gather(futures)
+        yield from client.gather(futures)
 
     return batch
 
