@@ -812,7 +812,8 @@ def _joint_case():
 
     st = SimpleNamespace(
         regions=["n"], gen_region=np.zeros(2, int), mc=np.array([0.0, 30.0]),
-        is_res=np.array([True, False]), hub_of=np.full(2, -1), stor_region=np.zeros(1, int),
+        is_res=np.array([True, False]), hub_of=np.full(2, -1), gen_store=np.full(2, -1),
+        stor_region=np.zeros(1, int),
         pcap=np.array([40.0]), dur=np.array([4.0]), eff_c=np.ones(1), eff_d=np.ones(1),
         dt=np.full(16, 3.0), wdt=np.full(16, 3.0), month=np.zeros(16, int), eta=np.ones(0),
         frm=np.zeros(0, int), to=np.zeros(0, int), fcap=np.zeros(0), voll=1e4,
@@ -872,7 +873,13 @@ def test_relay_frees_the_joint_steps_water_with_a_cycle_charged_from_coal_on_a_q
     )
     assert ch[1, 0] == pytest.approx(np.r_[[2.5] * 4, [0.0] * 4, [c / 3] * 7, [0.0]])
     assert dis[1, 0] == pytest.approx(np.r_[[0.0] * 4, [2.5] * 4, [0.0] * 7, [10.0]])
+    # the coal burnt from a coal yard (an energy budget of its own): nothing moves
+    st.gen_store = np.array([-1, 0])
+    ((h, ch, dis),) = _joint_targets(st, av, dem, co, np.array([0]), (1.0,), source="relay")
+    assert h == pytest.approx(co.gen[:, :1])
+    assert ch == pytest.approx(0.0) and dis == pytest.approx(0.0)
     # no room to charge on day 1 (coal at full power): nothing moves
+    st.gen_store = np.full(2, -1)
     co.gen[:, 1, :4] = 100.0
     ((h, ch, dis),) = _joint_targets(st, av, dem, co, np.array([0]), (1.0,), source="relay")
     assert h == pytest.approx(co.gen[:, :1])

@@ -855,13 +855,20 @@ def _joint_move(st, av, dem, co, hyd, source: str) -> tuple:
     return dh, dc, dd
 
 
+def _unbudgeted(st: Static) -> np.ndarray:
+    """Mask (G,) of the plants without an energy budget that storage may be charged from: not
+    reservoirs, no LNG hub, no coal yard, cheaper than VOLL (:func:`_spare` and
+    :func:`_repair_storage`)."""
+    return ~st.is_res & (st.hub_of < 0) & (st.gen_store < 0) & (st.mc < st.voll)
+
+
 def _spare(st: Static, av, co: core.ChunkOut, reach) -> np.ndarray:
-    """MW (S, R, T) that plants without a fuel budget (not reservoirs, no LNG) and cheaper
-    than half of VOLL can still give to each region along corridors with spare capacity,
+    """MW (S, R, T) that plants without an energy budget (:func:`_unbudgeted`) can still give
+    to each region along corridors with spare capacity,
 
         spare_{r,t} = sum_{j reaches r} sum_{g in j} max(0, a_{g,t} - x_{g,t})."""
     n_r = len(st.regions)
-    g_ok = np.flatnonzero(~st.is_res & (st.hub_of < 0) & (st.mc < 0.5 * st.voll))
+    g_ok = np.flatnonzero(_unbudgeted(st))
     free = np.maximum(av[:, :, g_ok].transpose(0, 2, 1) - co.gen[:, g_ok], 0.0)  # (S, G', T)
     onehot = np.zeros((n_r, len(g_ok)))
     onehot[st.gen_region[g_ok], np.arange(len(g_ok))] = 1.0
@@ -1027,7 +1034,7 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
     x_r = _net_load(st, av, dem)
     # spare supply by region (S, T, R): room of the plants that are not energy-limited
     # (no reservoir, no fuel store), where nothing sheds
-    ok = ~st.is_res & (st.hub_of < 0) & (st.gen_store < 0) & (st.mc < st.voll)
+    ok = _unbudgeted(st)
     room_g = np.maximum(av[:, :, ok] - best.gen[:, ok].transpose(0, 2, 1), 0.0)
     spare_r = core._by_region(room_g.transpose(0, 2, 1), st.gen_region[ok], n_r)
     spare_r = np.where(rem > core.SHED_THRESHOLD_MW, 0.0, spare_r)
