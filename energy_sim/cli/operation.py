@@ -297,7 +297,8 @@ def stress_cmd(
 
     Writes DIR/stress_<tests and their parameters>.nc and .json, e.g.
     stress_lng_disruption_start-2030-06-01_hubs-south.json: runs with other parameters do not
-    replace each other. Cost: as assess, longer when the stress makes years shed.
+    replace each other. Cost: as assess, longer when the stress makes years shed; with few
+    samples, a --chunk-size of half of them lets two chunks run at once (--threads).
     Example: energy-sim stress scenarios/pdp8_2030.yaml --plan runs/pdp8_2030/results.nc
     --test lng_disruption:days=30,start=2030-06-01,hubs=south --test drought:preset=2023_north
     """
