@@ -82,3 +82,37 @@ def test_ctrl_c_does_not_wait_for_a_running_chunk():
     assert elapsed < 1.5, elapsed
     # the chunks' threads were still running: the command line ends the process at once
     assert caught.value.still_running
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_command_line_while_two_chunks_run(tmp_path):
+    """SIGINT to ``energy-sim assess`` while two chunks run in threads: the one-line message
+    at once, exit 130, no traceback, no output folder (the process ends without waiting for
+    the chunks' kernels)."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "pdp8_2030.yaml"
+    out = tmp_path / "assess"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "energy_sim.cli", "assess", str(scenario), "--samples", "400",
+         "--chunk-size", "50", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell's background job ignores SIGINT, and a child inherits that: not here
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    time.sleep(12)  # start-up and the System take ~5 s; the existing fleet's years shed
+    assert proc.poll() is None, proc.stderr.read()
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    line = proc.stderr.readline()
+    said = time.monotonic() - sent
+    proc.wait(timeout=30)
+    ended = time.monotonic() - sent
+    assert said < 1.0 and ended < 2.0, (said, ended)
+    assert line.startswith("interrupted (Ctrl-C)"), line
+    assert proc.returncode == 130
+    assert "Traceback" not in proc.stderr.read()
+    assert not out.exists()
