@@ -196,8 +196,9 @@ def assess(
         Without ``client``: chunks operated at once, each in a thread of this process
         (default :data:`THREADS`; 1: one after the other). The compiled kernels release the
         GIL, so one chunk's numpy steps run while another chunk's kernels do: on 2 cores the
-        1,000-sample ``assess`` of the 2030 plan took 24 s wall instead of 32-36 s, with peak
-        memory about that many chunks' (2.4 against 1.5 GB). The numbers do not depend on it
+        1,000-sample ``assess`` of the 2030 plan took 24.4 s wall instead of 28.2 s (run back
+        to back), with peak memory about that many chunks' (2.4 against 1.45 GB). The numbers
+        do not depend on it
         (each chunk is seeded on its own, chunks are joined in order and the convergence test
         runs chunk by chunk as serially). Where numba's threading layer cannot run kernels
         from several threads (:func:`energy_sim.operation.kernels.threadsafe_layer`) chunks
