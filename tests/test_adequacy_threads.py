@@ -7,6 +7,7 @@ from __future__ import annotations
 import _thread
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import xarray as xr
@@ -48,7 +49,7 @@ def test_threads_stop_where_the_serial_run_converges():
 def test_a_threading_layer_that_is_not_thread_safe_runs_chunks_one_after_the_other(
     monkeypatch,
 ):
-    monkeypatch.setattr("energy_sim.operation.kernels.threadsafe_layer", lambda: False)
+    monkeypatch.setattr("energy_sim.operation.kernels.threading_layer", lambda: "workqueue")
     system = one_region_system()
     with pytest.warns(RuntimeWarning, match="one after the other"):
         ds = assess(system, samples=20, chunk_size=10, threads=2, dispatch=copper_plate, **QUIET)
@@ -92,7 +93,6 @@ def test_ctrl_c_stops_the_command_line_while_two_chunks_run(tmp_path):
     import signal
     import subprocess
     import sys
-    from pathlib import Path
 
     scenario = Path(__file__).resolve().parents[1] / "scenarios" / "pdp8_2030.yaml"
     out = tmp_path / "assess"
@@ -116,3 +116,28 @@ def test_ctrl_c_stops_the_command_line_while_two_chunks_run(tmp_path):
     assert proc.returncode == 130
     assert "Traceback" not in proc.stderr.read()
     assert not out.exists()
+
+
+def test_the_command_line_says_in_one_line_when_chunks_cannot_run_in_threads(monkeypatch, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from energy_sim.cli import app
+
+    seen = {}
+
+    def record(system, plan, **kw):  # stops the command once assess is reached
+        seen.update(kw)
+        raise typer.Exit(0)
+
+    monkeypatch.setattr("energy_sim.operation.kernels.threading_layer", lambda: "workqueue")
+    monkeypatch.setattr("energy_sim.security.adequacy.assess", record)
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "pdp8_2030.yaml"
+    result = CliRunner().invoke(
+        app, ["assess", str(scenario), "--samples", "2", "--out", str(tmp_path / "a")]
+    )
+    assert result.exit_code == 0, result.output
+    assert seen["threads"] == 1
+    notes = [line for line in result.output.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "one after the other" in notes[0]
+    assert "Warning" not in result.output and "Traceback" not in result.output

@@ -37,12 +37,17 @@ def _probe(x):
         x[i] = i
 
 
-def threadsafe_layer() -> bool:
-    """True if numba's threading layer (started here if it was not) lets parallel kernels
-    run from several Python threads at once (:data:`THREADSAFE_LAYERS`: TBB or OpenMP; the
-    ``workqueue`` layer, the one numba always has, does not)."""
+def threading_layer() -> str:
+    """The name of numba's threading layer, started here if it was not."""
     _probe(np.zeros(2))
-    return numba.threading_layer() in THREADSAFE_LAYERS
+    return numba.threading_layer()
+
+
+def threadsafe_layer() -> bool:
+    """True if numba's threading layer (:func:`threading_layer`) lets parallel kernels run
+    from several Python threads at once (:data:`THREADSAFE_LAYERS`: TBB or OpenMP; the
+    ``workqueue`` layer, the one numba always has, does not)."""
+    return threading_layer() in THREADSAFE_LAYERS
 
 
 @njit(cache=True, parallel=True, nogil=True)

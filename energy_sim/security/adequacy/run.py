@@ -295,19 +295,21 @@ def _chunk_threads(threads: int | None) -> int:
     want = THREADS if threads is None else int(threads)
     if want <= 1:
         return 1
-    from energy_sim.operation.kernels import threadsafe_layer
+    from energy_sim.operation import kernels
 
-    if threadsafe_layer():
+    layer = kernels.threading_layer()
+    if layer in kernels.THREADSAFE_LAYERS:
         return want
-    import numba
-
-    warnings.warn(
-        f"numba's threading layer {numba.threading_layer()!r} cannot run kernels from several "
-        "threads at once: chunks run one after the other (install tbb for the TBB layer)",
-        RuntimeWarning,
-        stacklevel=3,
-    )
+    warnings.warn(serial_note(layer), RuntimeWarning, stacklevel=3)
     return 1
+
+
+def serial_note(layer: str) -> str:
+    """Why chunks run one after the other under numba's threading layer ``layer``."""
+    return (
+        f"numba's threading layer ({layer}) cannot run kernels from several threads at once: "
+        "chunks run one after the other (pip install tbb for TBB's)"
+    )
 
 
 def _serial_batch(system, plan, seed, options, dispatch) -> Callable:
