@@ -14,7 +14,7 @@ import xarray as xr
 from test_adequacy import QUIET, _empty_network_parts, copper_plate, one_region_system
 
 from energy_sim.errors import InputError
-from energy_sim.operation.kernels import threadsafe_layer
+from energy_sim.operation.kernels import threading_layer
 from energy_sim.security.adequacy import assess
 
 
@@ -68,7 +68,7 @@ def test_ctrl_c_does_not_wait_for_a_running_chunk():
         release.wait(30)
         return copper_plate(system, plan, **kw)
 
-    threadsafe_layer()  # numba's start-up (about a second in a new process) before the clock
+    threading_layer()  # numba's start-up (about a second in a new process) before the clock
     timer = threading.Timer(0.5, _thread.interrupt_main)  # what SIGINT does to the main thread
     started = time.monotonic()
     timer.start()

@@ -130,11 +130,10 @@ def _adequacy_run(
     """
     from energy_sim.inputs.stress import validate_stress
     from energy_sim.inputs.system import build_system
-    from energy_sim.operation import kernels
     from energy_sim.operation.process import tune_process
     from energy_sim.outputs import check_folder, folder_lock, provenance
     from energy_sim.security.adequacy import assess, write_assessment
-    from energy_sim.security.adequacy.run import serial_note
+    from energy_sim.security.adequacy.run import chunk_threads
     from energy_sim.security.stress import parse_stress_option
 
     tune_process()  # freed pages kept, idle threads asleep (no number changes)
@@ -157,12 +156,9 @@ def _adequacy_run(
     stem = name_output(sc.stress)
     target = check_folder(default_out(args.out, plan, sc.name))
     seed = sc.seed if args.seed is None else args.seed
-    threads = args.threads
-    if threads > 1:  # said here as one line, not as a Python warning
-        layer = kernels.threading_layer()
-        if layer not in kernels.THREADSAFE_LAYERS:
-            typer.echo(f"note: {serial_note(layer)}", err=True)
-            threads = 1
+    threads, note = chunk_threads(args.threads)
+    if note:  # one line here, not a Python warning
+        typer.echo(f"note: {note}", err=True)
     with folder_lock(target):
         ds = assess(
             system,

@@ -15,8 +15,8 @@ reference, and the tests compare the two on random inputs (``tests/test_dispatch
 install compiles (about 25 s for all of them on 2 cores). Every kernel here and in
 :mod:`.cell_kernels` and :mod:`.screen` releases the GIL (``nogil=True``), so that
 :func:`energy_sim.security.adequacy.assess` can operate one chunk's numpy steps while another
-chunk's kernels run; :func:`threadsafe_layer` says whether numba's threading layer allows
-that.
+chunk's kernels run where numba's threading layer allows that (:data:`THREADSAFE_LAYERS`;
+:func:`threading_layer`).
 """
 
 from __future__ import annotations
@@ -41,13 +41,6 @@ def threading_layer() -> str:
     """The name of numba's threading layer, started here if it was not."""
     _probe(np.zeros(2))
     return numba.threading_layer()
-
-
-def threadsafe_layer() -> bool:
-    """True if numba's threading layer (:func:`threading_layer`) lets parallel kernels run
-    from several Python threads at once (:data:`THREADSAFE_LAYERS`: TBB or OpenMP; the
-    ``workqueue`` layer, the one numba always has, does not)."""
-    return threading_layer() in THREADSAFE_LAYERS
 
 
 @njit(cache=True, parallel=True, nogil=True)

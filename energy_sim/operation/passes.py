@@ -862,17 +862,20 @@ def _unbudgeted(st: Static) -> np.ndarray:
     return ~st.is_res & (st.hub_of < 0) & (st.gen_store < 0) & (st.mc < st.voll)
 
 
+def _unbudgeted_room(st: Static, av, co: core.ChunkOut) -> np.ndarray:
+    """MW (S, T, R) the plants of :func:`_unbudgeted` can still give in each region,
+    ``sum_{g in r} max(0, a_{g,t} - x_{g,t})``."""
+    ok = _unbudgeted(st)
+    room_g = np.maximum(av[:, :, ok] - co.gen[:, ok].transpose(0, 2, 1), 0.0)
+    return core._by_region(room_g.transpose(0, 2, 1), st.gen_region[ok], len(st.regions))
+
+
 def _spare(st: Static, av, co: core.ChunkOut, reach) -> np.ndarray:
-    """MW (S, R, T) that plants without an energy budget (:func:`_unbudgeted`) can still give
-    to each region along corridors with spare capacity,
+    """MW (S, R, T) that plants without an energy budget (:func:`_unbudgeted_room`) can
+    still give to each region along corridors with spare capacity,
 
         spare_{r,t} = sum_{j reaches r} sum_{g in j} max(0, a_{g,t} - x_{g,t})."""
-    n_r = len(st.regions)
-    g_ok = np.flatnonzero(_unbudgeted(st))
-    free = np.maximum(av[:, :, g_ok].transpose(0, 2, 1) - co.gen[:, g_ok], 0.0)  # (S, G', T)
-    onehot = np.zeros((n_r, len(g_ok)))
-    onehot[st.gen_region[g_ok], np.arange(len(g_ok))] = 1.0
-    return np.einsum("stjr,sjt->srt", reach, np.matmul(onehot, free))
+    return np.einsum("stjr,stj->srt", reach, _unbudgeted_room(st, av, co))
 
 
 def _relay(st: Static, co, spare, h, ch_all, dis_all, r, want, mo, idx, valid, hit):
@@ -1026,7 +1029,6 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
     of charge (:func:`storage.simulate`) and the cheapest-pass rule decide what stays.
     Returns the wished charge and discharge (S, St, T)."""
     n_s, n_t, _ = av.shape
-    n_r = len(st.regions)
     ch_w, dis_w = best.ch.copy(), best.dis.copy()
     if not len(st.pcap) or n_t < 2:
         return ch_w, dis_w
@@ -1034,10 +1036,7 @@ def _repair_storage(st: Static, av, dem, best: core.ChunkOut, rem) -> tuple:
     x_r = _net_load(st, av, dem)
     # spare supply by region (S, T, R): room of the plants that are not energy-limited
     # (no reservoir, no fuel store), where nothing sheds
-    ok = _unbudgeted(st)
-    room_g = np.maximum(av[:, :, ok] - best.gen[:, ok].transpose(0, 2, 1), 0.0)
-    spare_r = core._by_region(room_g.transpose(0, 2, 1), st.gen_region[ok], n_r)
-    spare_r = np.where(rem > core.SHED_THRESHOLD_MW, 0.0, spare_r)
+    spare_r = np.where(rem > core.SHED_THRESHOLD_MW, 0.0, _unbudgeted_room(st, av, best))
     spd = storage._steps_per_day(st.dt)
     idx, valid, _ = storage._windows(n_t, spd, storage.day_start(x_r.sum(axis=2), spd))
     dt = st.dt

@@ -28,7 +28,7 @@ from energy_sim.security.adequacy.metrics import (
 from energy_sim.security.adequacy.options import DEFAULT_OPTIONS, SHED_THRESHOLD_MW, AdequacyOptions
 from energy_sim.security.adequacy.sampling import sample_chunk
 
-__all__ = ["THREADS", "assess", "combine_chunks", "progress_bar", "run_chunk"]
+__all__ = ["THREADS", "assess", "chunk_threads", "combine_chunks", "progress_bar", "run_chunk"]
 
 #: Chunks :func:`assess` operates at once in threads when no Dask client is given.
 THREADS = 2
@@ -198,11 +198,10 @@ def assess(
         GIL, so one chunk's numpy steps run while another chunk's kernels do: on 2 cores the
         1,000-sample ``assess`` of the 2030 plan took 24.4 s wall instead of 28.2 s (run back
         to back), with peak memory about that many chunks' (2.4 against 1.45 GB). The numbers
-        do not depend on it
-        (each chunk is seeded on its own, chunks are joined in order and the convergence test
-        runs chunk by chunk as serially). Where numba's threading layer cannot run kernels
-        from several threads (:func:`energy_sim.operation.kernels.threadsafe_layer`) chunks
-        run one after the other. ``attrs["threads"]`` says how many ran at once.
+        do not depend on it (each chunk is seeded on its own, chunks are joined in order and
+        the convergence test runs chunk by chunk as serially). Where numba's threading layer
+        cannot run kernels from several threads chunks run one after the other, with a
+        warning (:func:`chunk_threads`). ``attrs["threads"]`` says how many ran at once.
 
     Returns
     -------
@@ -235,7 +234,10 @@ def assess(
     first = -(-samples // chunk_size)  # chunks that cover `samples`
     started = time.perf_counter()
     chunks: list[xr.Dataset] = []
-    used = 1 if client is not None else _chunk_threads(threads)
+    used, note = (1, None) if client is not None else chunk_threads(threads)
+    if note:
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
+    pool = None
     if client is not None:
         run = _dask_batch(client, system, plan, seed, options, dispatch)
         wave = max(1, len(client.scheduler_info().get("workers", {})))
@@ -267,10 +269,10 @@ def assess(
     except KeyboardInterrupt as err:
         # a chunk's kernels cannot be stopped from here: the command line ends the process
         # at once instead of waiting for the thread (as for HiGHS's)
-        err.still_running = client is None and used > 1  # type: ignore[attr-defined]
+        err.still_running = pool is not None  # type: ignore[attr-defined]
         raise
     finally:
-        if client is None and used > 1:
+        if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
     combined = combine_chunks(chunks)
     ds = summarise(system, plan, combined, options, rel_tol=rel_tol)
@@ -289,24 +291,20 @@ def assess(
     return ds
 
 
-def _chunk_threads(threads: int | None) -> int:
+def chunk_threads(threads: int | None) -> tuple[int, str | None]:
     """Chunks to operate at once in threads: ``threads`` (default :data:`THREADS`), or 1 where
-    numba's threading layer is not thread-safe (with a warning when more were asked for)."""
+    numba's threading layer cannot run kernels from several threads at once
+    (:data:`energy_sim.operation.kernels.THREADSAFE_LAYERS`), with a note saying why (None
+    otherwise). :func:`assess` warns with the note; the command line prints it."""
     want = THREADS if threads is None else int(threads)
     if want <= 1:
-        return 1
+        return 1, None
     from energy_sim.operation import kernels
 
     layer = kernels.threading_layer()
     if layer in kernels.THREADSAFE_LAYERS:
-        return want
-    warnings.warn(serial_note(layer), RuntimeWarning, stacklevel=3)
-    return 1
-
-
-def serial_note(layer: str) -> str:
-    """Why chunks run one after the other under numba's threading layer ``layer``."""
-    return (
+        return want, None
+    return 1, (
         f"numba's threading layer ({layer}) cannot run kernels from several threads at once: "
         "chunks run one after the other (pip install tbb for TBB's)"
     )
