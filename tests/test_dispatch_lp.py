@@ -16,7 +16,11 @@ Contract (MODEL.md, "Fast dispatch core"), asserted with its own numbers (``CONT
 Each case is checked metric by metric (one parametrised test per case and metric), so a case that
 misses one metric still shows its passes on the others; a miss is ``xfail(strict=True)`` with the
 measured gap in its reason (``XFAIL``), never a wider tolerance, so the test turns red the day the
-gap closes. Cases: small systems, the 2030 System's first fortnight (existing fleet, demand x0.8)
+gap closes. A region-tech miss is also priced (``test_region_tech_miss_priced``): the cheapest
+LP operation within 5% of the core's generation in every pair costs parts per million above the
+optimum where the LP's optimum is near-degenerate (``TIES``), a good part of the core's cost gap
+where the core misplaces energy; the contract is asserted as written either way. Cases: small
+systems, the 2030 System's first fortnight (existing fleet, demand x0.8)
 with four stresses, and (``SLOW``) four weeks of May of the 2030 plan under the stresses of
 ``benchmarks/dispatch_accuracy.py`` that shed load in several regions, and a sampled outage year.
 The full-year and 13-week comparisons live in that benchmark.
@@ -60,6 +64,21 @@ METRICS = ("operating", "unserved", "generation_region_tech", "invariants")
 MATERIAL = 1e-3
 #: The LP "has no unserved energy" below this share of demand (solver tolerance).
 LP_NONE = 1e-8
+#: A thousandth of the contract's cost bound (0.0005% of the LP's total operating cost). Where
+#: the core's placement of energy per region and technology (within the contract's 5%) costs
+#: less than this above the LP optimum, the cost metric cannot see it: a region-tech miss is
+#: then the LP's near-degeneracy, not the core's misplacement.
+DEGENERATE = CONTRACT["operating"] / 1000
+
+
+def operating_system(system):
+    """``system`` as an operating problem: no build ranges or policy rows (the capacities are
+    fixed)."""
+    sy = system.copy()
+    sy["build_min_mw"] = sy["build_min_mw"] * 0.0
+    sy["build_max_mw"] = sy["build_max_mw"] * 0.0 + np.inf
+    sy.attrs.update(clean_share_min=float("nan"), co2_cap_t=float("nan"))
+    return sy
 
 
 def lp_of(system, res, accept=("optimal",)):
@@ -70,14 +89,35 @@ def lp_of(system, res, accept=("optimal",)):
     simplex method (``solve.FALLBACK_STATUSES``)."""
     from energy_sim.planning.solve import plan
 
-    sy = system.copy()  # operating only: no build ranges or policy rows on fixed capacities
-    sy["build_min_mw"] = sy["build_min_mw"] * 0.0
-    sy["build_max_mw"] = sy["build_max_mw"] * 0.0 + np.inf
-    sy.attrs.update(clean_share_min=float("nan"), co2_cap_t=float("nan"))
-    lp = plan(sy, fixed_capacities=res.isel(sample=0))
+    lp = plan(operating_system(system), fixed_capacities=res.isel(sample=0))
     status = lp.attrs["status"]
     assert status in accept, f"LP status {status} {lp.attrs.get('invariant_errors', '')}"
     return lp
+
+
+def placement_of(system, res, lp):
+    """The cheapest LP operation of ``system`` whose annual generation per (region,
+    technology) lies within the contract's 5% of the core's sample 0 (every pair the metric
+    compares; :func:`energy_sim.planning.placement.cheapest_with_placement`), and its cost
+    above the LP optimum as a share of the LP's total operating cost (``placement_cost``).
+
+    A region-tech miss whose placement costs parts per million is the LP's near-degeneracy
+    (schedules of almost equal cost that place energy differently); one whose placement costs
+    a good part of the core's cost gap is the core's misplacement.
+    """
+    from energy_sim.planning.placement import cheapest_with_placement
+
+    keys = [system["gen_region"].values, system["gen_tech"].values]
+    core = res["generation_mwh"].isel(sample=0).to_series().groupby(keys).sum()
+    material = MATERIAL * float(lp["generation_mwh"].sum())
+    placed = cheapest_with_placement(
+        operating_system(system), res.isel(sample=0), core,
+        rel=CONTRACT["generation_region_tech"], material_mwh=material,
+    )  # fmt: skip
+    parts = ["operating", "unserved_energy"]
+    op_lp = float(lp["cost_usd"].sel(cost_component=parts).sum())
+    extra = placed.attrs["objective_usd"] - lp.attrs["objective_usd"]
+    return placed, extra / op_lp
 
 
 def _relative(core: pd.Series, lp: pd.Series, total: float) -> tuple[float, str]:
@@ -163,15 +203,26 @@ def contract_misses(g: dict, invariants: list[str]) -> list[str]:
         out.append(
             f"generation per region and technology: {g['generation_region_tech']:.1%} "
             f"({g['worst_region_tech']}) against {CONTRACT['generation_region_tech']:.0%}"
+            + (
+                f"; the core's placement costs {g['placement_cost']:.4%} of the LP's "
+                f"operating cost above the optimum ({placement_kind(g['placement_cost'])})"
+                if "placement_cost" in g
+                else ""
+            )
         )
     if invariants:
         out.append("physical limits: " + "; ".join(invariants))
     return out
 
 
+def placement_kind(cost: float) -> str:
+    """'near-tie' where the placement costs at most ``DEGENERATE``, else 'misplacement'."""
+    return "near-tie" if cost <= DEGENERATE else "misplacement"
+
+
 def assert_metric(case: tuple, metric: str) -> None:
     """Assert one metric of the contract on ``case = (g, invariants)``."""
-    g, inv = case
+    g, inv = case[:2]
     if metric == "invariants":
         assert inv == [], inv
     elif metric == "unserved":
@@ -180,11 +231,13 @@ def assert_metric(case: tuple, metric: str) -> None:
         assert g[metric] <= CONTRACT[metric], contract_misses(g, inv)
 
 
-def run_case(system) -> tuple[dict, list[str]]:
-    """Operate ``system`` with the core and with the LP; the gaps and the invariant errors."""
+def run_case(system) -> tuple[dict, list[str], object, object]:
+    """Operate ``system`` with the core and with the LP: the gaps, the invariant errors, the
+    core's results and the LP's."""
     r = dispatch(system)
     inv = check_invariants(system, r)
-    return gaps(system, r, lp_of(system, r)), inv
+    lp = lp_of(system, r)
+    return gaps(system, r, lp), inv, r, lp
 
 
 def meshed(seed: int, steps: int = 24):
@@ -389,13 +442,19 @@ _D16 = "2026-12-06 (capped water steps; water and storage moved together where l
 _D17 = "2026-12-06 (the joint step's water also freed by storage cycles on days without shed)"
 _PLACE = "placement of water, storage and LNG without foresight"
 _TIE = "near-tied marginal plant (LP degeneracy) placed differently"
+#: The cost of the core's placement (test_region_tech_miss_priced), measured 2026-12-06.
+_PRICED = (
+    "the cheapest LP operation within 5% of the core's placement costs {} of the LP's "
+    "operating cost above the optimum, where the core's own gap is {}"
+)
 #: Measured misses of the contract: (case, metric) -> reason. Strict: the test fails the day
 #: the gap closes, and this entry must go.
 XFAIL: dict[tuple[str, str], str] = {
     ("hydro_storage_lng", "generation_region_tech"): "measured 11.2% (s/oil, LP 7.5 -> core "
-    f"8.4 GWh) against 5% on {_D16}: {_PLACE}",
+    f"8.4 GWh) against 5% on {_D16}: {_PLACE}; " + _PRICED.format("0.21%", "0.44%"),
     ("vietnam_2030_fortnight_corridor_outage", "generation_region_tech"): "measured 19.5% "
-    f"(central_central/biomass, LP 24.2 -> core 19.5 GWh) against 5% on {_D10}: {_TIE}",
+    f"(central_central/biomass, LP 24.2 -> core 19.5 GWh) against 5% on {_D10}: {_TIE}; "
+    + _PRICED.format("0.0002%", "0.0016%"),
     ("plan_2030_may_south_island_heatwave", "operating"): "measured 1.28% against 0.5% on "
     f"{_D17}: the unserved energy below at VOLL (fuel and O&M alone +0.05%)",
     ("plan_2030_may_south_island_heatwave", "unserved"): "measured 1.48% of the LP's "
@@ -403,10 +462,19 @@ XFAIL: dict[tuple[str, str], str] = {
     "where the LP sheds 8.7: the LP imports 7.7 GWh more from China at night and moves "
     "water and LNG across the month to the heatwave's peaks through the pumped storage)",
     ("plan_2030_may_sampled_outage_year", "generation_region_tech"): "measured 9.8% "
-    f"(south/ccgt_lng, LP 193.0 -> core 211.9 GWh) against 5% on {_D14}: {_PLACE}",
+    f"(south/ccgt_lng, LP 193.0 -> core 211.9 GWh) against 5% on {_D14}: {_TIE}; "
+    + _PRICED.format("0.0001%", "0.016%"),
 }
 
-_RUNS: dict[str, tuple[dict, list[str]]] = {}
+_RUNS: dict[str, tuple] = {}
+
+
+def _run(case: str) -> tuple:
+    """:func:`run_case` of ``case`` and its System, once per session."""
+    if case not in _RUNS:
+        system = CASES[case]()
+        _RUNS[case] = (*run_case(system), system)
+    return _RUNS[case]
 
 
 def _params():
@@ -423,9 +491,39 @@ def _params():
 @pytest.mark.parametrize(("case", "metric"), list(_params()))
 def test_core_within_contract(case, metric):
     """The core against the LP on ``case``: one metric of the contract (``CONTRACT``)."""
-    if case not in _RUNS:
-        _RUNS[case] = run_case(CASES[case]())
-    assert_metric(_RUNS[case], metric)
+    assert_metric(_run(case), metric)
+
+
+#: The region-tech misses of ``XFAIL`` that are near-ties (``_TIE``); the others are the
+#: core's misplacement (``_PLACE``). ``test_region_tech_miss_priced`` checks the split.
+TIES = {"vietnam_2030_fortnight_corridor_outage", "plan_2030_may_sampled_outage_year"}
+
+
+def _rt_misses():
+    for case, metric in XFAIL:
+        if metric == "generation_region_tech":
+            yield pytest.param(case, marks=[pytest.mark.slow] if case in SLOW else [], id=case)
+
+
+@pytest.mark.parametrize("case", list(_rt_misses()))
+def test_region_tech_miss_priced(case):
+    """What the core's placement costs, where it misses the region-tech metric.
+
+    The cheapest LP operation that places energy within 5% of the core's in every pair
+    (:func:`placement_of`) costs at least the LP optimum and at most the core's own operation
+    (which lies in that band); its placement is within the contract of the core's. It costs
+    less than ``DEGENERATE`` above the optimum exactly for the near-ties (``TIES``).
+    """
+    g, _inv, r, lp, system = _run(case)
+    placed, cost = placement_of(system, r, lp)
+    assert placed.attrs["status"] == "optimal"
+    core_gap = g["total_operating_core_usd"] / g["total_operating_lp_usd"] - 1.0
+    assert -1e-9 <= cost <= core_gap + 1e-9, (cost, core_gap)
+    assert gaps(system, r, placed)["generation_region_tech"] <= CONTRACT[
+        "generation_region_tech"
+    ] * (1 + 1e-6)
+    expected = "near-tie" if case in TIES else "misplacement"
+    assert placement_kind(cost) == expected, f"{cost:.2e} of the operating cost"
 
 
 @pytest.mark.slow
