@@ -223,3 +223,42 @@ def test_lng_year_closes_when_the_tank_runs_down_year_on_year():
     np.testing.assert_allclose(inv - prev - (send - ok), 0.0, atol=1e-6)
     assert inv[0, 0, -1] == pytest.approx(0.0, abs=1e-6)
     assert ok[0, 0, 6:].sum() == pytest.approx(160.0, abs=1e-6)  # 120 stored + 2 x 20 sent
+
+
+def test_lng_year_that_ends_full_is_not_run_again():
+    """cyclic_inventory runs the year a second time only for the tanks whose first year,
+    started full, did not end full; the others repeat themselves exactly. With one tank of
+    each kind in one call the result equals two full runs of the year bit for bit."""
+    from energy_sim.operation import lng
+
+    n_t = 48
+    burn = np.zeros((2, 2, n_t))
+    burn[:, 0, 10:20] = 150.0  # hub 0: drawn down mid-year, refilled by the end
+    burn[:, 1, 40:] = 150.0  # hub 1: drawn down at the end of the year
+    burn[1] *= 1.5
+    smax = np.full((2, 2, n_t), 100.0)
+    floor = np.zeros((2, 2, n_t))
+    tank, contract, dt, wdt = (
+        np.array([400.0, 400.0]),
+        np.array([np.inf] * 2),
+        np.ones(n_t),
+        np.ones(n_t),
+    )
+    runs = []
+    real = lng.run_inventory
+
+    def counted(*a, **k):
+        runs.append(a[0].shape)
+        return real(*a, **k)
+
+    lng.run_inventory = counted
+    try:
+        got = lng.cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt)
+    finally:
+        lng.run_inventory = real
+    first = real(burn, smax, floor, tank, contract, dt, wdt)
+    want = real(burn, smax, floor, tank, contract, dt, wdt, init=first[2][:, :, -1].copy())
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert first[2][0, 0, -1] == 400.0 and first[2][0, 1, -1] < 400.0  # one of each kind
+    assert runs == [(2, 2, n_t), (1, 2, n_t)]  # the second run: the two hub-1 tanks only

@@ -118,9 +118,10 @@ N_BISECT_CYCLE = 60
 
 
 def cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt):
-    """Run the inventory twice, the second time from where the first ended (cyclic year); if
-    a tank's year still ends elsewhere than it started, start it from the inventory the year
-    brings back to itself (bisection), so the recursion closes at the first step too."""
+    """Run the inventory twice, the second time from where the first ended (cyclic year; a
+    tank whose first year, started full, ends full needs no second run); if a tank's year
+    still ends elsewhere than it started, start it from the inventory the year brings back to
+    itself (bisection), so the recursion closes at the first step too."""
     n_s, n_h, n_t = burn.shape
     if n_h == 0 or n_t == 0:
         z = np.zeros_like(burn)
@@ -135,8 +136,22 @@ def cyclic_inventory(burn, smax, floor, tank, contract, dt, wdt):
         return burn.copy(), burn.copy(), inv
     ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt)
     start = inv[:, :, -1].copy()
-    ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=start)
     cap = np.broadcast_to(np.minimum(tank, BIG), (n_s, n_h))
+    again = start != cap  # a year that ends full (as it started) repeats itself exactly
+    if not again.any():
+        return ok, send, inv
+    if again.all():
+        ok, send, inv = run_inventory(burn, smax, floor, tank, contract, dt, wdt, init=start)
+    else:  # the tanks do not interact: run the year again on the others only
+        s_i, h_i = np.nonzero(again)
+        ok2, send2, inv2 = run_inventory(
+            *(np.ascontiguousarray(np.broadcast_to(a, burn.shape)[s_i, h_i][None])
+              for a in (burn, smax, floor)),
+            np.broadcast_to(np.asarray(tank, float), (n_h,))[h_i],
+            np.broadcast_to(np.asarray(contract, float), (n_h,))[h_i],
+            dt, wdt, init=start[s_i, h_i][None],
+        )  # fmt: skip
+        ok[s_i, h_i], send[s_i, h_i], inv[s_i, h_i] = ok2[0], send2[0], inv2[0]
     tol = 1e-9 * np.maximum(1.0, cap)
     open_ = np.abs(inv[:, :, -1] - start) > tol
     if not open_.any():
