@@ -7,14 +7,15 @@ of ``tests/test_dispatch_lp.py`` (``CONTRACT``): total operating cost within 0.5
 annual unserved energy within 1% of the LP's (or 0.001% of demand where the LP has none),
 annual generation per region and technology within 5%, every physical limit exact
 (``check_invariants``). Exits 1 when any variant misses the contract, after printing which
-metric and by how much; the JSON is written either way. Where the generation per region and
-technology misses, one more LP prices the core's placement (``test_dispatch_lp.placement_of``:
-the cheapest operation within 5% of the core's generation in every pair; ``placement_cost``,
-its cost above the optimum as a share of the LP's total operating cost): parts per million
-mean a near-tie of the LP's optimum, a good part of the core's cost gap its misplacement. An LP solution that HiGHS calls optimal
+metric and by how much; the JSON is written either way. An LP solution that HiGHS calls optimal
 but that fails the project's own invariant check by solver tolerance (status
 ``invariant_violation``, e.g. an LNG inventory residual of 8 MWh_th on 6.8 TWh_th tanks) is
 still the reference, with a warning and ``lp_status`` in the JSON; no LP solution is a miss.
+Where the generation per region and technology misses, one more LP prices the core's placement
+(``test_dispatch_lp.placement_of``: the cheapest operation within 5% of the core's generation
+in every pair; ``placement_cost``, its cost above the optimum as a share of the LP's total
+operating cost): parts per million mean a near-tie of the LP's optimum, a good part of the
+core's cost gap its misplacement.
 
 Variants (``tests/factory.py``: ``stressed_horizons``, ``sampled_year``; days counted from the
 start of the horizon) of the fleet as planned (``--plan``, else the existing fleet with demand
