@@ -1051,6 +1051,60 @@ def test_adequacy_price_rounds_end_with_the_shed(adequacy):
     assert best.shed.sum() == 0.0
 
 
+@pytest.mark.parametrize("best_step", [True, False])
+def test_joint_move_keeps_its_cheapest_fraction(best_step):
+    """One round of the joint move on a sample that sheds, with the move's four fractions
+    replaced by known schedules and the core's operation by one whose cost follows the
+    fraction (x0.99, x0.90, x0.95, x1.01 of the generation): with ``JOINT_BEST_STEP`` the
+    sample keeps the cheapest (the second), without it the first that pays."""
+    from dataclasses import replace
+
+    from energy_sim.operation import core, merit, network, passes
+    from energy_sim.operation.inputs import prepare
+
+    system = tiny_system(
+        gens=[
+            gen("north", "coal", cap0=100.0, mc=30.0),
+            gen("north", "hydro_reservoir", cap0=20.0, mc=0.0, cf_month=0.5),
+        ],
+        storage=[store("north", pcap0=10.0, dur=2.0)],
+        demand=np.array([[60.0, 100.0, 150.0, 70.0] * 6]),
+    )
+    st = prepare(system)
+    stack, grid = merit.build_stack(st), network.Grid.build(1, st.frm, st.to, st.eta)
+    av = (st.avail * st.cap[:, None]).T[None].copy()
+    dem = st.demand.T[None].copy()
+    lng_av = np.ones((1, len(st.regas), av.shape[1]))
+    hyd = np.flatnonzero(st.is_res)
+    best = core._operate(st, stack, grid, av, dem, None, lng_av, None, with_price=True)
+    assert (best.shed > core.SHED_THRESHOLD_MW).any()
+    factor = {1.0: 0.99, 2.0: 0.90, 3.0: 0.95, 4.0: 1.01}  # fraction k: its charge + k MW
+
+    def fractions(st_, av_, dem_, co, hyd_, steps, source="takeover"):
+        h = co.gen[:, hyd_]
+        return [(h * 0.5, co.ch + k, co.dis) for k in (1.0, 2.0, 3.0, 4.0)]
+
+    def operate(*args, warm, stor, **kw):
+        k = float(np.round(stor[0] - warm.ch, 6).max())
+        return replace(warm, gen=warm.gen * factor[k], stats={})
+
+    cost = passes._cost(st, best)
+    base = cost.copy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(core, "_operate", operate)
+        mp.setattr(passes, "_joint_targets", fractions)
+        mp.setattr(passes, "PRICE_ROUNDS", 1)
+        mp.setattr(passes, "JOINT_BEST_STEP", best_step)
+        passes._frank_wolfe(
+            st, stack, grid, av, dem, lng_av, best, cost, hyd, np.array([0]), None, ["joint"],
+            False, (0.3,),
+        )  # fmt: skip
+    fuel = base[0] - st.voll * float(np.einsum("srt,t->s", best.shed, st.wdt)[0])
+    kept = 0.90 if best_step else 0.99
+    assert cost[0] == pytest.approx(base[0] - (1.0 - kept) * fuel, rel=1e-12)
+    assert best.stats["price_joint_tried"] == (4 if best_step else 1)
+
+
 def test_price_rounds_keep_water_at_home_where_the_corridor_loses_energy():
     from energy_sim.operation import passes
 
