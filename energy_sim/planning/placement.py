@@ -71,8 +71,12 @@ def cheapest_with_placement(
         of the system places energy within the band.
     """
     from energy_sim.planning.model import build_model
-    from energy_sim.planning.results import check_invariants, from_solution
-    from energy_sim.planning.solve import SPLIT_STEPS, solve_model, solver_settings
+    from energy_sim.planning.solve import (
+        SPLIT_STEPS,
+        checked_results,
+        solve_model,
+        solver_settings,
+    )
 
     if not 0.0 <= rel < 1.0:
         raise ValueError(f"rel must lie in [0, 1), got {rel}")
@@ -94,12 +98,7 @@ def cheapest_with_placement(
              doc="target/(1+rel) <= sum_(g in pair) sum_t w*dt*p[g,t] <= target/(1-rel)")  # fmt: skip
     build_s = time.perf_counter() - t0  # the hand-off and the solve: solve_model times them
     sol = solve_model(m, method=method, time_limit_s=limit, options=options)
-    results = from_solution(system, m, sol, build_s=build_s)
-    if sol.status == "optimal":
-        errors = check_invariants(system, results)
-        if errors:
-            results.attrs["status"] = "invariant_violation"
-            results.attrs["invariant_errors"] = "; ".join(errors)
+    results = checked_results(system, m, sol, build_s)
     results.attrs.update(placement_rel=float(rel), placement_material_mwh=float(material_mwh))
     return results
 

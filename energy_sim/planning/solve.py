@@ -457,7 +457,6 @@ def plan(
         status is never silently used: check ``attrs['status']``.
     """
     from energy_sim.planning.model import build_model
-    from energy_sim.planning.results import check_invariants, from_solution
 
     method, limit, options = solver_settings(system)
     t0 = time.perf_counter()
@@ -467,6 +466,17 @@ def plan(
         m, method=method, time_limit_s=limit, options=options, export_lp=export_lp,
         progress=progress, log=log,
     )  # fmt: skip
+    return checked_results(system, m, sol, build_s)
+
+
+def checked_results(
+    system: xr.Dataset, m: pyo.ConcreteModel, sol: Solution, build_s: float
+) -> xr.Dataset:
+    """The Results of a solve (:func:`energy_sim.planning.results.from_solution`); an optimal
+    answer that fails :func:`~energy_sim.planning.results.check_invariants` gets status
+    ``invariant_violation`` and ``attrs['invariant_errors']``."""
+    from energy_sim.planning.results import check_invariants, from_solution
+
     results = from_solution(system, m, sol, build_s=build_s)
     if sol.status == "optimal":
         errors = check_invariants(system, results)
@@ -484,6 +494,7 @@ __all__ = [
     "SPLIT_STEPS",
     "Solution",
     "SolveInterrupted",
+    "checked_results",
     "hipo_available",
     "plan",
     "run_interruptible",
