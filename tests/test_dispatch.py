@@ -1013,6 +1013,20 @@ def test_price_rounds_split_storage_by_region_only_on_samples_that_shed():
     assert stats.get("price_storage:0_tried", 0) > 0 and stats.get("price_storage:1_tried", 0) > 0
 
 
+def one_sample_chunk(system):
+    """The static data, merit stack, grid and one sample's availability (S, T, G), demand
+    (S, T, R) and LNG availability of ``system``: the arrays the passes take."""
+    from energy_sim.operation import merit, network
+    from energy_sim.operation.inputs import prepare
+
+    st = prepare(system)
+    stack, grid = merit.build_stack(st), network.Grid.build(1, st.frm, st.to, st.eta)
+    av = (st.avail * st.cap[:, None]).T[None].copy()
+    dem = st.demand.T[None].copy()
+    lng_av = np.ones((1, len(st.regas), av.shape[1]))
+    return st, stack, grid, av, dem, lng_av
+
+
 @pytest.mark.parametrize("adequacy", [True, False])
 def test_adequacy_price_rounds_end_with_the_shed(adequacy):
     """The price rounds of a sample that sheds, with the core's operation replaced by one that
@@ -1021,19 +1035,14 @@ def test_adequacy_price_rounds_end_with_the_shed(adequacy):
     round that ended its shed; without, it stays while the cost falls (every round)."""
     from dataclasses import replace
 
-    from energy_sim.operation import core, merit, network, passes
-    from energy_sim.operation.inputs import prepare
+    from energy_sim.operation import core, passes
 
     system = tiny_system(
         gens=[gen("north", "coal", cap0=100.0, mc=30.0)],
         storage=[store("north", pcap0=10.0, dur=2.0)],
         demand=np.array([[60.0, 100.0, 130.0, 70.0] * 6]),
     )
-    st = prepare(system)
-    stack, grid = merit.build_stack(st), network.Grid.build(1, st.frm, st.to, st.eta)
-    av = (st.avail * st.cap[:, None]).T[None].copy()
-    dem = st.demand.T[None].copy()
-    lng_av = np.ones((1, len(st.regas), av.shape[1]))
+    st, stack, grid, av, dem, lng_av = one_sample_chunk(system)
     best = core._operate(st, stack, grid, av, dem, None, lng_av, None, with_price=True)
     assert (best.shed > core.SHED_THRESHOLD_MW).any()  # 130 MW against 100 + 10
 
@@ -1059,8 +1068,7 @@ def test_joint_move_keeps_its_cheapest_fraction(best_step):
     sample keeps the cheapest (the second), without it the first that pays."""
     from dataclasses import replace
 
-    from energy_sim.operation import core, merit, network, passes
-    from energy_sim.operation.inputs import prepare
+    from energy_sim.operation import core, passes
 
     system = tiny_system(
         gens=[
@@ -1070,11 +1078,7 @@ def test_joint_move_keeps_its_cheapest_fraction(best_step):
         storage=[store("north", pcap0=10.0, dur=2.0)],
         demand=np.array([[60.0, 100.0, 150.0, 70.0] * 6]),
     )
-    st = prepare(system)
-    stack, grid = merit.build_stack(st), network.Grid.build(1, st.frm, st.to, st.eta)
-    av = (st.avail * st.cap[:, None]).T[None].copy()
-    dem = st.demand.T[None].copy()
-    lng_av = np.ones((1, len(st.regas), av.shape[1]))
+    st, stack, grid, av, dem, lng_av = one_sample_chunk(system)
     hyd = np.flatnonzero(st.is_res)
     best = core._operate(st, stack, grid, av, dem, None, lng_av, None, with_price=True)
     assert (best.shed > core.SHED_THRESHOLD_MW).any()
