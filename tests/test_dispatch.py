@@ -886,6 +886,96 @@ def test_relay_frees_the_joint_steps_water_with_a_cycle_charged_from_coal_on_a_q
     assert ch == pytest.approx(0.0) and dis == pytest.approx(0.0)
 
 
+def _two_store_case(shed_mw=5.0):
+    """One region, two days of eight 3-hour steps, demand 50 MW in each day's first four
+    steps and 120 in its last four (each day a window: charge first, discharge after); coal
+    (100 MW at 30 USD/MWh, at full power), LNG (hub 0, 100 MW at 70) and an import (50 MW at
+    75, no fuel budget); two stores: ``a`` 40 MW, 4 h, round trip 0.8 (``eff_d`` 0.8), ``b`` 20 MW, 4 h,
+    round trip 1. ``a`` charges 10 MW in each day's first four steps (120 MWh) and discharges
+    8 MW in its last four (96 MWh); ``b`` is idle. LNG runs 20 MW, the import 35 MW. The
+    region sheds ``shed_mw`` in the last step. Returns (st, av, dem, co)."""
+    from types import SimpleNamespace
+
+    st = SimpleNamespace(
+        regions=["n"], gen_region=np.zeros(3, int), mc=np.array([30.0, 70.0, 75.0]),
+        is_res=np.zeros(3, bool), hub_of=np.array([-1, 0, -1]), gen_store=np.full(3, -1),
+        stor_region=np.zeros(2, int), pcap=np.array([40.0, 20.0]), dur=np.array([4.0, 4.0]),
+        eff_c=np.ones(2), eff_d=np.array([0.8, 1.0]), dt=np.full(16, 3.0),
+        wdt=np.full(16, 3.0), month=np.zeros(16, int), eta=np.ones(0), frm=np.zeros(0, int),
+        to=np.zeros(0, int), fcap=np.zeros(0), voll=1e4,
+    )  # fmt: skip
+    dem = np.tile(np.array(([50.0] * 4 + [120.0] * 4) * 2)[None, :, None], (1, 1, 1))
+    ch_a = np.array(([10.0] * 4 + [0.0] * 4) * 2)
+    dis_a = np.array(([0.0] * 4 + [8.0] * 4) * 2)
+    soc_a = np.array([30.0, 60.0, 90.0, 120.0, 90.0, 60.0, 30.0, 0.0] * 2)
+    gen = np.stack([np.full(16, 100.0), np.full(16, 20.0), np.full(16, 35.0)])[None]
+    shed = np.zeros((1, 1, 16))
+    shed[0, 0, 15] = shed_mw
+    co = SimpleNamespace(
+        gen=gen, ch=np.stack([ch_a, np.zeros(16)])[None],
+        dis=np.stack([dis_a, np.zeros(16)])[None],
+        soc=np.stack([soc_a, np.zeros(16)])[None], flow=np.zeros((1, 0, 16)), shed=shed,
+    )  # fmt: skip
+    av = np.tile(np.array([100.0, 100.0, 50.0])[None, None, :], (1, 16, 1))
+    return st, av, dem, co
+
+
+def test_swap_moves_daily_cycles_to_the_more_efficient_store():
+    from energy_sim.operation.passes import _swap_move
+
+    # (_two_store_case) b can take all of a's 8 MW out and 10 MW in, but holds 80 MWh: it
+    # takes y = 80 MWh out (6.667 MW in each discharging step) and 80 in (6.667 MW); a
+    # discharges 1.333 MW and charges 100 MWh less (1.667 MW): 20 MWh in, 16 out. The day
+    # charges 100 MWh where it charged 120, y*(1/0.8 - 1) less.
+    st, av, dem, co = _two_store_case()
+    dc, dd = _swap_move(st, av, dem, co)
+    ch, dis = co.ch + dc, co.dis + dd
+    day = np.r_[[1.0] * 4, [0.0] * 4]
+    assert ch[0, 1] == pytest.approx(np.tile(day * 80 / 12, 2))
+    assert dis[0, 1] == pytest.approx(np.tile((1 - day) * 80 / 12, 2))
+    assert ch[0, 0] == pytest.approx(np.tile(day * 20 / 12, 2))
+    assert dis[0, 0] == pytest.approx(np.tile((1 - day) * 16 / 12, 2))
+    assert ((ch - co.ch).sum(axis=1) * 3.0).sum() == pytest.approx(-2 * 20.0)
+    # the store's limits hold: b at most 80 MWh, a never below 0
+    soc_b = np.cumsum((ch[0, 1] - dis[0, 1]) * 3.0)
+    soc_a = np.cumsum((ch[0, 0] - dis[0, 0] / 0.8) * 3.0)
+    assert soc_b.max() == pytest.approx(80.0) and soc_a.min() >= -1e-9
+    # a region that does not shed, or stores of the same round trip: nothing moves
+    st, av, dem, co = _two_store_case(shed_mw=0.0)
+    assert not np.abs(np.concatenate(_swap_move(st, av, dem, co))).any()
+    st, av, dem, co = _two_store_case()
+    st.eff_d = np.array([1.0, 1.0])
+    assert not np.abs(np.concatenate(_swap_move(st, av, dem, co))).any()
+
+
+def test_overnight_move_empties_a_store_in_place_of_lng_and_refills_it_from_imports():
+    from energy_sim.operation.passes import _overnight_move
+
+    # (_two_store_case) Store a alone, round trip 1, holding 40 MWh more (its state of
+    # charge 70, 100, 130, 160 | 130, 100, 70, 40). The windows run from the highest state
+    # of charge (step 4) to the next: the evening of day 1 (steps 4-7) discharges
+    # min(40 - 10, 20 MW of LNG) = 20 MW (240 MWh), the night of day 2 (steps 8-11) charges
+    # min(40 - 10, 50 - 35 MW of import room) = 15 MW (180 MWh); the state of charge allows
+    # y = 40 MWh (its 40 MWh at step 7): 3.333 MW out in steps 4-7, 3.333 MW in in steps
+    # 8-11. The windows cut by the horizon (steps 0-3, 12-15) move nothing.
+    st, av, dem, co = _two_store_case()
+    st.pcap, st.dur, st.eff_c, st.eff_d = np.array([40.0]), np.array([4.0]), np.ones(1), np.ones(1)
+    st.stor_region = np.zeros(1, int)
+    co.ch, co.dis = co.ch[:, :1], np.array([([0.0] * 4 + [10.0] * 4) * 2])[None]
+    co.soc = np.array([[70.0, 100.0, 130.0, 160.0, 130.0, 100.0, 70.0, 40.0] * 2])[None]
+    dc, dd = _overnight_move(st, av, dem, co)
+    assert dd[0, 0] == pytest.approx(np.r_[[0.0] * 4, [40 / 12] * 4, [0.0] * 8])
+    assert dc[0, 0] == pytest.approx(np.r_[[0.0] * 8, [40 / 12] * 4, [0.0] * 4])
+    # LNG at 2 MW: the evening gives up 2 MW (24 MWh), all it has
+    co.gen[0, 1] = 2.0
+    dc, dd = _overnight_move(st, av, dem, co)
+    assert dd[0, 0] == pytest.approx(np.r_[[0.0] * 4, [2.0] * 4, [0.0] * 8])
+    assert dc[0, 0] == pytest.approx(np.r_[[0.0] * 8, [2.0] * 4, [0.0] * 4])
+    # the import at full power: no room to refill, nothing moves (coal has none either)
+    co.gen[0, 1], co.gen[0, 2] = 20.0, 50.0
+    assert not np.abs(np.concatenate(_overnight_move(st, av, dem, co))).any()
+
+
 def test_groups_of_equal_cost_share_their_run_in_proportion():
     """One region, demand 200 MW: a solar farm (300 MW available) and rooftop panels (100
     MW), both at 0 USD/MWh, and coal at 40. The 200 MW are shared 3:1, 150 and 50 MW

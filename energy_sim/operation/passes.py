@@ -121,6 +121,22 @@ RELAY = True
 #: cost 1.616% above the LP (1.277% as given); with the best fraction, 1.303%. The cases
 #: as given, and the heatwave May's neighbours, unchanged (2026-12-06).
 JOINT_BEST_STEP = True
+#: On samples that shed, the price rounds also move stores only (kind "overnight",
+#: :func:`_overnight_move`): a store of a region that sheds empties further in the evening in
+#: place of its region's LNG and refills overnight from plants without a fuel budget (the
+#: North's imports from China in the South-islanded May, which the core left unused at night
+#: where its pumped store sat full: 7.7 GWh less than the LP's over the month). South-islanded
+#: May 1.28% -> 0.94% above the LP, unserved +1.48% -> +1.08% (with :data:`SWAP` off).
+OVERNIGHT = True
+#: On samples that shed, the price rounds also let a region's more efficient store take over
+#: daily cycles of a less efficient one (kind "swap", :func:`_swap_move`): the North's pumped
+#: store (round trip 0.80) cycled 252 GWh in the South-islanded May and its battery (0.92)
+#: 27 GWh, where the LP cycled 190 and 78. South-islanded May 0.94% -> 0.67%, unserved
+#: +1.08% -> +0.77% (the North's shed 17.2 -> 13.4 GWh; the LP's 8.7).
+SWAP = True
+#: The kinds of the price rounds that make one move of their own (its fractions
+#: :data:`JOINT_STEPS`), not a step towards a vertex.
+MOVES = ("joint", "relay", "overnight", "swap")
 
 
 def _reach(st: Static, flow: np.ndarray) -> np.ndarray:
@@ -423,9 +439,10 @@ def _price_rounds(
     shed = (best.shed[which] > core.SHED_THRESHOLD_MW).any(axis=(1, 2))
     by_region = [f"storage:{r}" for r in np.unique(st.stor_region)]
     split = kinds[:-1] + by_region if STORAGE_BY_REGION and kinds[-1] == "storage" else kinds
+    moves = ["joint"] * bool(JOINT and len(hyd)) + ["overnight"] * OVERNIGHT + ["swap"] * SWAP
     groups = (
         (which[~shed], kinds, False, PRICE_STEPS),
-        (which[shed], split + ["joint"] * bool(JOINT and len(hyd)), TIE_ROOM, PRICE_STEPS_SHED),
+        (which[shed], split + moves, TIE_ROOM, PRICE_STEPS_SHED),
     )
     for rows, kinds_of, tie, steps in groups:
         if len(rows):
@@ -484,6 +501,10 @@ def _frank_wolfe(
                 if WATER_CAPPED:  # made when a sample first gets this far (few do)
                     cands += [("capped", k) for k in range(len(CAPPED_STEPS))]
                 capped = {}
+            elif kind == "overnight":
+                joint = _overnight_targets(st, av[rows0], dem[rows0], sub, hyd, JOINT_STEPS)
+            elif kind == "swap":
+                joint = _swap_targets(st, av[rows0], dem[rows0], sub, hyd, JOINT_STEPS)
             elif kind in ("joint", "relay"):
                 joint = _joint_targets(
                     st, av[rows0], dem[rows0], sub, hyd, JOINT_STEPS,
@@ -502,10 +523,11 @@ def _frank_wolfe(
                     other = st.stor_region != int(kind.split(":")[1])
                     c_v[:, other], d_v[:, other] = sub.ch[:, other], sub.dis[:, other]
             left = np.arange(len(rows0))  # rows of sub without a better step yet
-            if kind in ("joint", "relay"):  # a sample whose move is nil tries no step
+            if kind in MOVES:  # a sample whose move is nil tries no step
                 h1, c1, d1 = joint[0]
                 left = left[_moves(h1, h) | _moves(c1, sub.ch) | _moves(d1, sub.dis)]
-            tries = cands if kind == "water" else joint if kind in ("joint", "relay") else steps
+            moves_of = kind in MOVES
+            tries = cands if kind == "water" else joint if moves_of else steps
             best_of = JOINT_BEST_STEP and kind in ("joint", "relay")
             won = np.zeros(len(rows0), bool)  # best_of: samples that a fraction lowered
             for i_gam, gam in enumerate(tries):
@@ -531,7 +553,7 @@ def _frank_wolfe(
                 elif kind == "water":
                     sched = gam[now]
                     stor = (sub.ch[now], sub.dis[now])
-                elif kind in ("joint", "relay"):
+                elif moves_of:
                     sched, stor = gam[0][now], (gam[1][now], gam[2][now])
                 else:
                     ch, dis = sub.ch[now], sub.dis[now]
@@ -942,6 +964,179 @@ def _relay(st: Static, co, spare, h, ch_all, dis_all, r, want, mo, idx, valid, h
         dc[:, k] += c
         dd[:, k] += d
     return freed, dc, dd, used
+
+
+def _unit(w: np.ndarray, dtw: np.ndarray, per: float) -> np.ndarray:
+    """Window profiles ``w`` (S, D, spd) MW scaled to carry ``per`` MWh each (0 where empty)."""
+    tot = (w * dtw).sum(axis=2, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(tot > 0, w * (per / tot), 0.0)
+
+
+def _fits(soc_w: np.ndarray, delta_w: np.ndarray, cap: float) -> np.ndarray:
+    """The largest ``y >= 0`` (S, D) with ``0 <= soc_t + y*delta_t <= cap`` at every step of
+    each window (``soc_w``, ``delta_w`` (S, D, spd): the state of charge and its change per
+    unit of ``y``, MWh)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.where(delta_w < -1e-12, np.maximum(soc_w, 0.0) / -delta_w, np.inf)
+        hi = np.where(delta_w > 1e-12, np.maximum(cap - soc_w, 0.0) / delta_w, np.inf)
+    return np.minimum(lo.min(axis=2), hi.min(axis=2))
+
+
+def _soc_moved(st: Static, co: core.ChunkOut, dc, dd, k: int) -> np.ndarray:
+    """Store ``k``'s state of charge (S, T) with the changes ``dc``, ``dd`` made so far."""
+    moved = (dc[:, k] * st.eff_c[k] - dd[:, k] / st.eff_d[k]) * st.dt
+    return co.soc[:, k] + np.cumsum(moved, axis=1)
+
+
+def _overnight_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
+    """Stores of regions that shed empty further in the evening, in place of their region's
+    LNG, and refill overnight from plants without a fuel budget; the changes (charge and
+    discharge (S, St, T)).
+
+    For each store of a region that sheds (largest energy first), in daily windows from the
+    step where a daily cycle's state of charge is highest (:func:`storage.day_top`) to the
+    next, the steps before the lowest (:func:`storage.day_start`) discharge
+    ``d_t = min(P - dis_t, q_t)`` (``q_t`` the region's LNG generation left) where the store
+    does not charge, and the steps after it charge ``c_t = min(P - ch_t, spare_t)``
+    (:func:`_spare`) where it does not discharge, both pro rata to carry
+
+        y = min(sum_t d_t*dt, eff_c*eff_d * sum_t c_t*dt, y_soc)
+
+    out (``y/(eff_c*eff_d)`` in), ``y_soc`` the most the window's state of charge allows
+    (:func:`_fits`). The LNG the evening does not burn stays in the tank for the shortage;
+    the night's imports replace it."""
+    n_s, n_t, _ = av.shape
+    dc = np.zeros_like(co.ch)
+    dd = np.zeros_like(co.dis)
+    if not len(st.pcap) or n_t < 2:
+        return dc, dd
+    reach = _reach(st, co.flow).astype(float)
+    spare = _spare(st, av, co, reach)  # (S, R, T) MW
+    x_r = _net_load(st, av, dem)
+    spd = storage._steps_per_day(st.dt)
+    lng = st.hub_of >= 0
+    shed = (co.shed > core.SHED_THRESHOLD_MW).any(axis=2)  # (S, R)
+    q_r: dict[int, np.ndarray] = {}  # each region's LNG generation not yet displaced
+    for k in np.argsort(-st.pcap * st.dur, kind="stable"):
+        r = st.stor_region[k]
+        if st.pcap[k] <= 0 or not shed[:, r].any():
+            continue
+        if r not in q_r:
+            q_r[r] = co.gen[:, lng & (st.gen_region == r)].sum(axis=1)  # (S, T) MW
+        top = storage.day_top(x_r[:, :, r], spd)
+        low = (storage.day_start(x_r[:, :, r], spd) - top) % spd or spd
+        idx, valid, _ = storage._windows(n_t, spd, top)
+        dtw = _in_windows(np.broadcast_to(st.dt, (n_s, n_t)), idx, valid)
+        first = (np.arange(spd) < low)[None, None, :]
+        ch, dis = co.ch[:, k] + dc[:, k], co.dis[:, k] + dd[:, k]
+        d_t = np.where(ch > network.EPS_MW, 0.0, np.clip(
+            np.minimum(st.pcap[k] - dis, q_r[r]), 0, None))  # fmt: skip
+        c_t = np.where(dis > network.EPS_MW, 0.0, np.clip(
+            np.minimum(st.pcap[k] - ch, spare[:, r]), 0, None))  # fmt: skip
+        d_w = np.where(first, _in_windows(d_t, idx, valid), 0.0)
+        c_w = np.where(first, 0.0, _in_windows(c_t, idx, valid))
+        rt = st.eff_c[k] * st.eff_d[k]
+        u_d, u_c = _unit(d_w, dtw, 1.0), _unit(c_w, dtw, 1.0 / rt)
+        delta = np.cumsum((u_c * st.eff_c[k] - u_d / st.eff_d[k]) * dtw, axis=2)
+        soc_w = _in_windows(_soc_moved(st, co, dc, dd, k), idx, valid)
+        y = np.minimum.reduce([
+            (d_w * dtw).sum(axis=2), rt * (c_w * dtw).sum(axis=2),
+            _fits(soc_w, delta, st.pcap[k] * st.dur[k]),
+        ])  # fmt: skip
+        y = np.where(shed[:, r][:, None], y, 0.0)[..., None]
+        c = _out_of_windows(u_c * y, idx, valid, n_t)
+        d = _out_of_windows(u_d * y, idx, valid, n_t)
+        dc[:, k] += c
+        dd[:, k] += d
+        q_r[r] = q_r[r] - d
+        spare[:, r] -= c
+    return dc, dd
+
+
+def _swap_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
+    """A more efficient store of a region that sheds takes over daily cycles of a less
+    efficient one; the changes (charge and discharge (S, St, T)).
+
+    For each pair of stores of such a region, ``a`` with the lower round trip
+    ``rt = eff_c*eff_d`` and ``b`` with the higher, in each daily window
+    (:func:`storage.day_start` on the region's net load) ``b`` discharges
+    ``d_t = min(dis^a_t, P_b - dis^b_t)`` where it does not charge, and ``a`` as much less;
+    before the window's first such step ``b`` charges ``c_t = min(ch^a_t, P_b - ch^b_t)``
+    where it does not discharge, and ``a`` charges less in proportion to its charge, all pro
+    rata to carry
+
+        y = min(sum_t d_t*dt, rt_b * sum_t c_t*dt, y_soc^a, y_soc^b)
+
+    out of ``b`` instead of ``a`` (``y/rt_b`` more into ``b``, ``y/rt_a`` less into ``a``;
+    :func:`_fits` for the states of charge), which saves ``y*(1/rt_a - 1/rt_b)`` of the
+    energy that charged them."""
+    n_s, n_t, _ = av.shape
+    dc = np.zeros_like(co.ch)
+    dd = np.zeros_like(co.dis)
+    if len(st.pcap) < 2 or n_t < 2:
+        return dc, dd
+    x_r = _net_load(st, av, dem)
+    spd = storage._steps_per_day(st.dt)
+    shed = (co.shed > core.SHED_THRESHOLD_MW).any(axis=2)  # (S, R)
+    rt = st.eff_c * st.eff_d
+    for r in np.unique(st.stor_region):
+        ks = np.flatnonzero((st.stor_region == r) & (st.pcap > 0))
+        if len(ks) < 2 or not shed[:, r].any():
+            continue
+        idx, valid, _ = storage._windows(n_t, spd, storage.day_start(x_r[:, :, r], spd))
+        dtw = _in_windows(np.broadcast_to(st.dt, (n_s, n_t)), idx, valid)
+        for b in ks[np.argsort(-rt[ks], kind="stable")]:
+            for a in ks[np.argsort(rt[ks], kind="stable")]:
+                if rt[a] >= rt[b] - 1e-9:
+                    continue
+                ch_a, dis_a = co.ch[:, a] + dc[:, a], co.dis[:, a] + dd[:, a]
+                ch_b, dis_b = co.ch[:, b] + dc[:, b], co.dis[:, b] + dd[:, b]
+                d_t = np.where(ch_b > network.EPS_MW, 0.0, np.clip(
+                    np.minimum(dis_a, st.pcap[b] - dis_b), 0, None))  # fmt: skip
+                d_w = _in_windows(d_t, idx, valid)
+                on = d_w > network.EPS_MW
+                first = np.where(on.any(axis=2), on.argmax(axis=2), spd)
+                before = np.arange(spd)[None, None, :] < first[..., None]
+                c_t = np.where(dis_b > network.EPS_MW, 0.0, np.clip(
+                    np.minimum(ch_a, st.pcap[b] - ch_b), 0, None))  # fmt: skip
+                c_w = np.where(before, _in_windows(c_t, idx, valid), 0.0)
+                ca_w = np.where(before, _in_windows(ch_a, idx, valid), 0.0)
+                u_d = _unit(d_w, dtw, 1.0)
+                u_cb, u_ca = _unit(c_w, dtw, 1.0 / rt[b]), _unit(ca_w, dtw, 1.0 / rt[a])
+                delta_b = np.cumsum((u_cb * st.eff_c[b] - u_d / st.eff_d[b]) * dtw, axis=2)
+                delta_a = np.cumsum((u_d / st.eff_d[a] - u_ca * st.eff_c[a]) * dtw, axis=2)
+                soc_a = _in_windows(_soc_moved(st, co, dc, dd, a), idx, valid)
+                soc_b = _in_windows(_soc_moved(st, co, dc, dd, b), idx, valid)
+                y = np.minimum.reduce([
+                    (d_w * dtw).sum(axis=2), rt[b] * (c_w * dtw).sum(axis=2),
+                    _fits(soc_a, delta_a, st.pcap[a] * st.dur[a]),
+                    _fits(soc_b, delta_b, st.pcap[b] * st.dur[b]),
+                    rt[a] * (ca_w * dtw).sum(axis=2),
+                ])  # fmt: skip
+                y = np.where(shed[:, r][:, None], y, 0.0)[..., None]
+                move_d = _out_of_windows(u_d * y, idx, valid, n_t)
+                dd[:, b] += move_d
+                dd[:, a] -= move_d
+                dc[:, b] += _out_of_windows(u_cb * y, idx, valid, n_t)
+                dc[:, a] -= _out_of_windows(u_ca * y, idx, valid, n_t)
+    return dc, dd
+
+
+def _swap_targets(st, av, dem, co, hyd, steps) -> list[tuple]:
+    """Schedules (water, charge, discharge) for each fraction of ``steps`` of
+    :func:`_swap_move` (water held)."""
+    dc, dd = _swap_move(st, av, dem, co)
+    h = co.gen[:, hyd]
+    return [(h, np.maximum(co.ch + f * dc, 0.0), np.maximum(co.dis + f * dd, 0.0)) for f in steps]
+
+
+def _overnight_targets(st, av, dem, co, hyd, steps) -> list[tuple]:
+    """Schedules (water, charge, discharge) for each fraction of ``steps`` of
+    :func:`_overnight_move` (water held)."""
+    dc, dd = _overnight_move(st, av, dem, co)
+    h = co.gen[:, hyd]
+    return [(h, co.ch + f * dc, co.dis + f * dd) for f in steps]
 
 
 def _cycle(c_w, d_w, head, dtw, eff_c, eff_d, idx, valid, n_t) -> tuple:

@@ -79,6 +79,23 @@ def day_start(x: np.ndarray, spd: int) -> int:
     return int((np.argmax(np.cumsum(prof - prof.mean())) + 1) % spd)
 
 
+def day_top(x: np.ndarray, spd: int) -> int:
+    """Step of the day at which a daily cycle's state of charge is highest (the cycle of
+    :func:`day_start`): right after the step where ``C_h`` is lowest,
+
+        h1 = (argmin_h C_h + 1) mod spd
+    """
+    n_t = x.shape[-1]
+    n_d = n_t // spd
+    if n_d < 1 or spd < 2:
+        return 0
+    days = np.reshape(x[..., : n_d * spd], (-1, n_d, spd))
+    prof = np.nanmean(np.where(np.isfinite(days), days, np.nan), axis=(0, 1))
+    if not np.isfinite(prof).all():
+        return 0
+    return int((np.argmin(np.cumsum(prof - prof.mean())) + 1) % spd)
+
+
 def _windows(n_t: int, spd: int, start: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Daily windows starting at step ``start`` of the day: (D, spd) step indices (clipped to
     the horizon), their validity, and the number of steps before the horizon (``lead``)."""
