@@ -476,8 +476,9 @@ XFAIL: dict[tuple[str, str], str] = {
     f"{_D18}: {_PLACE}; its unserved energy, +0.77% of the LP's (1,235.2 -> 1,244.7 GWh), at "
     "VOLL (fuel and O&M alone +0.08%): the North sheds 13.4 GWh where the LP sheds 8.7 (its "
     "pumped store still cycles 217 GWh to the LP's 190, the LP filling it across days before "
-    "the heatwave), the South 1,231.4 where the LP sheds 1,226.6 (it burns its LNG in OCGTs "
-    "where the LP burns it in CCGTs: 10.8 GWh more OCGT output, 16.5 GWh less CCGT)",
+    "the heatwave), the South 1,231.4 where the LP sheds 1,226.6 (the LP fills its battery "
+    "more than once on a day that sheds and on the day before the shortage, from OCGT, CCGT and "
+    "oil that the core leaves 4.7 GWh short of full power on days 6 and 15)",
     ("plan_2030_may_sampled_outage_year", "generation_region_tech"): "measured 9.8% "
     f"(south/ccgt_lng, LP 193.0 -> core 211.9 GWh) against 5% on {_D14}: {_TIE}; "
     + _PRICED.format("0.0001%", "0.016%"),
