@@ -949,6 +949,7 @@ def test_swap_moves_daily_cycles_to_the_more_efficient_store():
 
 
 def test_overnight_move_empties_a_store_in_place_of_lng_and_refills_it_from_imports():
+    from energy_sim.operation import storage
     from energy_sim.operation.passes import _overnight_move
 
     # (_two_store_case) Store a alone, round trip 1, holding 40 MWh more (its state of
@@ -959,6 +960,7 @@ def test_overnight_move_empties_a_store_in_place_of_lng_and_refills_it_from_impo
     # y = 40 MWh (its 40 MWh at step 7): 3.333 MW out in steps 4-7, 3.333 MW in in steps
     # 8-11. The windows cut by the horizon (steps 0-3, 12-15) move nothing.
     st, av, dem, co = _two_store_case()
+    assert storage.day_top(dem[..., 0], 8) == 4 and storage.day_start(dem[..., 0], 8) == 0
     st.pcap, st.dur, st.eff_c, st.eff_d = np.array([40.0]), np.array([4.0]), np.ones(1), np.ones(1)
     st.stor_region = np.zeros(1, int)
     co.ch, co.dis = co.ch[:, :1], np.array([([0.0] * 4 + [10.0] * 4) * 2])[None]

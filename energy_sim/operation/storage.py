@@ -58,25 +58,30 @@ def _steps_per_day(dt: np.ndarray) -> int:
     return max(len(dt), 1)
 
 
-def day_start(x: np.ndarray, spd: int) -> int:
-    """Step of the day at which a daily cycle's state of charge is lowest: where its windows
-    start, so that each window's charge comes before its discharge.
-
-    With ``m_h`` the mean of ``x`` (S, ..., T) at step ``h`` of the day, a store that follows
-    the daily shape discharges while ``m_h`` is above its mean, so its state of charge is lowest
-    right after the step where ``C_h = sum_{k<=h} (m_k - mean(m))`` peaks:
-
-        h0 = (argmax_h C_h + 1) mod spd
-    """
+def _daily_cycle(x: np.ndarray, spd: int) -> np.ndarray | None:
+    """``C_h = sum_{k<=h} (m_k - mean(m))`` (spd,), ``m_h`` the mean of ``x`` (S, ..., T) at
+    step ``h`` of the day: a store that follows the daily shape discharges while ``m_h`` is
+    above its mean. None without a whole day or with a gap in the shape."""
     n_t = x.shape[-1]
     n_d = n_t // spd
     if n_d < 1 or spd < 2:
-        return 0
+        return None
     days = np.reshape(x[..., : n_d * spd], (-1, n_d, spd))
     prof = np.nanmean(np.where(np.isfinite(days), days, np.nan), axis=(0, 1))
     if not np.isfinite(prof).all():
-        return 0
-    return int((np.argmax(np.cumsum(prof - prof.mean())) + 1) % spd)
+        return None
+    return np.cumsum(prof - prof.mean())
+
+
+def day_start(x: np.ndarray, spd: int) -> int:
+    """Step of the day at which a daily cycle's state of charge is lowest: where its windows
+    start, so that each window's charge comes before its discharge; right after the step
+    where :func:`_daily_cycle`'s ``C_h`` peaks:
+
+        h0 = (argmax_h C_h + 1) mod spd
+    """
+    c = _daily_cycle(x, spd)
+    return 0 if c is None else int((np.argmax(c) + 1) % spd)
 
 
 def day_top(x: np.ndarray, spd: int) -> int:
@@ -85,15 +90,8 @@ def day_top(x: np.ndarray, spd: int) -> int:
 
         h1 = (argmin_h C_h + 1) mod spd
     """
-    n_t = x.shape[-1]
-    n_d = n_t // spd
-    if n_d < 1 or spd < 2:
-        return 0
-    days = np.reshape(x[..., : n_d * spd], (-1, n_d, spd))
-    prof = np.nanmean(np.where(np.isfinite(days), days, np.nan), axis=(0, 1))
-    if not np.isfinite(prof).all():
-        return 0
-    return int((np.argmin(np.cumsum(prof - prof.mean())) + 1) % spd)
+    c = _daily_cycle(x, spd)
+    return 0 if c is None else int((np.argmin(c) + 1) % spd)
 
 
 def _windows(n_t: int, spd: int, start: int) -> tuple[np.ndarray, np.ndarray, int]:
