@@ -419,7 +419,8 @@ def _price_rounds(
     samples that still shed, each region's stores take steps of their own and break ties of
     price by the room left (:data:`STORAGE_BY_REGION`, :data:`TIE_ROOM`), and water and
     storage also move together into the hours still shedding (:data:`JOINT`,
-    :func:`_joint_targets`), and once those rounds end, a last set of rounds takes the same
+    :func:`_joint_targets`), stores alone take the overnight and swap moves
+    (:data:`OVERNIGHT`, :data:`SWAP`), and once those rounds end, a last set of rounds takes the same
     move with its water freed by storage cycles on days without shedding (:data:`RELAY`,
     :func:`_relay`); these two moves keep the cheapest of their fractions, not the first
     that pays (:data:`JOINT_BEST_STEP`); on the others, once
