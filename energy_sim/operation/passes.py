@@ -502,10 +502,9 @@ def _frank_wolfe(
                 if WATER_CAPPED:  # made when a sample first gets this far (few do)
                     cands += [("capped", k) for k in range(len(CAPPED_STEPS))]
                 capped = {}
-            elif kind == "overnight":
-                joint = _overnight_targets(st, av[rows0], dem[rows0], sub, hyd, JOINT_STEPS)
-            elif kind == "swap":
-                joint = _swap_targets(st, av[rows0], dem[rows0], sub, hyd, JOINT_STEPS)
+            elif kind in ("overnight", "swap"):
+                move = _overnight_move if kind == "overnight" else _swap_move
+                joint = _store_targets(move, st, av[rows0], dem[rows0], sub, hyd, JOINT_STEPS)
             elif kind in ("joint", "relay"):
                 joint = _joint_targets(
                     st, av[rows0], dem[rows0], sub, hyd, JOINT_STEPS,
@@ -950,8 +949,7 @@ def _relay(st: Static, co, spare, h, ch_all, dis_all, r, want, mo, idx, valid, h
             np.minimum(st.pcap[k] - dis, h - freed), 0, None))  # fmt: skip
         c_w = np.where(before & quiet[..., None], _in_windows(c_t, idx, valid), 0.0)
         d_w = np.where(~before & quiet[..., None], _in_windows(d_t, idx, valid), 0.0)
-        moved = ((ch - co.ch[:, k]) * st.eff_c[k] - (dis - co.dis[:, k]) / st.eff_d[k]) * st.dt
-        soc = co.soc[:, k] + np.cumsum(moved, axis=1)  # with the moves made so far
+        soc = _soc_moved(st, co, k, ch - co.ch[:, k], dis - co.dis[:, k])
         soc = np.where(before & (dtw > 0), _in_windows(soc, idx, valid), 0.0)
         head = st.dur[k] * st.pcap[k] - soc.max(axis=2)
         c, d = _cycle(c_w, d_w, head, dtw, st.eff_c[k], st.eff_d[k], idx, valid, n_t)
@@ -984,9 +982,10 @@ def _fits(soc_w: np.ndarray, delta_w: np.ndarray, cap: float) -> np.ndarray:
     return np.minimum(lo.min(axis=2), hi.min(axis=2))
 
 
-def _soc_moved(st: Static, co: core.ChunkOut, dc, dd, k: int) -> np.ndarray:
-    """Store ``k``'s state of charge (S, T) with the changes ``dc``, ``dd`` made so far."""
-    moved = (dc[:, k] * st.eff_c[k] - dd[:, k] / st.eff_d[k]) * st.dt
+def _soc_moved(st: Static, co: core.ChunkOut, k: int, dch, ddis) -> np.ndarray:
+    """Store ``k``'s state of charge (S, T) with the changes of its charge and discharge made
+    so far (``dch``, ``ddis`` (S, T) MW)."""
+    moved = (dch * st.eff_c[k] - ddis / st.eff_d[k]) * st.dt
     return co.soc[:, k] + np.cumsum(moved, axis=1)
 
 
@@ -1040,7 +1039,7 @@ def _overnight_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
         rt = st.eff_c[k] * st.eff_d[k]
         u_d, u_c = _unit(d_w, dtw, 1.0), _unit(c_w, dtw, 1.0 / rt)
         delta = np.cumsum((u_c * st.eff_c[k] - u_d / st.eff_d[k]) * dtw, axis=2)
-        soc_w = _in_windows(_soc_moved(st, co, dc, dd, k), idx, valid)
+        soc_w = _in_windows(_soc_moved(st, co, k, dc[:, k], dd[:, k]), idx, valid)
         y = np.minimum.reduce([
             (d_w * dtw).sum(axis=2), rt * (c_w * dtw).sum(axis=2),
             _fits(soc_w, delta, st.pcap[k] * st.dur[k]),
@@ -1107,8 +1106,8 @@ def _swap_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
                 u_cb, u_ca = _unit(c_w, dtw, 1.0 / rt[b]), _unit(ca_w, dtw, 1.0 / rt[a])
                 delta_b = np.cumsum((u_cb * st.eff_c[b] - u_d / st.eff_d[b]) * dtw, axis=2)
                 delta_a = np.cumsum((u_d / st.eff_d[a] - u_ca * st.eff_c[a]) * dtw, axis=2)
-                soc_a = _in_windows(_soc_moved(st, co, dc, dd, a), idx, valid)
-                soc_b = _in_windows(_soc_moved(st, co, dc, dd, b), idx, valid)
+                soc_a = _in_windows(_soc_moved(st, co, a, dc[:, a], dd[:, a]), idx, valid)
+                soc_b = _in_windows(_soc_moved(st, co, b, dc[:, b], dd[:, b]), idx, valid)
                 y = np.minimum.reduce([
                     (d_w * dtw).sum(axis=2), rt[b] * (c_w * dtw).sum(axis=2),
                     _fits(soc_a, delta_a, st.pcap[a] * st.dur[a]),
@@ -1124,20 +1123,12 @@ def _swap_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
     return dc, dd
 
 
-def _swap_targets(st, av, dem, co, hyd, steps) -> list[tuple]:
-    """Schedules (water, charge, discharge) for each fraction of ``steps`` of
-    :func:`_swap_move` (water held)."""
-    dc, dd = _swap_move(st, av, dem, co)
+def _store_targets(move, st, av, dem, co, hyd, steps) -> list[tuple]:
+    """Schedules (water, charge, discharge) for each fraction of ``steps`` of a move of stores
+    alone (``move``: :func:`_overnight_move` or :func:`_swap_move`; water held)."""
+    dc, dd = move(st, av, dem, co)
     h = co.gen[:, hyd]
     return [(h, np.maximum(co.ch + f * dc, 0.0), np.maximum(co.dis + f * dd, 0.0)) for f in steps]
-
-
-def _overnight_targets(st, av, dem, co, hyd, steps) -> list[tuple]:
-    """Schedules (water, charge, discharge) for each fraction of ``steps`` of
-    :func:`_overnight_move` (water held)."""
-    dc, dd = _overnight_move(st, av, dem, co)
-    h = co.gen[:, hyd]
-    return [(h, co.ch + f * dc, co.dis + f * dd) for f in steps]
 
 
 def _cycle(c_w, d_w, head, dtw, eff_c, eff_d, idx, valid, n_t) -> tuple:
