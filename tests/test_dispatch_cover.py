@@ -115,24 +115,45 @@ def test_the_core_cycles_a_store_twice_on_a_day_with_two_shortages():
 
 
 def test_cover_move_takes_the_largest_store_first_and_shares_the_regions_shed():
-    from test_dispatch import _two_store_case
-
     from energy_sim.operation.passes import _cover_move
 
-    # (_two_store_case) 5 MW shed at the last step (15); store a (160 MWh, eff_d 0.8)
-    # discharges 8 MW at steps 12-15, b (80 MWh) is idle and empty. The region's room is 95
-    # MW at every step (LNG 80, the import 15; coal at full power), priced 70 but at the
-    # shed. a goes first and covers it all from the nearest step: 5 MW less discharge at
+    # (_cover_case) 5 MW shed at the last step (15); store a (160 MWh, eff_d 0.8)
+    # discharges 8 MW at steps 12-15, b (80 MWh) is idle and empty. The region's room is 45
+    # MW at every step (LNG 30, what its hub's send-out can fuel, and the import 15; coal at
+    # full power), priced 70 but at the shed. a goes first and covers it all from the nearest step: 5 MW less discharge at
     # step 14 (18.75 MWh more held through it), 5 MW more at step 15; b finds no shed left.
-    st, av, dem, co = _two_store_case()
-    st.is_res = np.zeros(3, bool)
-    st.period = np.zeros(16, np.int64)
-    co.price = np.full((1, 1, 16), 70.0)
+    st, av, dem, co = _cover_case()
     co.price[0, 0, 15] = VOLL
     dc, dd = _cover_move(st, av, dem, co)
     assert dd[0, 0] == pytest.approx(np.r_[[0.0] * 14, [-5.0, 5.0]])
     assert not np.abs(dc).any() and not np.abs(dd[0, 1]).any()
     # no shed: nothing moves
-    st, av, dem, co = _two_store_case(shed_mw=0.0)
-    st.period, co.price = np.zeros(16, np.int64), np.full((1, 1, 16), 70.0)
+    st, av, dem, co = _cover_case(shed_mw=0.0)
     assert not np.abs(np.concatenate(_cover_move(st, av, dem, co))).any()
+
+
+def _cover_case(shed_mw=5.0):
+    """``test_dispatch._two_store_case`` with what the cover move reads besides: one period,
+    prices of 70 USD/MWh, no reservoirs, the LNG plant (20 of 100 MW, efficiency 0.5) on a
+    hub of 100 MW_th of send-out, 40 of them used."""
+    from test_dispatch import _two_store_case
+
+    st, av, dem, co = _two_store_case(shed_mw)
+    st.is_res, st.period = np.zeros(3, bool), np.zeros(16, np.int64)
+    st.eff, st.regas, st.lng_av = np.array([0.4, 0.5, 1.0]), np.array([100.0]), np.ones((1, 16))
+    co.price, co.send = np.full((1, 1, 16), 70.0), np.full((1, 1, 16), 40.0)
+    return st, av, dem, co
+
+
+def test_the_lng_plants_room_is_what_their_hubs_send_out_can_fuel():
+    from energy_sim.operation.passes import _lng_room_over
+
+    # (_cover_case) The LNG plant has 80 MW of room; its hub's 60 MW_th of spare send-out
+    # fuel 30 MW at efficiency 0.5: 50 MW of it cannot run. At full send-out none can; with
+    # the send-out halved by the hub's availability, 50 - 40 = 10 MW_th spare fuel 5 MW.
+    st, av, dem, co = _cover_case()
+    assert _lng_room_over(st, av, co)[0, 0] == pytest.approx(np.full(16, 50.0))
+    co.send[:] = 100.0
+    assert _lng_room_over(st, av, co)[0, 0] == pytest.approx(np.full(16, 80.0))
+    co.send[:], st.lng_av = 40.0, np.full((1, 16), 0.5)
+    assert _lng_room_over(st, av, co)[0, 0] == pytest.approx(np.full(16, 75.0))

@@ -1149,7 +1149,9 @@ def _cover_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
     plants included) and the plants without a fuel budget that reach it along corridors
     with spare capacity (:func:`_spare`) can still give,
 
-        R_{r,t} = sum_{g in r, budgeted} max(0, a_{g,t} - x_{g,t}) + spare_{r,t},
+        R_{r,t} = sum_{g in r, budgeted} max(0, a_{g,t} - x_{g,t}) + spare_{r,t} - o_{r,t},
+
+    ``o`` the LNG plants' room their hubs' send-out cannot fuel (:data:`COVER_SEND_OUT`);
 
     its stores take turns (largest energy first) on the region's shed and room left."""
     n_s, n_t, _ = av.shape
@@ -1166,6 +1168,8 @@ def _cover_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
     room_g = np.maximum(av[:, :, own] - co.gen[:, own].transpose(0, 2, 1), 0.0)
     own_r = core._by_region(room_g.transpose(0, 2, 1), st.gen_region[own], len(st.regions))
     room = spare + own_r.transpose(0, 2, 1)
+    if COVER_SEND_OUT:
+        room -= _lng_room_over(st, av, co)
     shed = co.shed.copy()
     spd = storage._steps_per_day(st.dt)
     for k in np.argsort(-st.pcap * st.dur, kind="stable"):
@@ -1185,6 +1189,30 @@ def _cover_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
         dc[rows, k] += c
         dd[rows, k] += d
     return dc, dd
+
+
+#: The cover move counts the room of LNG plants only as far as their hub's spare send-out
+#: can fuel it (:func:`_lng_room_over`): a hub at its send-out limit leaves its plants idle
+#: while the region sheds (the North in the South-islanded May, 10.7 GWh of CCGT and 38.5
+#: of OCGT idle at its shed): a move sized on that room asked for more than they could give.
+COVER_SEND_OUT = True
+
+
+def _lng_room_over(st: Static, av, co: core.ChunkOut) -> np.ndarray:
+    """MW (S, R, T) of the LNG plants' room that their hubs' send-out cannot fuel: each
+    (region, hub) group's room less what the hub's spare send-out ``regas*a_t - send_t``
+    (MW_th) gives at the group's best efficiency, floored at 0."""
+    n_s, n_t, _ = av.shape
+    over = np.zeros((n_s, len(st.regions), n_t))
+    spare_th = np.maximum(st.regas[None, :, None] * st.lng_av[None] - co.send, 0.0)  # (S,H,T)
+    for h in range(len(st.regas)):
+        for r in range(len(st.regions)):
+            g = np.flatnonzero((st.hub_of == h) & (st.gen_region == r) & ~st.is_res)
+            if not len(g):
+                continue
+            room = np.maximum(av[:, :, g] - co.gen[:, g].transpose(0, 2, 1), 0.0).sum(axis=2)
+            over[:, r] += np.maximum(room - spare_th[:, h] * st.eff[g].max(), 0.0)
+    return over
 
 
 #: The moves of stores alone, by kind.
