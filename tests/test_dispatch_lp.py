@@ -458,7 +458,8 @@ SLOW = {k for k in CASES if k.startswith("plan_2030_")}
 #: room at other steps, before or after, within a week (passes.COVER_DAYS): the
 #: South-islanded May 0.67% -> 0.375%, unserved +0.77% -> +0.42% (inside the contract; the
 #: South's shed now the LP's), the heatwave May 0.241% -> 0.240%, its neighbour below
-#: 0.280% -> 0.218%.
+#: 0.280% -> 0.218%; then with the LNG plants' room bounded by their hubs' send-out
+#: (passes.COVER_SEND_OUT) 0.342% / +0.38%, 0.141% / +0.148% and 0.101%.
 _D10 = "2026-12-05 (storage vertex at full power in the day's cheapest and dearest steps)"
 _D14 = "2026-12-06 (a last set of price rounds with each region's stores on their own)"
 _D16 = "2026-12-06 (capped water steps; water and storage moved together where load is shed)"

@@ -138,7 +138,8 @@ SWAP = True
 #: from plant room at other steps of the same period, before or after it, at most this many
 #: days away (kind "cover", :func:`_cover_move`; 0: off): a second cycle in a day, or energy
 #: held over days. South-islanded May 0.67% -> 0.375% above the LP, unserved +0.77% ->
-#: +0.42% (the South's shed the LP's); heatwave May 0.241% -> 0.240%.
+#: +0.42% (the South's shed the LP's); heatwave May 0.241% -> 0.240% (with
+#: :data:`COVER_SEND_OUT`: 0.342%, +0.38%; 0.141%).
 COVER_DAYS = 7
 #: The cover move in a last set of rounds once the relay's end (True), or as a kind of the
 #: main rounds: there it took the heatwave May to 0.428% (+0.559% unserved, generation per
