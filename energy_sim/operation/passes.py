@@ -1152,9 +1152,8 @@ def _cover_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
 
         R_{r,t} = sum_{g in r, budgeted} max(0, a_{g,t} - x_{g,t}) + spare_{r,t} - o_{r,t},
 
-    ``o`` the LNG plants' room their hubs' send-out cannot fuel (:data:`COVER_SEND_OUT`);
-
-    its stores take turns (largest energy first) on the region's shed and room left."""
+    ``o`` the LNG plants' room their hubs' send-out cannot fuel (:data:`COVER_SEND_OUT`).
+    The region's stores take turns (largest energy first) on its shed and room left."""
     n_s, n_t, _ = av.shape
     dc = np.zeros_like(co.ch)
     dd = np.zeros_like(co.dis)
@@ -1202,13 +1201,17 @@ COVER_SEND_OUT = True
 def _lng_room_over(st: Static, av, co: core.ChunkOut) -> np.ndarray:
     """MW (S, R, T) of the LNG plants' room that their hubs' send-out cannot fuel: each
     (region, hub) group's room less what the hub's spare send-out ``regas*a_t - send_t``
-    (MW_th) gives at the group's best efficiency, floored at 0."""
+    (MW_th) gives at the group's best efficiency, floored at 0. ``a_t`` is the System's LNG
+    availability (sampled draws of it are not seen) and a hub with plants in several regions
+    counts its spare send-out for each: the bound sizes a move, and the operation after the
+    move is exact."""
     n_s, n_t, _ = av.shape
     over = np.zeros((n_s, len(st.regions), n_t))
     spare_th = np.maximum(st.regas[None, :, None] * st.lng_av[None] - co.send, 0.0)  # (S,H,T)
     for h in range(len(st.regas)):
         for r in range(len(st.regions)):
-            g = np.flatnonzero((st.hub_of == h) & (st.gen_region == r) & ~st.is_res)
+            g = np.flatnonzero((st.hub_of == h) & (st.gen_region == r) & ~st.is_res
+                               & (st.mc < st.voll))  # fmt: skip
             if not len(g):
                 continue
             room = np.maximum(av[:, :, g] - co.gen[:, g].transpose(0, 2, 1), 0.0).sum(axis=2)
