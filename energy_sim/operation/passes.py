@@ -146,6 +146,11 @@ COVER_DAYS = 7
 #: region and technology 5.8%, out of the contract) on another path, the South-islanded May
 #: to 0.355%.
 COVER_LAST = True
+#: The cover move counts the room of LNG plants only as far as their hub's spare send-out
+#: can fuel it (:func:`_lng_room_over`): a hub at its send-out limit leaves its plants idle
+#: while the region sheds (the North in the South-islanded May, 10.7 GWh of CCGT and 38.5
+#: of OCGT idle at its shed): a move sized on that room asked for more than they could give.
+COVER_SEND_OUT = True
 #: The kinds of the price rounds that make one move of their own (its fractions
 #: :data:`JOINT_STEPS`), not a step towards a vertex.
 MOVES = ("joint", "relay", "overnight", "swap", "cover")
@@ -917,12 +922,17 @@ def _unbudgeted(st: Static) -> np.ndarray:
     return ~st.is_res & (st.hub_of < 0) & (st.gen_store < 0) & (st.mc < st.voll)
 
 
-def _unbudgeted_room(st: Static, av, co: core.ChunkOut) -> np.ndarray:
-    """MW (S, T, R) the plants of :func:`_unbudgeted` can still give in each region,
+def _room_of(st: Static, av, co: core.ChunkOut, mask: np.ndarray) -> np.ndarray:
+    """MW (S, T, R) the plants of ``mask`` (G,) can still give in each region,
     ``sum_{g in r} max(0, a_{g,t} - x_{g,t})``."""
-    ok = _unbudgeted(st)
-    room_g = np.maximum(av[:, :, ok] - co.gen[:, ok].transpose(0, 2, 1), 0.0)
-    return core._by_region(room_g.transpose(0, 2, 1), st.gen_region[ok], len(st.regions))
+    room_g = np.maximum(av[:, :, mask] - co.gen[:, mask].transpose(0, 2, 1), 0.0)
+    return core._by_region(room_g.transpose(0, 2, 1), st.gen_region[mask], len(st.regions))
+
+
+def _unbudgeted_room(st: Static, av, co: core.ChunkOut) -> np.ndarray:
+    """MW (S, T, R) the plants of :func:`_unbudgeted` can still give in each region
+    (:func:`_room_of`)."""
+    return _room_of(st, av, co, _unbudgeted(st))
 
 
 def _spare(st: Static, av, co: core.ChunkOut, reach) -> np.ndarray:
@@ -1165,9 +1175,7 @@ def _cover_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
     reach = _reach(st, co.flow).astype(float)
     spare = _spare(st, av, co, reach)  # (S, R, T)
     own = ~st.is_res & (st.mc < st.voll) & ~_unbudgeted(st)
-    room_g = np.maximum(av[:, :, own] - co.gen[:, own].transpose(0, 2, 1), 0.0)
-    own_r = core._by_region(room_g.transpose(0, 2, 1), st.gen_region[own], len(st.regions))
-    room = spare + own_r.transpose(0, 2, 1)
+    room = spare + _room_of(st, av, co, own).transpose(0, 2, 1)
     if COVER_SEND_OUT:
         room -= _lng_room_over(st, av, co)
     shed = co.shed.copy()
@@ -1191,13 +1199,6 @@ def _cover_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
     return dc, dd
 
 
-#: The cover move counts the room of LNG plants only as far as their hub's spare send-out
-#: can fuel it (:func:`_lng_room_over`): a hub at its send-out limit leaves its plants idle
-#: while the region sheds (the North in the South-islanded May, 10.7 GWh of CCGT and 38.5
-#: of OCGT idle at its shed): a move sized on that room asked for more than they could give.
-COVER_SEND_OUT = True
-
-
 def _lng_room_over(st: Static, av, co: core.ChunkOut) -> np.ndarray:
     """MW (S, R, T) of the LNG plants' room that their hubs' send-out cannot fuel: each
     (region, hub) group's room less what the hub's spare send-out ``regas*a_t - send_t``
@@ -1209,13 +1210,11 @@ def _lng_room_over(st: Static, av, co: core.ChunkOut) -> np.ndarray:
     over = np.zeros((n_s, len(st.regions), n_t))
     spare_th = np.maximum(st.regas[None, :, None] * st.lng_av[None] - co.send, 0.0)  # (S,H,T)
     for h in range(len(st.regas)):
-        for r in range(len(st.regions)):
-            g = np.flatnonzero((st.hub_of == h) & (st.gen_region == r) & ~st.is_res
-                               & (st.mc < st.voll))  # fmt: skip
-            if not len(g):
-                continue
-            room = np.maximum(av[:, :, g] - co.gen[:, g].transpose(0, 2, 1), 0.0).sum(axis=2)
-            over[:, r] += np.maximum(room - spare_th[:, h] * st.eff[g].max(), 0.0)
+        on_h = (st.hub_of == h) & ~st.is_res & (st.mc < st.voll)
+        room = _room_of(st, av, co, on_h)  # (S, T, R)
+        for r in np.unique(st.gen_region[on_h]):
+            best = st.eff[on_h & (st.gen_region == r)].max()
+            over[:, r] += np.maximum(room[:, :, r] - spare_th[:, h] * best, 0.0)
     return over
 
 
