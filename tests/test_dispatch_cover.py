@@ -18,7 +18,7 @@ def _pairs(soc, ch, dis, shed, room, price, period=None, reach=100, cap_e=20.0, 
     n_t = a[0].shape[1]
     period = np.zeros(n_t, np.int64) if period is None else np.asarray(period, np.int64)
     dch, ddis = cover_pairs(
-        *a, period, np.ones(n_t), 10.0, cap_e, eff, eff, VOLL, reach, 0.1
+        *a, period, np.ones(n_t), 10.0, cap_e, eff, eff, np.full((1, n_t), VOLL), reach, 0.1
     )  # fmt: skip
     return dch[0], ddis[0], a[3][0], a[4][0]
 
@@ -157,3 +157,70 @@ def test_the_lng_plants_room_is_what_their_hubs_send_out_can_fuel():
     assert _lng_room_over(st, av, co)[0, 0] == pytest.approx(np.full(16, 80.0))
     co.send[:], st.lng_av = 40.0, np.full((1, 16), 0.5)
     assert _lng_room_over(st, av, co)[0, 0] == pytest.approx(np.full(16, 75.0))
+
+
+def _bank_case(src_price=80.0, eff=1.0, oil_at_sinks=30.0):
+    """Two regions, n (a reservoir of 100 MW) and s (gas 100 MW at 80 USD/MWh, oil 50 MW at
+    180, a store of 50 MW, 4 h, charge and discharge efficiency ``eff``), a corridor n -> s
+    of 100 MW without losses; six 1-hour steps of one month. Steps 0-1: gas runs 60 MW,
+    priced ``src_price``, no water; steps 2-3: the basin runs 40 MW to s, gas at full power,
+    the price the oil's (180) on both sides but no oil runs (water there has nothing to
+    displace at that price); steps 4-5: the basin runs 60 MW, oil ``oil_at_sinks`` MW, 180.
+    The store is idle and empty. Returns (st, av, dem, co, hyd)."""
+    from types import SimpleNamespace
+
+    n_t = 6
+    st = SimpleNamespace(
+        regions=["n", "s"], gen_region=np.array([0, 1, 1]), mc=np.array([0.0, 80.0, 180.0]),
+        is_res=np.array([True, False, False]), hub_of=np.full(3, -1), gen_store=np.full(3, -1),
+        stor_region=np.array([1]), pcap=np.array([50.0]), dur=np.array([4.0]),
+        eff_c=np.array([eff]), eff_d=np.array([eff]), dt=np.ones(n_t), wdt=np.ones(n_t),
+        month=np.zeros(n_t, np.int64), period=np.zeros(n_t, np.int64), eta=np.ones(1),
+        frm=np.array([0]), to=np.array([1]), fcap=np.array([100.0]), voll=1e4,
+        regas=np.zeros(0), lng_av=np.zeros((0, n_t)), eff=np.ones(3),
+    )  # fmt: skip
+    water = np.array([0.0, 0.0, 40.0, 40.0, 60.0, 60.0])
+    gas = np.array([60.0, 60.0, 100.0, 100.0, 100.0, 100.0])
+    oil = np.array([0.0, 0.0, 0.0, 0.0, oil_at_sinks, oil_at_sinks])
+    price = np.array([src_price] * 2 + [180.0] * 4)
+    co = SimpleNamespace(
+        gen=np.stack([water, gas, oil])[None], ch=np.zeros((1, 1, n_t)),
+        dis=np.zeros((1, 1, n_t)), soc=np.zeros((1, 1, n_t)), flow=water[None, None, :],
+        shed=np.zeros((1, 2, n_t)), price=np.stack([price, price])[None],
+        send=np.zeros((1, 0, n_t)),
+    )  # fmt: skip
+    av = np.tile(np.array([100.0, 100.0, 50.0])[None, None, :], (1, n_t, 1))
+    dem = np.zeros((1, n_t, 2))
+    return st, av, dem, co, np.array([0])
+
+
+def test_bank_move_frees_water_with_storage_cycles_for_the_dearest_steps():
+    from energy_sim.operation.passes import _bank_move
+
+    # (_bank_case) The sinks are steps 4-5: the oil's 30 MW each (the corridor could carry
+    # 40 more), 60 MWh at 180. At steps 2-3 the store discharges in place of the water that
+    # reaches s, 40 MW each, charged from the room of step 1 (40 MW of gas and 50 of oil,
+    # priced 80), nearest first: step 2 takes 40 MWh from step 1; step 3 the 10 MW of power
+    # left at step 1, then 30 from step 0. That frees 80 MWh, 20 more than the sinks take:
+    # every change x 0.75. Water: 30 MW less at steps 2-3, 30 more at steps 4-5; the store
+    # charges 22.5 and 37.5 MW and discharges 30 and 30 (the gas's 60 MWh at 80 in place of
+    # the oil's 60 at 180).
+    st, av, dem, co, hyd = _bank_case()
+    dh, dc, dd = _bank_move(st, av, dem, co, hyd)
+    assert dh[0, 0] == pytest.approx([0.0, 0.0, -30.0, -30.0, 30.0, 30.0])
+    assert dc[0, 0] == pytest.approx([22.5, 37.5, 0.0, 0.0, 0.0, 0.0])
+    assert dd[0, 0] == pytest.approx([0.0, 0.0, 30.0, 30.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("src_price", "eff", "oil_at_sinks"),
+    [
+        (150.0, 0.9, 30.0),  # 150 > 180*0.81: a charge there costs more than the oil
+        (80.0, 1.0, 0.0),  # no oil runs: no step takes water at its price
+    ],
+)
+def test_bank_move_moves_nothing_that_does_not_pay(src_price, eff, oil_at_sinks):
+    from energy_sim.operation.passes import _bank_move
+
+    st, av, dem, co, hyd = _bank_case(src_price, eff, oil_at_sinks)
+    assert not np.abs(np.concatenate([a.ravel() for a in _bank_move(st, av, dem, co, hyd)])).any()

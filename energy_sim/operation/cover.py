@@ -19,7 +19,7 @@ from numba import njit, prange
 
 @njit(cache=True, parallel=True, nogil=True)
 def cover_pairs(
-    soc, ch, dis, shed, room, price, period, dt, pcap, cap_e, eff_c, eff_d, voll, reach, thr
+    soc, ch, dis, shed, room, price, period, dt, pcap, cap_e, eff_c, eff_d, value, reach, thr
 ):  # fmt: skip
     """Cover a store's region's shed from its plant room at other steps; the changes of the
     store's charge and discharge (S, T) MW. ``shed`` and ``room`` (S, T) MW are updated in
@@ -30,7 +30,8 @@ def cover_pairs(
     discharge, ``y_t = min(P - d_t, shed_t - x_t)`` (``dt/eff_d`` a MW), as far as sources pay
     for them. A source is a step ``u`` of ``t``'s period, at most ``reach`` steps away, that
     does not shed and where the region's plants can give ``R_u > 0`` at a price ``p_u``
-    below what the shed is worth (``voll``; ``voll*eff_c*eff_d`` for charging); the cheapest
+    below what a MW covered at ``t`` is worth (``value`` (S, T): VOLL for shed; that times
+    ``eff_c*eff_d`` for charging); the cheapest
     first, the nearest of equal price first. There the store discharges less,
     ``a_u <= min(d_u, R_u)`` (``dt/eff_d`` MWh a MW), then, once it no longer discharges,
     charges more, ``b_u <= min(P - c_u, R_u - a_u)`` (``eff_c*dt``). The state of charge
@@ -58,7 +59,7 @@ def cover_pairs(
             for u in range(lo, hi):
                 if period[u] != period[t] or u == t or shed[s, u] > thr or room[s, u] <= 1e-9:
                     continue
-                if price[s, u] >= voll:
+                if price[s, u] >= value[s, t]:
                     continue
                 cand[n_c] = u
                 key[n_c] = price[s, u] + 1e-6 * abs(u - t)
@@ -102,7 +103,7 @@ def cover_pairs(
                     if (
                         e - got > 1e-9
                         and dis[s, u] + ddis[s, u] - a <= 1e-9
-                        and price[s, u] < voll * eff_c * eff_d
+                        and price[s, u] < value[s, t] * eff_c * eff_d
                     ):
                         b = min(
                             pcap - ch[s, u] - dch[s, u], room[s, u] - a,
