@@ -9,6 +9,10 @@ over) or charges more. Before ``t`` the state of charge is higher from ``u`` to 
 ``t``, lower from ``t`` to ``u``; outside, unchanged. That pairs the shed with plant room a
 day's cycle cannot: a second cycle in one day (empty in the morning's shortage, refilled at
 noon from plants a full store left idle), or energy held over several days for a heatwave.
+
+The same greedy serves the bank move (:func:`energy_sim.operation.passes._bank_move`): there
+the steps covered are those where a store can run in place of a basin's water, and what a
+covered MW is worth is the price of the steps the water freed goes to, not VOLL.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ def cover_pairs(
 ):  # fmt: skip
     """Cover a store's region's shed from its plant room at other steps; the changes of the
     store's charge and discharge (S, T) MW. ``shed`` and ``room`` (S, T) MW are updated in
-    place (what is left), so the region's next store sees them.
+    place (what is left), so the region's next store sees them; ``shed`` is what there is to
+    cover (for the bank move, the water a store can run in place of).
 
     For each step ``t`` that sheds (``shed_t > thr``), in time order: the store cuts its
     charge, ``x_t = min(c_t, shed_t)`` (``eff_c*dt`` MWh of state of charge a MW), then adds

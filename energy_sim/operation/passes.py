@@ -158,23 +158,29 @@ COVER_LAST = True
 #: while the region sheds (the North in the South-islanded May, 10.7 GWh of CCGT and 38.5
 #: of OCGT idle at its shed): a move sized on that room asked for more than they could give.
 COVER_SEND_OUT = True
-#: Once the price rounds of samples that do not shed end, a last set of rounds frees water
-#: by storage cycles charged from plant room at most :data:`BANK_DAYS` days away and moves
-#: it to the month's dearest steps (kind "bank", :func:`_bank_move`). On the toy of
-#: tests/test_dispatch_lp.py (water behind a corridor full at some hours of an LNG
-#: cut-off, a battery beyond it) the core's cost 0.442% -> 0.186% above the LP and its
-#: generation per region and technology 11.2% -> 3.1% (within the contract): the LP
-#: charges the battery from LNG in the mornings, runs it in place of water in the
-#: evenings, and exports that water in the cut-off's hours with spare corridor. The 2030
-#: plan's full year 0.459% -> 0.456% (region-tech 9.5% -> 7.9%), its sampled outage year
-#: 0.107% -> 0.104% (8.7% -> 9.0%), the May sampled outage year 0.016% -> 0.017% (9.8% ->
-#: 10.0%). As a kind of the main rounds it left the toy at 0.464%; with water and storage
-#: steps in its last rounds at 0.240%; within the 7 days of :data:`COVER_DAYS` the full
-#: year took 11.0 s where it takes 6.8 (5.8 without the move). Samples that shed take no
-#: such rounds: on the three Mays that shed they changed nothing (the heatwave May's
-#: neighbour 0.101% -> 0.100%).
+#: Once the price rounds of samples that do not shed end (before the polish of
+#: :data:`POLISH_BY_REGION`), a last set of rounds frees water by storage cycles charged from
+#: plant room at most :data:`BANK_DAYS` days away and moves it to the month's dearest steps
+#: (kind "bank", :func:`_bank_move`); a sample leaves them when a round gains less than
+#: :data:`BANK_TOL` of its cost. On the toy of tests/test_dispatch_lp.py (water behind a
+#: corridor full at some hours of an LNG cut-off, a battery beyond it) the core's cost
+#: 0.442% -> 0.186% above the LP and its generation per region and technology 11.2% ->
+#: 3.1% (within the contract): the LP charges the battery from LNG in the mornings, runs it
+#: in place of water in the evenings, and exports that water in the cut-off's hours with
+#: spare corridor. The 2030 plan's full year 0.459% -> 0.456% (region-tech 9.5% -> 8.0%),
+#: its sampled outage year 0.107% -> 0.104% (8.7% -> 9.0%), the May sampled outage year
+#: 0.016% -> 0.017% (9.8% -> 10.0%); the CI guard's year +19-20% CPU (2026-12-06). As a
+#: kind of the main rounds it left the toy at 0.464%; with water and storage steps in its
+#: rounds at 0.240%; after the polish it found nothing on the toy; within the 7 days of
+#: :data:`COVER_DAYS` the full year took 11.0 s against 6.8 (both at ``PRICE_TOL``).
+#: Leaving at :data:`PRICE_TOL` (1e-5) instead of ``BANK_TOL`` the guard's year took 9
+#: rounds and +55% CPU for the same 0.456%; at 5e-5 one round, +17%, and the full year
+#: ended at 0.460% (the polish after it went elsewhere). Samples that shed take no such
+#: rounds: on the three Mays that shed they changed nothing (the heatwave May's neighbour
+#: 0.101% -> 0.100%).
 BANK = True
 BANK_DAYS = 1
+BANK_TOL = 2e-5
 #: The kinds of the price rounds that make one move of their own (its fractions
 #: :data:`JOINT_STEPS`), not a step towards a vertex.
 MOVES = ("joint", "relay", "overnight", "swap", "cover", "bank")
@@ -465,7 +471,8 @@ def _price_rounds(
     move with its water freed by storage cycles on days without shedding (:data:`RELAY`,
     :func:`_relay`); these two moves keep the cheapest of their fractions, not the first
     that pays (:data:`JOINT_BEST_STEP`); on the others, once
-    their rounds end, one more set of rounds gives each region's stores steps of their own
+    their rounds end, a set of rounds frees water by storage cycles for the month's dearest
+    steps (:data:`BANK`), then one more set gives each region's stores steps of their own
     (:data:`POLISH_BY_REGION`). With ``adequacy`` (callers who read the shed only) a sample
     leaves the rounds once it no longer sheds."""
     kinds = ["water"] * bool(len(hyd)) + ["storage"] * bool(PRICE_STORAGE and len(st.pcap))
@@ -507,7 +514,7 @@ def _price_rounds(
     if bank and len(which[~shed]):  # once the rounds end
         _frank_wolfe(
             st, stack, grid, av, dem, lng_av, best, cost, hyd, which[~shed], budget,
-            bank, False, PRICE_STEPS, adequacy,
+            bank, False, PRICE_STEPS, adequacy, BANK_TOL,
         )  # fmt: skip
     if POLISH_BY_REGION and len(which[~shed]) and split != kinds:
         _frank_wolfe(
@@ -518,11 +525,12 @@ def _price_rounds(
 
 def _frank_wolfe(
     st, stack, grid, av, dem, lng_av, best, cost, hyd, which, budget, kinds, tie, steps,
-    until_no_shed=False,
+    until_no_shed=False, tol=PRICE_TOL,
 ):  # fmt: skip
     """The rounds of :func:`_price_rounds` on the samples ``which``, over ``kinds`` ("water",
-    "storage": every store, or "storage:<r>": the stores of region index r), trying the
-    step sizes ``steps``; with ``until_no_shed`` a sample leaves after the round that ends its
+    "storage": every store, "storage:<r>": the stores of region index r, or one of
+    :data:`MOVES`), trying the step sizes ``steps``; a sample leaves when a round lowers its
+    cost by less than ``tol`` of it, and with ``until_no_shed`` after the round that ends its
     shedding."""
     n_s = av.shape[0]
     # per kind and sample: the step to start from (the last that won) and whether the kind
@@ -636,7 +644,7 @@ def _frank_wolfe(
                 left = left[~won[left]]
             alive[kind][rows0[left]] = False
         _count(best, "price_rounds", 1.0)
-        active = active[before[active] - cost[active] > PRICE_TOL * np.abs(before[active])]
+        active = active[before[active] - cost[active] > tol * np.abs(before[active])]
         if until_no_shed:
             active = active[(best.shed[active] > core.SHED_THRESHOLD_MW).any(axis=(1, 2))]
         if not len(active):
