@@ -541,7 +541,9 @@ def sampled_year(system: xr.Dataset, seed: int = 1, draws: int = 10):
 
 
 def with_plan(system: xr.Dataset, plan: xr.Dataset) -> xr.Dataset:
-    """``system`` with the plan's capacities as its existing ones (cap0, pcap0, fcap0, tank0)."""
+    """``system`` with the plan's capacities as its existing ones (cap0, pcap0, fcap0, tank0),
+    matched by group name (a pathway period's plan lists its groups in another order than the
+    period's System; a group the System lacks or the plan lacks raises KeyError)."""
     out = system.copy()
     for var, src in (
         ("cap0_mw", "capacity_mw"),
@@ -549,5 +551,7 @@ def with_plan(system: xr.Dataset, plan: xr.Dataset) -> xr.Dataset:
         ("fcap0_mw", "corridor_capacity_mw"),
         ("tank0_mwh_th", "tank_mwh_th"),
     ):
-        out[var] = (out[var].dims, np.asarray(plan[src].values, float), out[var].attrs)
+        (dim,) = out[var].dims
+        values = plan[src].sel({dim: out[dim].values}).values
+        out[var] = (out[var].dims, np.asarray(values, float), out[var].attrs)
     return out
