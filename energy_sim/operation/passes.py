@@ -564,12 +564,8 @@ def _frank_wolfe(
                     cands += [("capped", k) for k in range(len(CAPPED_STEPS))]
                 capped = {}
             elif kind == "bank":
-                dh_b, dc_b, dd_b = _bank_move(st, av[rows0], dem[rows0], sub, hyd)
-                joint = [
-                    (h + f * dh_b, np.maximum(sub.ch + f * dc_b, 0.0),
-                     np.maximum(sub.dis + f * dd_b, 0.0))
-                    for f in JOINT_STEPS
-                ]  # fmt: skip
+                move = _bank_move(st, av[rows0], dem[rows0], sub, hyd)
+                joint = _fractions(sub, hyd, *move, JOINT_STEPS)
             elif kind in STORE_MOVES:
                 move = STORE_MOVES[kind]
                 joint = _store_targets(move, st, av[rows0], dem[rows0], sub, hyd, JOINT_STEPS)
@@ -835,7 +831,7 @@ def _capped_targets(st, av, h_all, hyd, co, orders, steps) -> list[np.ndarray]:
     return out
 
 
-def _give_take(st: Static, av, co: core.ChunkOut, hyd) -> tuple[np.ndarray, np.ndarray]:
+def _give_take(st: Static, av, co: core.ChunkOut, hyd, reach=None) -> tuple[np.ndarray, np.ndarray]:
     """MW (S, Gh, T) of each basin's water that can leave a step at its price (``give``) and
     that a step can take at its price (``take``), for :func:`_capped_targets`: what the
     plants at or below the price can take over in the regions that reach the basin's
@@ -849,9 +845,11 @@ def _give_take(st: Static, av, co: core.ChunkOut, hyd) -> tuple[np.ndarray, np.n
     ``R`` the room of plants at or below the price (:func:`_room`; in other regions within
     one corridor's losses of it), ``D`` the output of plants at or above it and the shed,
     ``in``/``out`` the corridors' residual into and out of ``r`` (with
-    :data:`CAPPED_BORDER`; else the bare sums)."""
+    :data:`CAPPED_BORDER`; else the bare sums). ``reach``: :func:`_reach` of ``co`` as
+    floats (S, T, R, R), made here if None."""
     n_r = len(st.regions)
-    reach = _reach(st, co.flow).astype(float)  # (S, T, R, R)
+    if reach is None:
+        reach = _reach(st, co.flow).astype(float)
     room = _room(st, av, co)
     other = np.flatnonzero(~st.is_res)
     dear = st.mc[other][None, :, None] >= co.price[:, st.gen_region[other], :] - 1e-6
@@ -1244,14 +1242,8 @@ def _cover_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
     steps (:func:`cover.cover_pairs`, within :data:`COVER_DAYS` days); the changes (charge
     and discharge (S, St, T)).
 
-    A region's room at a step is what its own plants that are not reservoirs (LNG and coal
-    plants included) and the plants without a fuel budget that reach it along corridors
-    with spare capacity (:func:`_spare`) can still give,
-
-        R_{r,t} = sum_{g in r, budgeted} max(0, a_{g,t} - x_{g,t}) + spare_{r,t} - o_{r,t},
-
-    ``o`` the LNG plants' room their hubs' send-out cannot fuel (:data:`COVER_SEND_OUT`).
-    The region's stores take turns (largest energy first) on its shed and room left."""
+    A region's room at a step is :func:`_cover_room`'s. The region's stores take turns
+    (largest energy first) on its shed and room left."""
     n_s, n_t, _ = av.shape
     dc = np.zeros_like(co.ch)
     dd = np.zeros_like(co.dis)
@@ -1260,12 +1252,7 @@ def _cover_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
     shed_r = co.shed > core.SHED_THRESHOLD_MW  # (S, R, T)
     if not shed_r.any():
         return dc, dd
-    reach = _reach(st, co.flow).astype(float)
-    spare = _spare(st, av, co, reach)  # (S, R, T)
-    own = ~st.is_res & (st.mc < st.voll) & ~_unbudgeted(st)
-    room = spare + _room_of(st, av, co, own).transpose(0, 2, 1)
-    if COVER_SEND_OUT:
-        room -= _lng_room_over(st, av, co)
+    room = _cover_room(st, av, co, _reach(st, co.flow).astype(float))
     shed = co.shed.copy()
     spd = storage._steps_per_day(st.dt)
     for k in np.argsort(-st.pcap * st.dur, kind="stable"):
@@ -1286,6 +1273,23 @@ def _cover_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
         dc[rows, k] += c
         dd[rows, k] += d
     return dc, dd
+
+
+def _cover_room(st: Static, av, co: core.ChunkOut, reach) -> np.ndarray:
+    """MW (S, R, T) the cover and bank moves pay from: what each region's own plants that
+    are not reservoirs (LNG and coal plants included) and the plants without a fuel budget
+    that reach it along corridors with spare capacity (:func:`_spare`, ``reach``) can still
+    give,
+
+        R_{r,t} = sum_{g in r, budgeted} max(0, a_{g,t} - x_{g,t}) + spare_{r,t} - o_{r,t},
+
+    ``o`` the LNG plants' room their hubs' send-out cannot fuel (:data:`COVER_SEND_OUT`,
+    :func:`_lng_room_over`)."""
+    own = ~st.is_res & (st.mc < st.voll) & ~_unbudgeted(st)
+    room = _spare(st, av, co, reach) + _room_of(st, av, co, own).transpose(0, 2, 1)
+    if COVER_SEND_OUT:
+        room -= _lng_room_over(st, av, co)
+    return room
 
 
 def _lng_room_over(st: Static, av, co: core.ChunkOut) -> np.ndarray:
@@ -1336,13 +1340,9 @@ def _bank_move(st: Static, av, dem, co: core.ChunkOut, hyd) -> tuple:
     dd = np.zeros_like(co.dis)
     if not len(hyd) or not len(st.pcap) or n_t < 2:
         return dh, dc, dd
-    _, take = _give_take(st, av, co, hyd)
     reach = _reach(st, co.flow).astype(float)
-    own = ~st.is_res & (st.mc < st.voll) & ~_unbudgeted(st)
-    room = _spare(st, av, co, reach) + _room_of(st, av, co, own).transpose(0, 2, 1)
-    if COVER_SEND_OUT:
-        room -= _lng_room_over(st, av, co)
-    room = np.maximum(room, 0.0)
+    _, take = _give_take(st, av, co, hyd, reach)
+    room = _cover_room(st, av, co, reach)
     spd = storage._steps_per_day(st.dt)
     f = co.flow.transpose(1, 0, 2)  # (L, S, T)
     for j, g in enumerate(hyd):
@@ -1421,8 +1421,19 @@ def _store_targets(move, st, av, dem, co, hyd, steps) -> list[tuple]:
     """Schedules (water, charge, discharge) for each fraction of ``steps`` of a move of stores
     alone (``move``: one of :data:`STORE_MOVES`; water held)."""
     dc, dd = move(st, av, dem, co)
+    return _fractions(co, hyd, None, dc, dd, steps)
+
+
+def _fractions(co: core.ChunkOut, hyd, dh, dc, dd, steps) -> list[tuple]:
+    """Schedules (water, charge, discharge) of ``co`` moved by each fraction ``f`` of
+    ``steps`` of the changes ``dh`` (None: water held), ``dc`` and ``dd``, the storage
+    floored at 0."""
     h = co.gen[:, hyd]
-    return [(h, np.maximum(co.ch + f * dc, 0.0), np.maximum(co.dis + f * dd, 0.0)) for f in steps]
+    return [
+        (h if dh is None else h + f * dh, np.maximum(co.ch + f * dc, 0.0),
+         np.maximum(co.dis + f * dd, 0.0))
+        for f in steps
+    ]  # fmt: skip
 
 
 def _cycle(c_w, d_w, head, dtw, eff_c, eff_d, idx, valid, n_t) -> tuple:
