@@ -533,6 +533,35 @@ def test_a_short_hub_gives_up_its_least_efficient_burn_first():
     assert _less_efficient(st)[:, 0].tolist() == [0.0, 1.0, 0.0]
 
 
+def test_the_room_to_replace_lng_is_counted_at_the_heat_rate_of_the_burn_given_up():
+    from types import SimpleNamespace
+
+    from energy_sim.operation.core import _lng_spare
+
+    # region a: hub 0 with a combined cycle (eff 0.6) at 300 MW and an open cycle (eff 0.4)
+    # at 100 MW, coal with 50 MW spare; region b: coal with 200 MW spare behind a corridor
+    # (eta 0.9) with 100 MW of room towards a. Room in a: 50 + 0.9*100 = 140 MW.
+    st = SimpleNamespace(
+        regions=["a", "b"], mc=np.array([80.0, 120.0, 30.0, 30.0]),
+        gen_region=np.array([0, 0, 0, 1]), hub_of=np.array([0, 0, -1, -1]),
+        eff=np.array([0.6, 0.4, 0.35, 0.35]), frm=np.array([1]), to=np.array([0]),
+        fcap=np.array([300.0]), eta=np.array([0.9]), hub_region=np.array([0]),
+        regas=np.array([1e4]),
+    )  # fmt: skip
+    av = np.array([[400.0, 200.0, 150.0, 400.0]])
+    gen = np.array([[300.0, 100.0, 100.0, 200.0]])
+    flow = np.array([[200.0]])  # b -> a
+    sp = _lng_spare(st, av, gen, flow, 1, 1)
+    # out of the open cycle first: its 100 MW (250 MW_th), then 40 MW of the combined cycle
+    assert sp[0, 0, 0] == pytest.approx(100 / 0.4 + 40 / 0.6, rel=1e-12)
+    # shared in proportion: the cell's burn per MW, (500 + 250) / 400
+    sp = _lng_spare(st, av, gen, flow, 1, 1, least_efficient_first=False)
+    assert sp[0, 0, 0] == pytest.approx(140 * 750 / 400, rel=1e-12)
+    # more room than the hub's output: the rest at the best efficiency
+    sp = _lng_spare(st, av, np.array([[0.0, 50.0, 100.0, 200.0]]), flow, 1, 1)
+    assert sp[0, 0, 0] == pytest.approx(50 / 0.4 + 90 / 0.6, rel=1e-12)
+
+
 def test_a_send_out_limited_hub_keeps_its_lng_for_the_day_nothing_else_can_serve():
     # LNG (50 USD/MWh, 100 MW) and oil (200 USD/MWh, 100 MW); the hub sends out 60 MW_th, so
     # the two days carry 2,880 MWh_th. Day 2 needs 200 MW: all the LNG and all the oil. The LP

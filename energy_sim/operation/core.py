@@ -236,10 +236,23 @@ def _burn(gen: np.ndarray, to_hub: np.ndarray, n_s: int, n_t: int) -> np.ndarray
     )  # fmt: skip
 
 
-def _lng_spare(st: Static, av_c, gen, flow, n_s: int, n_t: int) -> np.ndarray:
-    """Room other plants have to replace each hub's LNG (S, H, T), in MW_th at the hub's mean
-    heat rate: the spare capacity of the non-LNG groups in the hub's region plus what the
-    corridors into it could still bring from the neighbours' spare capacity."""
+def _lng_spare(
+    st: Static, av_c, gen, flow, n_s: int, n_t: int, least_efficient_first: bool = True
+) -> np.ndarray:
+    """Room other plants have to replace each hub's LNG (S, H, T), in MW_th of the hub's burn.
+
+    The room in MW is the spare capacity of the non-LNG groups in the hub's region plus what
+    the corridors into it could still bring from the neighbours' spare capacity. It becomes
+    MW_th at the heat rate of the burn a cut gives up in that cell: with the cut taken out of
+    the hub's least efficient groups first (:func:`_least_efficient_first`, the tank's
+    allocation), ``spare_th = sum_k e_k/eff_k`` with ``e_k = min(gen_k, room - sum_{j<k} e_j)``
+    over the groups in increasing efficiency, the room beyond their output at the best
+    efficiency; with the cut shared in proportion (``least_efficient_first=False``, the
+    contract's allocation), ``spare_th = room * burn/gen`` in the cell. (Before 2026-12-06
+    one mean heat rate per hub: a combined cycle's cut then counted its
+    ``mean(1/eff) * eff`` ~ 1.3x the room it had, the cells so capped were short, and their
+    scarcity prices drew the North's water and storage to midday in the pathway's 2045.)
+    """
     n_r = len(st.regions)
     other = st.hub_of < 0
     onehot = np.zeros((len(st.mc), n_r))
@@ -251,12 +264,29 @@ def _lng_spare(st: Static, av_c, gen, flow, n_s: int, n_t: int) -> np.ndarray:
         room_a = np.maximum(st.fcap[l_] + flow[:, l_], 0.0)  # more b -> a
         into[:, b] += st.eta[l_] * np.minimum(room_b, spare[:, a])
         into[:, a] += st.eta[l_] * np.minimum(room_a, spare[:, b])
-    fed = st.hub_of >= 0
-    rate = np.array([
-        np.mean(1.0 / st.eff[fed & (st.hub_of == h)]) if (fed & (st.hub_of == h)).any() else 0.0
-        for h in range(len(st.regas))
-    ])  # fmt: skip
-    sp = into[:, st.hub_region] * rate  # (n_c, H)
+    room = into[:, st.hub_region]  # (n_c, H) MW
+    gi = np.flatnonzero(st.hub_of >= 0)
+    hub, eff = st.hub_of[gi], st.eff[gi]
+    best = np.zeros(len(st.regas))
+    np.maximum.at(best, hub, eff)
+    best_rate = np.where(best > 0, 1.0 / np.where(best > 0, best, 1.0), 0.0)
+    out = gen[:, gi]  # (n_c, len(gi)) MW of the hubs' groups
+    if least_efficient_first:
+        sp = np.zeros_like(room)
+        left = room.copy()
+        for j in np.argsort(eff, kind="stable"):
+            e = np.minimum(out[:, j], left[:, hub[j]])
+            sp[:, hub[j]] += e / eff[j]
+            left[:, hub[j]] -= e
+        sp += left * best_rate
+    else:
+        g_h = np.zeros_like(room)
+        b_h = np.zeros_like(room)
+        np.add.at(g_h.T, hub, out.T)
+        np.add.at(b_h.T, hub, (out / eff).T)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(g_h > 0, b_h / g_h, best_rate)
+        sp = room * rate
     return sp.reshape(n_s, n_t, -1).transpose(0, 2, 1)
 
 
@@ -581,7 +611,7 @@ def _lng_step(st: Static, cs: _Cells, lng_av, n_s: int, n_t: int, timing: dict):
     limit = np.where(np.isfinite(st.contract), st.contract, np.inf)
     excess = burn @ st.wdt - limit  # the spare room costs: computed only when needed
     if (excess > 1e-6 * np.maximum(1.0, limit)).any():
-        spare = _lng_spare(st, cs.av_c, cs.gen, cs.flow, n_s, n_t)
+        spare = _lng_spare(st, cs.av_c, cs.gen, cs.flow, n_s, n_t, least_efficient_first=False)
         keep = lng.contract_allocation(burn, spare, st.contract, st.wdt)
         if (keep < 1.0 - 1e-9).any():
             # the contract binds: spend it where LNG is hardest to replace
