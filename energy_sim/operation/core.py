@@ -267,9 +267,8 @@ def _lng_spare(
     room = into[:, st.hub_region]  # (n_c, H) MW
     gi = np.flatnonzero(st.hub_of >= 0)
     hub, eff = st.hub_of[gi], st.eff[gi]
-    best = np.zeros(len(st.regas))
-    np.maximum.at(best, hub, eff)
-    best_rate = np.where(best > 0, 1.0 / np.where(best > 0, best, 1.0), 0.0)
+    best = _best_efficiency(st)
+    best_rate = np.divide(1.0, best, out=np.zeros_like(best), where=best > 0)
     out = gen[:, gi]  # (n_c, len(gi)) MW of the hubs' groups
     if least_efficient_first:
         sp = np.zeros_like(room)
@@ -382,11 +381,18 @@ LNG_CAP_ROUNDS = 3
 COAL_CAP_ROUNDS = 3
 
 
-def _less_efficient(st: Static) -> np.ndarray:
-    """(G, 1): 1 for the LNG groups below their hub's best efficiency, else 0."""
+def _best_efficiency(st: Static) -> np.ndarray:
+    """(H,): the best efficiency of each hub's LNG groups (0 for a hub without any)."""
     fed = st.hub_of >= 0
     best = np.zeros(len(st.regas))
     np.maximum.at(best, st.hub_of[fed], st.eff[fed])
+    return best
+
+
+def _less_efficient(st: Static) -> np.ndarray:
+    """(G, 1): 1 for the LNG groups below their hub's best efficiency, else 0."""
+    fed = st.hub_of >= 0
+    best = _best_efficiency(st)
     low = fed & (st.eff < best[np.maximum(st.hub_of, 0)] - 1e-9)
     return low[:, None].astype(float)
 
