@@ -1293,3 +1293,64 @@ def test_water_repair_spends_the_water_earlier_passes_left_unused_first():
     # without the budget (the schedule's own energy): all of the added water is cut elsewhere
     sched = _repair(st, av, dem, best, np.array([0]))
     assert sched[0, 0].sum() == pytest.approx(6.0)
+
+
+def _spill_case(dur_h: float = 4.0, standing_mwh: float = 0.0):
+    """One region, two days of eight 3-hour steps: demand 40 MW in each day's first four
+    steps and 80 in its last four; wind (0 USD/MWh, 60 MW in the first four steps, none in
+    the last) runs 40 MW and spills 20; coal (30 USD/MWh, no fuel budget) serves the 80 MW
+    evenings, where the price is 30 (0 in the mornings). One store, 10 MW, ``dur_h`` hours,
+    round trip 1, idle, holding ``standing_mwh`` throughout. Returns (st, av, dem, co)."""
+    from types import SimpleNamespace
+
+    st = SimpleNamespace(
+        regions=["n"], gen_region=np.zeros(2, int), mc=np.array([0.0, 30.0]),
+        is_res=np.zeros(2, bool), hub_of=np.full(2, -1), gen_store=np.full(2, -1),
+        stor_region=np.zeros(1, int), pcap=np.array([10.0]), dur=np.array([dur_h]),
+        eff_c=np.ones(1), eff_d=np.ones(1), dt=np.full(16, 3.0), voll=1e4,
+    )  # fmt: skip
+    morning = np.tile(np.r_[[1.0] * 4, [0.0] * 4], 2)
+    dem = (40.0 * morning + 80.0 * (1 - morning))[None, :, None]
+    av = np.stack([60.0 * morning, np.full(16, 100.0)], axis=-1)[None]
+    co = SimpleNamespace(
+        gen=np.stack([40.0 * morning, 80.0 * (1 - morning)])[None],
+        ch=np.zeros((1, 1, 16)), dis=np.zeros((1, 1, 16)),
+        soc=np.full((1, 1, 16), standing_mwh), price=(30.0 * (1 - morning))[None, None],
+    )  # fmt: skip
+    return st, av, dem, co
+
+
+def test_spill_move_stores_spilt_wind_for_the_evening_and_spends_standing_energy():
+    from energy_sim.operation.passes import _spill_move
+
+    # (_spill_case) Windows from the lowest state of charge (step 0): each morning charges
+    # min(10, 20 MW spilt) = 10 MW, each evening discharges min(10, 80 MW of coal) = 10 MW,
+    # 120 MWh each, pro rata to what the store holds: y = 40 MWh a day, 3.333 MW in and out.
+    st, av, dem, co = _spill_case()
+    dc, dd = _spill_move(st, av, dem, co)
+    morning = np.tile(np.r_[[1.0] * 4, [0.0] * 4], 2)
+    assert dc[0, 0] == pytest.approx(morning * 40 / 12)
+    assert dd[0, 0] == pytest.approx((1 - morning) * 40 / 12)
+    # 80 MWh of room and 40 standing: the same cycle each day, then from the highest state
+    # of charge (step 4) the first evening also spends the 40 standing MWh (3.333 MW more)
+    # and the second morning stores them back from the wind (3.333 MW more); the second
+    # evening's window has no morning after it inside the horizon, the first morning's no
+    # evening before it: nothing more moves there.
+    st, av, dem, co = _spill_case(dur_h=8.0, standing_mwh=40.0)
+    dc, dd = _spill_move(st, av, dem, co)
+    day1 = np.r_[[1.0] * 8, [0.0] * 8]
+    assert dc[0, 0] == pytest.approx(morning * (40 / 12) * (1 + (1 - day1)))
+    assert dd[0, 0] == pytest.approx((1 - morning) * (40 / 12) * (1 + day1))
+    soc = 40.0 + np.cumsum((dc[0, 0] - dd[0, 0]) * 3.0)
+    assert soc.min() == pytest.approx(0.0) and soc.max() == pytest.approx(80.0)
+    # a round trip of 0.5 against wind priced 20 and coal 30: 20 >= 0.5 * 30, nothing moves
+    st, av, dem, co = _spill_case()
+    st.eff_d = np.array([0.5])
+    st.mc[0] = 20.0
+    co.price = np.where(co.price > 0, 30.0, 20.0)
+    assert not np.abs(np.concatenate(_spill_move(st, av, dem, co))).any()
+    # no spill (mornings of 60 MW, the wind at its 60): nothing moves
+    st, av, dem, co = _spill_case()
+    dem[0, :, 0] += 20.0 * morning
+    co.gen[0, 0] = 60.0 * morning
+    assert not np.abs(np.concatenate(_spill_move(st, av, dem, co))).any()
