@@ -549,13 +549,15 @@ def _price_rounds(
 
 def _frank_wolfe(
     st, stack, grid, av, dem, lng_av, best, cost, hyd, which, budget, kinds, tie, steps,
-    until_no_shed=False, tol=PRICE_TOL,
+    until_no_shed=False, tol=None,
 ):  # fmt: skip
     """The rounds of :func:`_price_rounds` on the samples ``which``, over ``kinds`` ("water",
     "storage": every store, "storage:<r>": the stores of region index r, or one of
     :data:`MOVES`), trying the step sizes ``steps``; a sample leaves when a round lowers its
-    cost by less than ``tol`` of it, and with ``until_no_shed`` after the round that ends its
-    shedding."""
+    cost by less than ``tol`` of it (None: :data:`PRICE_TOL`, read at the call, so that a
+    change of it at run time applies), and with ``until_no_shed`` after the round that ends
+    its shedding."""
+    tol = PRICE_TOL if tol is None else tol
     n_s = av.shape[0]
     # per kind and sample: the step to start from (the last that won) and whether the kind
     # still takes part (it leaves when no step lowers the cost)
