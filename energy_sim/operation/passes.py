@@ -1122,6 +1122,31 @@ def _fits(soc_w: np.ndarray, delta_w: np.ndarray, cap: float) -> np.ndarray:
     return np.minimum(lo.min(axis=2), hi.min(axis=2))
 
 
+def _pro_rata(st: Static, co: core.ChunkOut, k, c_w, d_w, dtw, idx, valid, dc, dd, keep=None):
+    """Store ``k``'s window profiles of more charge ``c_w`` and more discharge ``d_w`` (S, D,
+    spd, MW) scaled pro rata to carry
+
+        y = min(sum_t d_t*dt, rt * sum_t c_t*dt, y_soc)
+
+    out and ``y/rt`` in, ``rt = eff_c*eff_d``, ``y_soc`` the most its state of charge allows
+    in each window with the changes ``dc``, ``dd`` (S, St, T) made so far (:func:`_fits`),
+    0 where ``keep`` (S, D or broadcastable) is False. Returns the charge and discharge added
+    on the horizon's steps (S, T)."""
+    rt = st.eff_c[k] * st.eff_d[k]
+    n_t = co.ch.shape[-1]
+    u_d, u_c = _unit(d_w, dtw, 1.0), _unit(c_w, dtw, 1.0 / rt)
+    delta = np.cumsum((u_c * st.eff_c[k] - u_d / st.eff_d[k]) * dtw, axis=2)
+    soc_w = _in_windows(_soc_moved(st, co, k, dc[:, k], dd[:, k]), idx, valid)
+    y = np.minimum.reduce([
+        (d_w * dtw).sum(axis=2), rt * (c_w * dtw).sum(axis=2),
+        _fits(soc_w, delta, st.pcap[k] * st.dur[k]),
+    ])  # fmt: skip
+    if keep is not None:
+        y = np.where(keep, y, 0.0)
+    y = y[..., None]
+    return _out_of_windows(u_c * y, idx, valid, n_t), _out_of_windows(u_d * y, idx, valid, n_t)
+
+
 def _soc_moved(st: Static, co: core.ChunkOut, k: int, dch, ddis) -> np.ndarray:
     """Store ``k``'s state of charge (S, T) with the changes of its charge and discharge made
     so far (``dch``, ``ddis`` (S, T) MW)."""
@@ -1176,17 +1201,7 @@ def _overnight_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
             np.minimum(st.pcap[k] - ch, spare[:, r]), 0, None))  # fmt: skip
         d_w = np.where(first, _in_windows(d_t, idx, valid), 0.0)
         c_w = np.where(first, 0.0, _in_windows(c_t, idx, valid))
-        rt = st.eff_c[k] * st.eff_d[k]
-        u_d, u_c = _unit(d_w, dtw, 1.0), _unit(c_w, dtw, 1.0 / rt)
-        delta = np.cumsum((u_c * st.eff_c[k] - u_d / st.eff_d[k]) * dtw, axis=2)
-        soc_w = _in_windows(_soc_moved(st, co, k, dc[:, k], dd[:, k]), idx, valid)
-        y = np.minimum.reduce([
-            (d_w * dtw).sum(axis=2), rt * (c_w * dtw).sum(axis=2),
-            _fits(soc_w, delta, st.pcap[k] * st.dur[k]),
-        ])  # fmt: skip
-        y = np.where(shed[:, r][:, None], y, 0.0)[..., None]
-        c = _out_of_windows(u_c * y, idx, valid, n_t)
-        d = _out_of_windows(u_d * y, idx, valid, n_t)
+        c, d = _pro_rata(st, co, k, c_w, d_w, dtw, idx, valid, dc, dd, shed[:, r][:, None])
         dc[:, k] += c
         dd[:, k] += d
         q_r[r] = q_r[r] - d
@@ -1501,15 +1516,7 @@ def _spill_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
             c_w = np.where(p_w < rt * hi - 1e-6, c_w, 0.0)
             lo = np.where(c_w > 0, p_w, np.inf).min(axis=2, keepdims=True)
             d_w = np.where(p_w * rt > lo + 1e-6, d_w, 0.0)
-            u_d, u_c = _unit(d_w, dtw, 1.0), _unit(c_w, dtw, 1.0 / rt)
-            delta = np.cumsum((u_c * st.eff_c[k] - u_d / st.eff_d[k]) * dtw, axis=2)
-            soc_w = _in_windows(_soc_moved(st, co, k, dc[:, k], dd[:, k]), idx, valid)
-            y = np.minimum.reduce([
-                (d_w * dtw).sum(axis=2), rt * (c_w * dtw).sum(axis=2),
-                _fits(soc_w, delta, st.pcap[k] * st.dur[k]),
-            ])[..., None]  # fmt: skip
-            c = _out_of_windows(u_c * y, idx, valid, n_t)
-            d = _out_of_windows(u_d * y, idx, valid, n_t)
+            c, d = _pro_rata(st, co, k, c_w, d_w, dtw, idx, valid, dc, dd)
             dc[:, k] += c
             dd[:, k] += d
             spill[:, r] -= c
