@@ -678,16 +678,17 @@ def _moves(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a - b).max(axis=(1, 2), initial=0.0) > 1e-9
 
 
-def _room(st: Static, av, co: core.ChunkOut) -> np.ndarray:
+def _room(st: Static, av, co: core.ChunkOut, among: np.ndarray | None = None) -> np.ndarray:
     """MW (S, R, T) each region's plants at or below its price can still give,
 
         room_{r,t} = sum_{g in r, not reservoir, c_g <= p_{r,t}} max(0, a_{g,t} - x_{g,t}),
 
-    from availability ``av`` (S, T, G), the output ``x`` and prices ``p`` of ``co``. On a
-    plateau of equal prices, storage charged where this is largest is fed by the
-    marginal plant, not by the next dearer one."""
+    from availability ``av`` (S, T, G), the output ``x`` and prices ``p`` of ``co``, over
+    the plants of the mask ``among`` (G,) only where given. On a plateau of equal prices,
+    storage charged where this is largest is fed by the marginal plant, not by the next
+    dearer one."""
     n_r = len(st.regions)
-    other = np.flatnonzero(~st.is_res)
+    other = np.flatnonzero(~st.is_res if among is None else among & ~st.is_res)
     free = np.maximum(av[:, :, other].transpose(0, 2, 1) - co.gen[:, other], 0.0)  # (S, G', T)
     cheap = st.mc[other][None, :, None] <= co.price[:, st.gen_region[other], :] + 1e-6
     onehot = np.zeros((n_r, len(other)))
@@ -1481,13 +1482,9 @@ def _spill_move(st: Static, av, dem, co: core.ChunkOut) -> tuple:
     if not len(st.pcap) or n_t < 2:
         return dc, dd
     n_r = len(st.regions)
+    spill = _room(st, av, co, _unbudgeted(st))  # (S, R, T)
     other = np.flatnonzero(~st.is_res & (st.mc < st.voll))
-    free = np.maximum(av[:, :, other].transpose(0, 2, 1) - co.gen[:, other], 0.0)
-    p_g = co.price[:, st.gen_region[other], :]
-    low = (st.mc[other][None, :, None] <= p_g + 1e-6) & _unbudgeted(st)[other][None, :, None]
-    at = st.mc[other][None, :, None] >= p_g - 1e-6
-    spill = core._by_region(np.where(low, free, 0.0), st.gen_region[other], n_r)
-    spill = np.ascontiguousarray(spill.transpose(0, 2, 1))
+    at = st.mc[other][None, :, None] >= co.price[:, st.gen_region[other], :] - 1e-6
     disp = core._by_region(np.where(at, co.gen[:, other], 0.0), st.gen_region[other], n_r)
     disp = np.ascontiguousarray(disp.transpose(0, 2, 1))
     x_r = _net_load(st, av, dem)
